@@ -1,0 +1,335 @@
+// txt2img, img2img and inpaint for SD1.x, the A1111 way, written out top to bottom:
+// prompts → conditioning → (init image → latent) → seed noise → sampler with CFG → VAE decode →
+// 8-bit pixels → (inpaint: paste back over the original). One batch of `batch_size` images per
+// `n_iter` iteration, image i with seed + i.
+import { getSigmas, ddimTimesteps, img2imgSigmas } from '../sampling/schedules.js';
+import { promptScheduleSteps, samplerById } from '../sampling/registry.js';
+import { createCfgDenoiser, createCfgEps, type CfgImage, type CfgOptions, type ScheduledCond } from '../sampling/cfg.js';
+import { LATENT_CHANNELS, type UNetEpsFn } from '../sampling/denoiser.js';
+import { brownianNoise } from '../sampling/brownian.js';
+import { decodedToUint8, uint8ToUnit } from '../sampling/image.js';
+import { SAMPLERS, SCHEDULERS } from '../sampling/names.js';
+import { sampleDdim } from '../sampling/samplers/ddim.js';
+import type { DenoiseFn, SamplerStep } from '../sampling/sampler.js';
+import { batchSeeds, createGenerator, ImageNoise, resolveSeed } from '../sampling/seeds.js';
+import { f32 } from '../sampling/torch-math.js';
+import { getLearnedConditioning, getMulticondLearnedConditioning, type ConditioningDeps, type ScheduledConditioning } from '../text/conditioning.js';
+import { extractLoraTags } from '../text/lora-tags.js';
+import { compositeOverlay, makeRaster, paste, type Raster } from './image-ops.js';
+import { prepareInit, type PreparedInit } from './init-image.js';
+import { PipelineError } from './pipeline-error.js';
+import { previewJpeg } from './preview.js';
+import { resizeRaster } from './resize.js';
+import type { Sd1Engine } from './sd1-engine.js';
+import type { EffectiveParams, GenerateRequest, GenerateResult, GeneratedImage, PipelineHooks } from './types.js';
+
+/** Latent state shared by every image of an img2img/inpaint run. */
+interface InitLatents {
+  prepared: PreparedInit;
+  /** VAE posterior of the init image: mean and std, [4, h, w] each. */
+  mean: Float32Array;
+  std: Float32Array;
+  /** A1111 p.mask (keep) and p.nmask (repaint) at latent size, [4, h, w]; null without a mask. */
+  keep: Float32Array | null;
+  repaint: Float32Array | null;
+  /** 9-channel inpainting models: [mask; masked-image latent], [5, h, w]. */
+  imageConditioning: Float32Array | null;
+}
+
+function checkRequest(req: GenerateRequest): void {
+  if (req.width % 8 !== 0 || req.height % 8 !== 0) {
+    throw new PipelineError('bad_input', `width and height must be multiples of 8, got ${req.width}x${req.height}`);
+  }
+  if (!Number.isInteger(req.steps) || req.steps < 1) throw new PipelineError('bad_input', `steps must be a positive integer, got ${req.steps}`);
+  if (req.batch_size < 1 || req.n_iter < 1) throw new PipelineError('bad_input', 'batch_size and n_iter must be at least 1');
+  if ((req.task === 'img2img' || req.task === 'inpaint') && !req.image) throw new PipelineError('bad_input', `task ${req.task} needs an image`);
+  if (req.task === 'inpaint' && !req.mask) throw new PipelineError('bad_input', 'task inpaint needs a mask');
+}
+
+function toScheduled(s: readonly ScheduledConditioning[]): ScheduledCond[] {
+  return s.map((e) => ({ endAtStep: e.endAtStep, cond: { data: e.cond.data, tokens: e.cond.tokens } }));
+}
+
+/** Samples the VAE posterior with the image's own generator: A1111 draws it from torch's global RNG, which is not reproducible. */
+function samplePosterior(init: InitLatents, seed: number, scale: number): Float32Array {
+  const noise = createGenerator('cpu', seed).randn(init.mean.length);
+  const z = new Float32Array(init.mean.length); // [4, h, w]
+  const s = f32(scale);
+  for (let i = 0; i < z.length; i++) z[i] = f32(s * f32(init.mean[i]! + f32(init.std[i]! * noise[i]!)));
+  return z;
+}
+
+async function encodeInit(engine: Sd1Engine, req: GenerateRequest): Promise<InitLatents> {
+  const prepared = await prepareInit(req);
+  const { width, height } = req;
+  const h = height / 8, w = width / 8, plane = h * w;
+  const vae = engine.model.vae;
+  const unit = uint8ToUnit(prepared.image.data, { batch: 1, height, width }); // [1, 3, H, W]
+  const moments = await vae.encodeMoments(unit, { batch: 1, h, w }); // [1, 8, h, w]
+  const mean = moments.slice(0, LATENT_CHANNELS * plane);
+  const std = new Float32Array(LATENT_CHANNELS * plane);
+  for (let i = 0; i < std.length; i++) {
+    const logvar = Math.min(20, Math.max(-30, moments[LATENT_CHANNELS * plane + i]!));
+    std[i] = f32(Math.exp(f32(0.5 * logvar)));
+  }
+  let keep: Float32Array | null = null, repaint: Float32Array | null = null, imageConditioning: Float32Array | null = null;
+  if (prepared.mask) {
+    // A1111: the processing mask resized to latent size (PIL bicubic), /255, rounded, tiled over 4 channels.
+    const small = await resizeRaster(prepared.mask, w, h, 0);
+    keep = new Float32Array(LATENT_CHANNELS * plane);
+    repaint = new Float32Array(LATENT_CHANNELS * plane);
+    for (let c = 0; c < LATENT_CHANNELS; c++) {
+      for (let p = 0; p < plane; p++) {
+        const m = Math.round(small.data[p]! / 255);
+        repaint[c * plane + p] = m;
+        keep[c * plane + p] = 1 - m;
+      }
+    }
+  }
+  if (engine.config.unet.in_channels === 9) {
+    imageConditioning = await inpaintingConditioning(engine, prepared, unit, { h, w, width, height });
+  }
+  return { prepared, mean, std, keep, repaint, imageConditioning };
+}
+
+/**
+ * The c_concat of 9-channel inpainting checkpoints (A1111 inpainting_image_conditioning): the rounded
+ * mask at latent size and the latent of the image with the masked area set to grey (0 in [−1, 1]).
+ * The posterior mode is used here (A1111 samples it from torch's unseeded global RNG).
+ */
+async function inpaintingConditioning(
+  engine: Sd1Engine,
+  prepared: PreparedInit,
+  unit: Float32Array,
+  d: { h: number; w: number; width: number; height: number },
+): Promise<Float32Array> {
+  const { h, w, width, height } = d;
+  const pixels = width * height, plane = h * w;
+  const maskFull = prepared.mask ?? makeRaster(width, height, 1, 255);
+  const masked = new Float32Array(unit.length); // [1, 3, H, W]
+  for (let c = 0; c < 3; c++) {
+    for (let p = 0; p < pixels; p++) masked[c * pixels + p] = unit[c * pixels + p]! * (1 - Math.round(maskFull.data[p]! / 255));
+  }
+  const moments = await engine.model.vae.encodeMoments(masked, { batch: 1, h, w });
+  const scale = f32(engine.config.scale_factor);
+  const out = new Float32Array(5 * plane); // [5, h, w]
+  // Nearest interpolation of the full-size mask to latent size (torch interpolate default).
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const sy = Math.floor((y * height) / h), sx = Math.floor((x * width) / w);
+      out[y * w + x] = Math.round(maskFull.data[sy * width + sx]! / 255);
+    }
+  }
+  for (let i = 0; i < LATENT_CHANNELS * plane; i++) out[plane + i] = f32(scale * moments[i]!);
+  return out;
+}
+
+/** A1111's txt2img_image_conditioning for inpainting models: mask of ones and the latent of a grey image. */
+async function txt2imgInpaintingConditioning(engine: Sd1Engine, width: number, height: number): Promise<Float32Array> {
+  const h = height / 8, w = width / 8, plane = h * w;
+  const grey = new Float32Array(3 * width * height); // 0.5 in [0,1] → 0 in [−1, 1]
+  const moments = await engine.model.vae.encodeMoments(grey, { batch: 1, h, w });
+  const out = new Float32Array(5 * plane).fill(1, 0, plane);
+  const scale = f32(engine.config.scale_factor);
+  for (let i = 0; i < LATENT_CHANNELS * plane; i++) out[plane + i] = f32(scale * moments[i]!);
+  return out;
+}
+
+/** Appends the image conditioning [5, h, w] to every row of x [N, 4, h, w] → [N, 9, h, w]. */
+function withImageConditioning(unet: UNetEpsFn, cond: Float32Array): UNetEpsFn {
+  return (x, t, context, dims) => {
+    const per = LATENT_CHANNELS * dims.h * dims.w;
+    const full = new Float32Array(dims.batch * (per + cond.length));
+    for (let n = 0; n < dims.batch; n++) {
+      full.set(x.subarray(n * per, (n + 1) * per), n * (per + cond.length));
+      full.set(cond, n * (per + cond.length) + per);
+    }
+    return unet(full, t, context, dims);
+  };
+}
+
+/** A1111 CFGDenoiser's latent blend after guidance: denoised·nmask + init·mask, per image. */
+function blendDenoiser(denoise: DenoiseFn, init: Float32Array, keep: Float32Array, repaint: Float32Array): DenoiseFn {
+  return async (x, sigma, call) => blendLatents(await denoise(x, sigma, call), init, keep, repaint);
+}
+
+function blendLatents(latent: Float32Array, init: Float32Array, keep: Float32Array, repaint: Float32Array): Float32Array {
+  const per = keep.length;
+  const out = new Float32Array(latent.length);
+  for (let i = 0; i < latent.length; i++) {
+    const k = i % per;
+    out[i] = f32(f32(latent[i]! * repaint[k]!) + f32(init[i]! * keep[k]!));
+  }
+  return out;
+}
+
+function labelOf(list: readonly { id: string; label: string }[], id: string): string {
+  return list.find((e) => e.id === id)?.label ?? id;
+}
+
+/**
+ * Runs a txt2img, img2img or inpaint request to finished RGB images.
+ *
+ * @example const { images, params } = await generate(engine, { task: 'txt2img', prompt: 'a cat', ... }, { signal })
+ */
+export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: PipelineHooks = {}): Promise<GenerateResult> {
+  checkRequest(req);
+  const { signal } = hooks;
+  const { width, height, batch_size: batch, n_iter: nIter } = req;
+  const h = height / 8, w = width / 8, per = LATENT_CHANNELS * h * w;
+  const isInit = req.task !== 'txt2img';
+  const strength = req.strength ?? 0.75;
+  const entry = samplerById(req.sampler);
+  const samplerInfo = SAMPLERS.find((s) => s.id === req.sampler)!;
+
+  const positive = extractLoraTags(req.prompt);
+  const negative = extractLoraTags(req.negative_prompt);
+  if (positive.loras.length > 0 || negative.loras.length > 0) {
+    // LoRA merging lands with the model manager; refusing beats silently ignoring the tags.
+    throw new PipelineError('lora_unavailable', `LoRA is not supported by this engine yet (prompt asks for ${positive.loras.map((l) => l.name).join(', ')})`);
+  }
+  const seed = resolveSeed(req.seed);
+  const allSeeds = batchSeeds(seed, batch * nIter);
+
+  // Conditioning, shared by every image (same prompt): schedules over the sampler's call count.
+  const condDeps: ConditioningDeps = {
+    tokenizer: engine.tokenizer,
+    clipSkip: req.clip_skip,
+    encodeChunk: (ids, b, opts) => engine.model.textEncoder.encode(ids, b, { clipSkip: opts.clipSkip }),
+  };
+  const scheduleSteps = promptScheduleSteps(req.sampler, req.steps);
+  const [[parts], [uncondSchedule]] = await Promise.all([
+    getMulticondLearnedConditioning([positive.prompt], scheduleSteps, condDeps),
+    getLearnedConditioning([negative.prompt], scheduleSteps, condDeps),
+  ]);
+  const cfgImage: CfgImage = {
+    conds: parts!.map((p) => ({ weight: p.weight, schedule: toScheduled(p.schedule) })),
+    uncond: toScheduled(uncondSchedule!),
+  };
+
+  const init = isInit ? await encodeInit(engine, req) : null;
+  let imageConditioning = init?.imageConditioning ?? null;
+  if (!init && engine.config.unet.in_channels === 9) imageConditioning = await txt2imgInpaintingConditioning(engine, width, height);
+  const rawUnet: UNetEpsFn = (x, t, ctx, dims) => engine.model.unet.eps(x, t, ctx, dims);
+  const unet = imageConditioning ? withImageConditioning(rawUnet, imageConditioning) : rawUnet;
+
+  // The step list of one batch decides the progress total.
+  const fullSigmas = entry.kind === 'sigmas' ? getSigmas(req.sampler, req.scheduler, req.steps, engine.schedule) : null;
+  const runSigmas = fullSigmas && isInit ? img2imgSigmas(fullSigmas, strength) : fullSigmas;
+  const tEnc = Math.trunc(Math.min(strength, 0.999) * req.steps);
+  const ddimTs = entry.kind === 'timesteps' ? ddimTimesteps(req.steps) : null;
+  const ddimRun = ddimTs && isInit ? ddimTs.slice(0, tEnc) : ddimTs;
+  const stepsPerBatch = runSigmas ? runSigmas.length - 1 : Math.max(0, ddimRun!.length - 1);
+  const total = stepsPerBatch * nIter;
+
+  const images: GeneratedImage[] = [];
+  let previews: Promise<void> = Promise.resolve();
+  for (let iter = 0; iter < nIter; iter++) {
+    const seeds = allSeeds.slice(iter * batch, (iter + 1) * batch);
+    const cfg: CfgOptions = { unet, images: seeds.map(() => cfgImage), cfgScale: req.cfg_scale, contextDim: engine.config.unet.context_dim, h, w };
+    const noise = new ImageNoise({ seeds, perImage: per, source: req.rng });
+    const seedNoise = noise.next(); // [B, 4, h, w]
+    const initLatent = init ? new Float32Array(batch * per) : null; // [B, 4, h, w]
+    if (init && initLatent) {
+      seeds.forEach((s, i) => initLatent.set(samplePosterior(init, s, engine.config.scale_factor), i * per));
+      const fill = req.inpainting_fill ?? 'original';
+      if (init.keep && init.repaint && (fill === 'latent_noise' || fill === 'latent_nothing')) {
+        for (let i = 0; i < initLatent.length; i++) {
+          const k = i % per;
+          const replacement = fill === 'latent_noise' ? seedNoise[i]! : 0;
+          initLatent[i] = f32(f32(initLatent[i]! * init.keep[k]!) + f32(replacement * init.repaint[k]!));
+        }
+      }
+    }
+    const onStep = (s: SamplerStep) => {
+      const step = iter * stepsPerBatch + s.index + 1;
+      hooks.onProgress?.(step, total);
+      const every = hooks.previewEvery ?? 0;
+      if (every > 0 && hooks.onPreview && (s.index + 1) % every === 0 && s.index + 1 < stepsPerBatch) {
+        const denoised = s.denoised;
+        previews = previews.then(async () => {
+          const jpeg = await previewJpeg(denoised, { batch, h, w }, 0);
+          hooks.onPreview?.(step, new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength));
+        });
+      }
+    };
+
+    let samples: Float32Array;
+    if (entry.kind === 'sigmas') {
+      const sigmas = runSigmas!;
+      const x = new Float32Array(batch * per);
+      const s0 = f32(sigmas[0]!);
+      for (let i = 0; i < x.length; i++) x[i] = initLatent ? f32(initLatent[i]! + f32(seedNoise[i]! * s0)) : f32(seedNoise[i]! * s0);
+      let denoise = createCfgDenoiser(cfg, engine.schedule);
+      if (init?.keep && init.repaint && initLatent) denoise = blendDenoiser(denoise, initLatent, init.keep, init.repaint);
+      samples = await entry.sampler.sample({
+        x,
+        sigmas,
+        denoise,
+        noise: () => noise.next(),
+        intervalNoise: entry.brownian ? brownianNoise(seeds, per) : undefined,
+        signal,
+        onStep,
+      });
+    } else {
+      const ts = ddimRun!;
+      let x = seedNoise;
+      if (initLatent) {
+        // A1111 timesteps img2img: noise the init latent to timesteps[t_enc], then walk timesteps[:t_enc].
+        const a = engine.schedule.alphasCumprod[ddimTs![tEnc]!]!;
+        const sa = f32(Math.sqrt(a)), sb = f32(Math.sqrt(f32(1 - a)));
+        x = new Float32Array(batch * per);
+        for (let i = 0; i < x.length; i++) x[i] = f32(f32(initLatent[i]! * sa) + f32(seedNoise[i]! * sb));
+      }
+      samples = await sampleDdim({ x, timesteps: ts, alphasCumprod: engine.schedule.alphasCumprod, eps: createCfgEps(cfg), noise: () => noise.next(), signal, onStep });
+    }
+    if (init?.keep && init.repaint && initLatent) samples = blendLatents(samples, initLatent, init.keep, init.repaint);
+    if (signal?.aborted) throw new PipelineError('cancelled', 'generation was cancelled');
+
+    // Decode one image at a time, as A1111's decode_latent_batch does (bounded memory).
+    const inv = f32(1 / engine.config.scale_factor);
+    for (let i = 0; i < batch; i++) {
+      const z = new Float32Array(per);
+      for (let k = 0; k < per; k++) z[k] = f32(inv * samples[i * per + k]!);
+      const decoded = await engine.model.vae.decode(z, { batch: 1, h, w }); // [1, 3, H, W]
+      const rgb: Raster = { width, height, channels: 3, data: decodedToUint8(decoded, { batch: 1, height, width }) };
+      images.push({ rgb: init?.prepared.overlay ? await applyOverlay(rgb, init.prepared) : rgb, seed: seeds[i]! });
+    }
+  }
+  await previews;
+
+  const params: EffectiveParams = {
+    prompt: req.prompt,
+    negative_prompt: req.negative_prompt,
+    prompt_for_model: positive.prompt,
+    loras: [],
+    seed,
+    all_seeds: allSeeds,
+    steps: req.steps,
+    sampler: req.sampler,
+    sampler_label: samplerInfo.label,
+    scheduler: req.scheduler,
+    // A1111 writes the scheduler label it resolved, "Automatic" staying "Automatic".
+    scheduler_label: labelOf(SCHEDULERS, req.scheduler),
+    cfg_scale: req.cfg_scale,
+    width: init?.prepared.pasteTo ? init.prepared.outWidth : width,
+    height: init?.prepared.pasteTo ? init.prepared.outHeight : height,
+    clip_skip: req.clip_skip,
+    rng: req.rng,
+    denoising_strength: isInit ? strength : undefined,
+    extra: init?.prepared.extra ?? [],
+  };
+  return { images, params };
+}
+
+/** Puts the generated pixels back under the untouched original (A1111 apply_overlay + uncrop). */
+async function applyOverlay(rgb: Raster, prepared: PreparedInit): Promise<Raster> {
+  let base = rgb;
+  if (prepared.pasteTo) {
+    const { x1, y1, x2, y2 } = prepared.pasteTo;
+    const scaled = await resizeRaster(rgb, x2 - x1, y2 - y1, 1);
+    base = makeRaster(prepared.outWidth, prepared.outHeight, 3);
+    paste(base, scaled, x1, y1);
+  }
+  return compositeOverlay(base, prepared.overlay!);
+}

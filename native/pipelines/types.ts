@@ -1,0 +1,83 @@
+// What a generation asks for and what it gives back. Field names follow the Socket.IO protocol
+// (A1111's snake_case) so the worker hands validated GenerationParams straight through.
+import type { SamplerId, SchedulerId } from '../sampling/names.js';
+import type { RngSource } from '../sampling/seeds.js';
+import type { Raster } from './image-ops.js';
+
+export type Task = 'txt2img' | 'img2img' | 'inpaint';
+
+/** A1111 inpainting_fill, by name: 0 fill, 1 original, 2 latent noise, 3 latent nothing. */
+export type MaskedContent = 'fill' | 'original' | 'latent_noise' | 'latent_nothing';
+
+export interface GenerateRequest {
+  task: Task;
+  prompt: string;
+  negative_prompt: string;
+  width: number;
+  height: number;
+  steps: number;
+  cfg_scale: number;
+  sampler: SamplerId;
+  scheduler: SchedulerId;
+  /** −1 picks a random seed, reported in the result. */
+  seed: number;
+  batch_size: number;
+  n_iter: number;
+  rng: RngSource;
+  clip_skip: number;
+  /** Encoded PNG/JPEG/WebP bytes (img2img and inpaint). */
+  image?: Uint8Array;
+  /** Encoded mask: white (or opaque alpha) = repaint. */
+  mask?: Uint8Array;
+  strength?: number;
+  mask_blur?: number;
+  inpaint_full_res?: boolean;
+  inpaint_full_res_padding?: number;
+  inpainting_fill?: MaskedContent;
+  inpainting_mask_invert?: boolean;
+  /** A1111 resize_mode for the init image: 0 just resize, 1 crop and resize, 2 resize and fill. */
+  resize_mode?: 0 | 1 | 2;
+}
+
+export interface PipelineHooks {
+  signal?: AbortSignal;
+  /** Called after every sampler step; `step` counts over the whole job (all n_iter batches). */
+  onProgress?: (step: number, total: number) => void;
+  /** Preview cadence in steps (0 = none). */
+  previewEvery?: number;
+  onPreview?: (step: number, jpeg: Uint8Array) => void;
+}
+
+export interface GeneratedImage {
+  rgb: Raster;
+  seed: number;
+}
+
+/** The parameters a run actually used, for the infotext (A1111 labels where A1111 writes labels). */
+export interface EffectiveParams {
+  prompt: string;
+  negative_prompt: string;
+  /** Prompt with `<lora:…>` tags removed (what the text encoder saw). */
+  prompt_for_model: string;
+  loras: { name: string; weight: number }[];
+  seed: number;
+  all_seeds: number[];
+  steps: number;
+  sampler: SamplerId;
+  sampler_label: string;
+  scheduler: SchedulerId;
+  scheduler_label: string;
+  cfg_scale: number;
+  width: number;
+  height: number;
+  clip_skip: number;
+  rng: RngSource;
+  denoising_strength?: number;
+  /** A1111 extra_generation_params in insertion order (Mask blur, Inpaint area, ...). */
+  extra: [string, string | number][];
+}
+
+export interface GenerateResult {
+  images: GeneratedImage[];
+  params: EffectiveParams;
+}

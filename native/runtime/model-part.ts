@@ -1,0 +1,62 @@
+// What every runner shares: turning "a graph for this shape" into a cached session. On a miss the
+// graph is built, its external data is filled from the checkpoint (through the weight hook), the
+// session is created, and the external buffers are dropped (ORT keeps its own copy).
+import type { BuiltGraph } from '../graph/builder.js';
+import type { EngineRuntime, EngineSession, FeedTensor } from './ort-backend.js';
+import { SessionCache } from './session-cache.js';
+import { materializeWeights } from './weights.js';
+import type { WeightHook, WeightSource } from './weights.js';
+
+export interface ModelPartOptions {
+  runtime: EngineRuntime;
+  source: WeightSource;
+  weightHook?: WeightHook;
+  /** Sessions kept per part (each holds a copy of the part's weights). Default 2. */
+  maxSessions?: number;
+}
+
+export class ModelPart {
+  private readonly cache: SessionCache;
+  /** Milliseconds spent building graphs, filling weights and creating sessions (for benchmarks). */
+  loadMs = 0;
+
+  constructor(
+    readonly label: string,
+    private readonly opts: ModelPartOptions,
+  ) {
+    this.cache = new SessionCache(opts.maxSessions ?? 2);
+  }
+
+  /** Shapes that currently have a session. */
+  cachedShapes(): string[] {
+    return this.cache.keys();
+  }
+
+  private async create(build: () => BuiltGraph): Promise<EngineSession> {
+    const start = performance.now();
+    const graph = build();
+    const external = await materializeWeights(graph, this.opts.source, this.opts.weightHook);
+    const session = await this.opts.runtime.createSession(graph, external);
+    this.loadMs += performance.now() - start;
+    return session;
+  }
+
+  /** Runs the session for `shapeKey` (built by `build` on first use) and returns its outputs. */
+  run(shapeKey: string, build: () => BuiltGraph, feeds: Readonly<Record<string, FeedTensor>>): Promise<Record<string, Float32Array>> {
+    return this.cache.use(shapeKey, () => this.create(build), (s) => s.run(feeds));
+  }
+
+  /** Creates the session for `shapeKey` now, so that the first real call does not pay for it. */
+  prepare(shapeKey: string, build: () => BuiltGraph): Promise<void> {
+    return this.cache.use(shapeKey, () => this.create(build), async () => undefined);
+  }
+
+  /** Frees this part's sessions (memory) while keeping it usable. */
+  release(): Promise<void> {
+    return this.cache.clear();
+  }
+
+  dispose(): Promise<void> {
+    return this.cache.dispose();
+  }
+}

@@ -1,0 +1,80 @@
+// An SD1.x model ready to run: the checkpoint's weights bound to the text encoder, UNet and VAE
+// graphs, with sessions created lazily per shape and all released by `dispose()` (model switch).
+//
+//   const rt = await createEngineRuntime({ device: 'cpu' });
+//   const model = await loadSd1Model(await openCheckpoint(path), { runtime: rt });
+//   const cond = await model.textEncoder.encode(ids, 1);                       // [1, 77, 768]
+//   const eps = await model.unet.eps(x, t, ctx, { batch: 2, h: 64, w: 64, tokens: 77 });
+//   const img = await model.vae.decode(z, { batch: 1, h: 64, w: 64 });          // [1, 3, 512, 512]
+//   await model.dispose();
+import type { Precision } from '../graph/builder.js';
+import type { Checkpoint } from '../models/checkpoint.js';
+import type { SD1Config } from '../models/config.js';
+import { EngineError } from './engine-error.js';
+import { ModelPart } from './model-part.js';
+import type { EngineRuntime } from './ort-backend.js';
+import { TextEncoderRunner, UNetRunner, VaeRunner } from './sd1-runners.js';
+import type { WeightHook, WeightSource } from './weights.js';
+
+export interface LoadSd1Options {
+  runtime: EngineRuntime;
+  /** Rewrites weights before they reach a session (LoRA merges; tests that perturb a tensor). */
+  weightHook?: WeightHook;
+  /** Sessions kept per part and shape (each holds a copy of that part's weights). Default 2. */
+  maxSessionsPerPart?: number;
+  /**
+   * Graph precision per part. Text encoder and UNet default to the runtime's precision; the VAE
+   * defaults to fp32 because the SD1.x VAE overflows in fp16 on some latents (A1111's
+   * "--no-half-vae" / automatic revert to 32-bit VAE), and it runs once per image.
+   */
+  precision?: { textEncoder?: Precision; unet?: Precision; vae?: Precision };
+}
+
+/** Just what the loader needs of a checkpoint (a `Checkpoint` from openCheckpoint fits). */
+export type Sd1Checkpoint = Pick<Checkpoint, 'family' | 'config'> & WeightSource;
+
+export class Sd1Model {
+  readonly textEncoder: TextEncoderRunner;
+  readonly unet: UNetRunner;
+  readonly vae: VaeRunner;
+  private readonly parts: ModelPart[];
+
+  constructor(
+    readonly config: SD1Config,
+    checkpoint: WeightSource,
+    opts: LoadSd1Options,
+  ) {
+    const partOpts = { runtime: opts.runtime, source: checkpoint, weightHook: opts.weightHook, maxSessions: opts.maxSessionsPerPart };
+    const te = new ModelPart('text-encoder', partOpts);
+    const unet = new ModelPart('unet', partOpts);
+    const dec = new ModelPart('vae-decoder', partOpts);
+    const enc = new ModelPart('vae-encoder', partOpts);
+    this.parts = [te, unet, dec, enc];
+    const shape = (k: string) => checkpoint.shape(k);
+    const precision = opts.runtime.precision;
+    this.textEncoder = new TextEncoderRunner(te, config.clip_text, opts.precision?.textEncoder ?? precision, shape);
+    this.unet = new UNetRunner(unet, config.unet, opts.precision?.unet ?? precision, shape);
+    this.vae = new VaeRunner(dec, enc, config.vae, opts.precision?.vae ?? 'fp32', shape);
+  }
+
+  /** Milliseconds spent so far building graphs, filling weights and creating sessions, per part. */
+  loadTimes(): Record<string, number> {
+    return Object.fromEntries(this.parts.map((p) => [p.label, p.loadMs]));
+  }
+
+  /** Releases every session. The checkpoint stays open (its owner closes it). */
+  async dispose(): Promise<void> {
+    await Promise.all(this.parts.map((p) => p.dispose()));
+  }
+}
+
+/** Binds an SD1.x checkpoint to the runtime; sessions are made on first use (or via `prepare*`). */
+export async function loadSd1Model(checkpoint: Sd1Checkpoint, opts: LoadSd1Options): Promise<Sd1Model> {
+  if (checkpoint.family !== 'sd1') {
+    throw new EngineError('unsupported_model', `only SD1.x checkpoints run on this engine so far, got family ${checkpoint.family}`);
+  }
+  if (checkpoint.config.parameterization !== 'eps') {
+    throw new EngineError('unsupported_model', `SD1 checkpoints with ${checkpoint.config.parameterization}-prediction are not supported yet`);
+  }
+  return new Sd1Model(checkpoint.config, checkpoint, opts);
+}

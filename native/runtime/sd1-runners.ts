@@ -1,0 +1,191 @@
+// The three runners of an SD1.x model: text encoder, UNet and VAE. Each accepts any batch size,
+// context length and latent size, and keeps one session per shape (see model-part.ts). Inputs and
+// outputs are plain float32 arrays in NCHW / [B, tokens, C] layout whatever the graph precision.
+import type { Precision } from '../graph/builder.js';
+import { buildClipTextGraph, CLIP_INPUT_IDS, CLIP_OUTPUT } from '../models/clip-text-graph.js';
+import type { ClipTextConfig, UNetConfig, VaeConfig } from '../models/config.js';
+import { buildUNetGraph, UNET_INPUTS, UNET_OUTPUT } from '../models/unet-graph.js';
+import { buildVaeDecoderGraph, buildVaeEncoderGraph, vaeDownscale, VAE_DECODER_IO, VAE_ENCODER_IO } from '../models/vae-graph.js';
+import { EngineError } from './engine-error.js';
+import type { ModelPart } from './model-part.js';
+
+type ShapeLookup = (key: string) => readonly number[] | undefined;
+
+function expectLength(what: string, got: number, expected: number, formula: string): void {
+  if (got !== expected) throw new EngineError('bad_input', `${what} has ${got} values, expected ${formula} = ${expected}`);
+}
+
+function positiveInts(what: string, values: Record<string, number>): void {
+  for (const [k, v] of Object.entries(values)) {
+    if (!Number.isInteger(v) || v <= 0) throw new EngineError('bad_input', `${what}: ${k} must be a positive integer, got ${v}`);
+  }
+}
+
+export interface TextEncodeOptions {
+  /** 1 = last layer (default), 2 = A1111 "Clip skip 2". */
+  clipSkip?: number;
+}
+
+/** CLIP text encoder: token ids [B, 77] -> hidden states [B, 77, C] (after the final LayerNorm). */
+export class TextEncoderRunner {
+  constructor(
+    private readonly part: ModelPart,
+    readonly config: ClipTextConfig,
+    private readonly precision: Precision,
+    private readonly weightShape: ShapeLookup,
+  ) {}
+
+  /** Tokens per sequence (77). */
+  get tokens(): number {
+    return this.config.max_position_embeddings;
+  }
+
+  get hiddenSize(): number {
+    return this.config.hidden_size;
+  }
+
+  private build(batch: number, clipSkip: number) {
+    return () => buildClipTextGraph(this.config, { batch, clipSkip, precision: this.precision, weightShape: this.weightShape });
+  }
+
+  /** Example: `await te.encode(Int32Array.from(ids77), 1, { clipSkip: 2 })` -> Float32Array of 77·C. */
+  async encode(ids: Int32Array | BigInt64Array, batch: number, opts: TextEncodeOptions = {}): Promise<Float32Array> {
+    const clipSkip = opts.clipSkip ?? 1;
+    positiveInts('text encoder', { batch, clipSkip });
+    if (clipSkip > this.config.num_hidden_layers) {
+      throw new EngineError('bad_input', `clip skip must be at most ${this.config.num_hidden_layers}, got ${clipSkip}`);
+    }
+    expectLength('input ids', ids.length, batch * this.tokens, `batch·${this.tokens}`);
+    const data = ids instanceof BigInt64Array ? ids : BigInt64Array.from(ids, (v) => BigInt(v));
+    const out = await this.part.run(`b${batch}-skip${clipSkip}`, this.build(batch, clipSkip), {
+      [CLIP_INPUT_IDS]: { dtype: 'int64', data, dims: [batch, this.tokens] },
+    });
+    return out[CLIP_OUTPUT];
+  }
+
+  prepare(batch: number, clipSkip = 1): Promise<void> {
+    return this.part.prepare(`b${batch}-skip${clipSkip}`, this.build(batch, clipSkip));
+  }
+
+  /** Frees the sessions (and their weight copies); the next call creates them again. */
+  release(): Promise<void> {
+    return this.part.release();
+  }
+}
+
+/** Latent batch and size (h, w = image size / 8) and context length (77 per chunk). */
+export interface UNetDims {
+  batch: number;
+  h: number;
+  w: number;
+  tokens: number;
+}
+
+/** UNet: (x [B,4,h,w], t [B], context [B,T,ctx]) -> model output [B,4,h,w] (eps for SD1). */
+export class UNetRunner {
+  constructor(
+    private readonly part: ModelPart,
+    readonly config: UNetConfig,
+    private readonly precision: Precision,
+    private readonly weightShape: ShapeLookup,
+  ) {}
+
+  private key(d: UNetDims): string {
+    return `b${d.batch}-${d.h}x${d.w}-t${d.tokens}`;
+  }
+
+  private build(d: UNetDims) {
+    return () =>
+      buildUNetGraph(this.config, { batch: d.batch, height: d.h, width: d.w, tokens: d.tokens, precision: this.precision, weightShape: this.weightShape });
+  }
+
+  async eps(x: Float32Array, t: Float32Array, context: Float32Array, dims: UNetDims): Promise<Float32Array> {
+    const { batch, h, w, tokens } = dims;
+    positiveInts('UNet', { batch, h, w, tokens });
+    const cin = this.config.in_channels;
+    const ctx = this.config.context_dim;
+    expectLength('x', x.length, batch * cin * h * w, `${batch}·${cin}·${h}·${w}`);
+    expectLength('t', t.length, batch, 'batch');
+    expectLength('context', context.length, batch * tokens * ctx, `${batch}·${tokens}·${ctx}`);
+    const out = await this.part.run(this.key(dims), this.build(dims), {
+      [UNET_INPUTS.x]: { dtype: 'float32', data: x, dims: [batch, cin, h, w] },
+      [UNET_INPUTS.t]: { dtype: 'float32', data: t, dims: [batch] },
+      [UNET_INPUTS.context]: { dtype: 'float32', data: context, dims: [batch, tokens, ctx] },
+    });
+    return out[UNET_OUTPUT];
+  }
+
+  prepare(dims: UNetDims): Promise<void> {
+    return this.part.prepare(this.key(dims), this.build(dims));
+  }
+
+  /** Frees the sessions (and their weight copies); the next call creates them again. */
+  release(): Promise<void> {
+    return this.part.release();
+  }
+}
+
+/** Latent batch and size; images are 8× larger. */
+export interface VaeDims {
+  batch: number;
+  h: number;
+  w: number;
+}
+
+/** VAE decoder and encoder. */
+export class VaeRunner {
+  constructor(
+    private readonly decoderPart: ModelPart,
+    private readonly encoderPart: ModelPart,
+    readonly config: VaeConfig,
+    private readonly precision: Precision,
+    private readonly weightShape: ShapeLookup,
+  ) {}
+
+  /** Image pixels per latent pixel (8). */
+  get downscale(): number {
+    return vaeDownscale(this.config);
+  }
+
+  private opts(d: VaeDims) {
+    return { batch: d.batch, height: d.h, width: d.w, precision: this.precision, weightShape: this.weightShape };
+  }
+
+  /** z [B, 4, h, w], already divided by scale_factor -> image [B, 3, 8h, 8w], raw (not clamped). */
+  async decode(z: Float32Array, dims: VaeDims): Promise<Float32Array> {
+    const { batch, h, w } = dims;
+    positiveInts('VAE decode', { batch, h, w });
+    const c = this.config.embed_dim;
+    expectLength('z', z.length, batch * c * h * w, `${batch}·${c}·${h}·${w}`);
+    const out = await this.decoderPart.run(`b${batch}-${h}x${w}`, () => buildVaeDecoderGraph(this.config, this.opts(dims)), {
+      [VAE_DECODER_IO.input]: { dtype: 'float32', data: z, dims: [batch, c, h, w] },
+    });
+    return out[VAE_DECODER_IO.output];
+  }
+
+  /** image [B, 3, 8h, 8w] in [-1, 1] -> moments [B, 8, h, w] (mean, then logvar, unclamped). */
+  async encodeMoments(image: Float32Array, dims: VaeDims): Promise<Float32Array> {
+    const { batch, h, w } = dims;
+    positiveInts('VAE encode', { batch, h, w });
+    const f = this.downscale;
+    const c = this.config.in_channels;
+    expectLength('image', image.length, batch * c * h * f * w * f, `${batch}·${c}·${h * f}·${w * f}`);
+    const out = await this.encoderPart.run(`b${batch}-${h}x${w}`, () => buildVaeEncoderGraph(this.config, this.opts(dims)), {
+      [VAE_ENCODER_IO.input]: { dtype: 'float32', data: image, dims: [batch, c, h * f, w * f] },
+    });
+    return out[VAE_ENCODER_IO.output];
+  }
+
+  prepareDecoder(dims: VaeDims): Promise<void> {
+    return this.decoderPart.prepare(`b${dims.batch}-${dims.h}x${dims.w}`, () => buildVaeDecoderGraph(this.config, this.opts(dims)));
+  }
+
+  prepareEncoder(dims: VaeDims): Promise<void> {
+    return this.encoderPart.prepare(`b${dims.batch}-${dims.h}x${dims.w}`, () => buildVaeEncoderGraph(this.config, this.opts(dims)));
+  }
+
+  /** Frees decoder and encoder sessions; the next call creates them again. */
+  async release(): Promise<void> {
+    await Promise.all([this.decoderPart.release(), this.encoderPart.release()]);
+  }
+}

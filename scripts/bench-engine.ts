@@ -1,0 +1,179 @@
+// Benchmark of the ONNX engine on this machine's CPU (fp32): checkpoint load and session creation,
+// peak resident memory, UNet time per evaluation at 64×64 latents with batch 2 (one CFG step at
+// 512×512), VAE decode and encode at 512×512. Prints a table; asserts nothing.
+//
+// Usage: npm run bench:engine -- [--model FILE] [--skip-vae] [--skip-encode] [--runs N] [--latent N] [--batch N] [--threads N]
+// Without --model it benchmarks a full-size random SD1.5 checkpoint: $EASEL_BENCH_SD15 if set,
+// else one made once by scripts/make-random-sd15.ts in the temp folder and reused afterwards.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { openCheckpoint } from '../native/models/checkpoint.js';
+import { createEngineRuntime } from '../native/runtime/ort-backend.js';
+import { loadSd1Model } from '../native/runtime/sd1-model.js';
+
+const HELP = `bench-engine: time the SD1 engine on the CPU
+
+  --model FILE      checkpoint to load (default: $EASEL_BENCH_SD15, or a random full-size SD1.5
+                    made with scripts/make-random-sd15.ts in ${join(tmpdir(), 'easel-bench')})
+  --latent N        latent size (default 64 = 512×512 images)
+  --batch N         UNet batch (default 2 = cond + uncond of one CFG step)
+  --runs N          UNet evaluations to time after a warm-up one (default 3)
+  --threads N       ONNX Runtime intra-op threads (default: one per core)
+  --skip-vae        skip VAE decode and encode
+  --skip-encode     skip VAE encode only
+  --help            show this text`;
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function randomLatent(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32 - 0.5) * 2;
+  }
+  return out;
+}
+
+function defaultModel(): string {
+  const fromEnv = process.env.EASEL_BENCH_SD15;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`EASEL_BENCH_SD15=${fromEnv} does not exist`);
+    return fromEnv;
+  }
+  const dir = join(tmpdir(), 'easel-bench');
+  const file = join(dir, 'sd15-random-f16.safetensors');
+  if (existsSync(file)) return file;
+  mkdirSync(dir, { recursive: true });
+  console.error(`making a random full-size SD1.5 checkpoint at ${file} (once; reused later)...`);
+  const made = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'make-random-sd15.ts'), '--out', file], {
+    stdio: 'inherit',
+    cwd: repoRoot,
+  });
+  if (made.status !== 0) throw new Error(`make-random-sd15 failed with status ${made.status}`);
+  return file;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      latent: { type: 'string', default: '64' },
+      batch: { type: 'string', default: '2' },
+      runs: { type: 'string', default: '3' },
+      threads: { type: 'string' },
+      'skip-vae': { type: 'boolean', default: false },
+      'skip-encode': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const latent = Number(values.latent);
+  const batch = Number(values.batch);
+  const runs = Number(values.runs);
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (![latent, batch, runs].every((v) => Number.isInteger(v) && v > 0) || (threads !== undefined && !(threads > 0))) {
+    console.error(`--latent, --batch, --runs and --threads must be positive integers\n\n${HELP}`);
+    return 2;
+  }
+  const modelPath = values.model ?? defaultModel();
+  const rows: Array<[string, string]> = [];
+  const row = (k: string, v: string) => {
+    rows.push([k, v]);
+    console.error(`${k}: ${v}`);
+  };
+
+  let t = performance.now();
+  const ckpt = await openCheckpoint(modelPath);
+  row('checkpoint open (header, config)', fmtMs(performance.now() - t));
+  const runtime = await createEngineRuntime({ device: 'cpu', ...(threads ? { intraOpThreads: threads } : {}) });
+  const model = await loadSd1Model(ckpt, { runtime, maxSessionsPerPart: 1 });
+  const cfg = ckpt.config;
+  try {
+    t = performance.now();
+    await model.textEncoder.prepare(1);
+    row('text encoder: weights + session', fmtMs(performance.now() - t));
+    const ids = new Int32Array(77).fill(cfg.clip_text.eos_token_id);
+    ids[0] = cfg.clip_text.bos_token_id;
+    t = performance.now();
+    const cond = await model.textEncoder.encode(ids, 1);
+    row('text encoder: encode 1×77', fmtMs(performance.now() - t));
+
+    const dims = { batch, h: latent, w: latent, tokens: 77 };
+    t = performance.now();
+    await model.unet.prepare(dims);
+    row(`UNet: weights + session (batch ${batch}, ${latent}×${latent})`, fmtMs(performance.now() - t));
+    const x = randomLatent(batch * cfg.unet.in_channels * latent * latent, 1);
+    const ts = new Float32Array(batch).fill(500);
+    const context = new Float32Array(batch * cond.length);
+    for (let b = 0; b < batch; b++) context.set(cond, b * cond.length);
+    t = performance.now();
+    await model.unet.eps(x, ts, context, dims);
+    row('UNet: first evaluation', fmtMs(performance.now() - t));
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      t = performance.now();
+      await model.unet.eps(x, ts, context, dims);
+      times.push(performance.now() - t);
+    }
+    row(`UNet: per evaluation (median of ${runs}, batch ${batch}, ${latent}×${latent})`, fmtMs(median(times)));
+    await model.unet.release(); // keep the peak RSS to one part at a time
+    await model.textEncoder.release();
+
+    if (!values['skip-vae']) {
+      const vd = { batch: 1, h: latent, w: latent };
+      const px = latent * 8;
+      t = performance.now();
+      await model.vae.prepareDecoder(vd);
+      row('VAE decoder: weights + session', fmtMs(performance.now() - t));
+      const z = randomLatent(cfg.vae.embed_dim * latent * latent, 2);
+      t = performance.now();
+      const image = await model.vae.decode(z, vd);
+      row(`VAE decode ${px}×${px}`, fmtMs(performance.now() - t));
+      if (!values['skip-encode']) {
+        t = performance.now();
+        await model.vae.prepareEncoder(vd);
+        row('VAE encoder: weights + session', fmtMs(performance.now() - t));
+        const img = image.map((v) => Math.max(-1, Math.min(1, v)));
+        t = performance.now();
+        await model.vae.encodeMoments(img, vd);
+        row(`VAE encode ${px}×${px}`, fmtMs(performance.now() - t));
+      }
+    }
+  } finally {
+    await model.dispose();
+    await ckpt.close();
+  }
+  row('peak RSS (process maxRSS)', `${(process.resourceUsage().maxRSS / 1024 / 1024).toFixed(2)} GiB`);
+
+  const width = Math.max(...rows.map(([k]) => k.length));
+  console.log(`\nEasel engine benchmark — ${modelPath}`);
+  console.log(`CPU execution provider, fp32, onnxruntime-node, ${threads ?? 'default'} threads\n`);
+  console.log(`| ${'measure'.padEnd(width)} | value |`);
+  console.log(`| ${'-'.repeat(width)} | ----- |`);
+  for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,202 @@
+// `npm run -s generate -- --model FILE --prompt TEXT ... --out FILE.png`: the engine without the
+// server. Writes PNGs with the A1111 infotext in their `parameters` chunk; with several images the
+// second and later get `-1`, `-2`, ... before the extension.
+import { readFile, writeFile, rename } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generate } from '../native/pipelines/generate.js';
+import { encodePng } from '../native/pipelines/resize.js';
+import { loadSd1Engine } from '../native/pipelines/sd1-engine.js';
+import type { GenerateRequest, MaskedContent } from '../native/pipelines/types.js';
+import { modelShortHash } from '../native/models/model-hash.js';
+import { findScheduler, resolveSampler } from '../native/sampling/names.js';
+import { formatInfotext, withPngTextChunk } from '../server/infotext/index.js';
+
+const HELP = `Usage: npm run -s generate -- --model FILE --prompt TEXT --out FILE.png [options]
+
+  --model FILE             checkpoint (.safetensors single file or diffusers folder)
+  --prompt TEXT            prompt, A1111 syntax: (word:1.2) [word] BREAK [a:b:0.5] [a|b]
+  --negative-prompt TEXT   negative prompt (default "")
+  --seed N                 seed, -1 for random (default -1)
+  --steps N                sampling steps (default 20)
+  --cfg X                  CFG scale (default 7)
+  --sampler NAME           id or A1111 name: euler, "Euler a", "DPM++ 2M", "DPM++ 2M Karras", ... (default "Euler a")
+  --scheduler NAME         automatic, uniform, normal, karras, exponential, sgm_uniform, simple (or A1111 labels)
+  --width N --height N     multiples of 8 (default 512)
+  --batch-size N           images per batch (default 1)
+  --n-iter N               batches (default 1)
+  --rng cpu|nv             seed source: torch CPU (ComfyUI) or A1111's NV/GPU (default nv)
+  --clip-skip N            (default 1)
+  --tokenizer DIR          CLIP tokenizer folder (vocab.json + merges.txt)
+  --models-dir DIR         models root for the shared tokenizer (default $MODELS_DIR or ./models)
+  --init-image PNG         img2img source image
+  --strength X             denoising strength (default 0.75)
+  --mask PNG               inpaint mask (white = repaint); implies inpainting
+  --mask-blur N            (default 4)
+  --inpaint-full-res       inpaint only the masked area
+  --padding N              only-masked padding in pixels (default 32)
+  --masked-content MODE    original | fill | latent_noise | latent_nothing (default original)
+  --device cpu|cuda        execution provider (default cpu)
+  --out FILE.png           output path
+  --help`;
+
+class CliError extends Error {}
+
+function int(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new CliError(`--${name} must be an integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function float(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new CliError(`--${name} must be a number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+const MASKED: readonly MaskedContent[] = ['original', 'fill', 'latent_noise', 'latent_nothing'];
+
+export interface CliOptions {
+  model: string;
+  out: string;
+  tokenizer?: string;
+  modelsDir: string;
+  device: 'cpu' | 'cuda';
+  request: Omit<GenerateRequest, 'image' | 'mask'>;
+  initImage?: string;
+  mask?: string;
+}
+
+/** Parses argv into a request; throws CliError with a message naming the bad flag. */
+export function parseCli(argv: string[]): CliOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      model: { type: 'string' }, prompt: { type: 'string' }, 'negative-prompt': { type: 'string' }, seed: { type: 'string' },
+      steps: { type: 'string' }, cfg: { type: 'string' }, sampler: { type: 'string' }, scheduler: { type: 'string' },
+      width: { type: 'string' }, height: { type: 'string' }, 'batch-size': { type: 'string' }, 'n-iter': { type: 'string' },
+      rng: { type: 'string' }, 'clip-skip': { type: 'string' }, tokenizer: { type: 'string' }, 'models-dir': { type: 'string' },
+      'init-image': { type: 'string' }, strength: { type: 'string' }, mask: { type: 'string' }, 'mask-blur': { type: 'string' },
+      'inpaint-full-res': { type: 'boolean' }, padding: { type: 'string' }, 'masked-content': { type: 'string' },
+      device: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
+    },
+  });
+  if (values.help) return 'help';
+  if (!values.model) throw new CliError('--model is required');
+  if (!values.out) throw new CliError('--out is required');
+  if (values.prompt === undefined) throw new CliError('--prompt is required');
+  const sampler = resolveSampler(values.sampler ?? 'Euler a');
+  if (!sampler) throw new CliError(`unknown --sampler ${JSON.stringify(values.sampler)}`);
+  let scheduler = sampler.scheduler?.id ?? 'automatic';
+  if (values.scheduler !== undefined) {
+    const s = findScheduler(values.scheduler);
+    if (!s) throw new CliError(`unknown --scheduler ${JSON.stringify(values.scheduler)}`);
+    scheduler = s.id;
+  }
+  const rng = values.rng ?? 'nv';
+  if (rng !== 'cpu' && rng !== 'nv') throw new CliError(`--rng must be cpu or nv, got ${JSON.stringify(rng)}`);
+  const device = values.device ?? 'cpu';
+  if (device !== 'cpu' && device !== 'cuda') throw new CliError(`--device must be cpu or cuda, got ${JSON.stringify(device)}`);
+  const masked = (values['masked-content'] ?? 'original') as MaskedContent;
+  if (!MASKED.includes(masked)) throw new CliError(`--masked-content must be one of ${MASKED.join(', ')}`);
+  if (values.mask && !values['init-image']) throw new CliError('--mask needs --init-image');
+  const task = values.mask ? 'inpaint' : values['init-image'] ? 'img2img' : 'txt2img';
+  return {
+    model: values.model,
+    out: values.out,
+    tokenizer: values.tokenizer,
+    modelsDir: values['models-dir'] ?? process.env.MODELS_DIR ?? 'models',
+    device,
+    initImage: values['init-image'],
+    mask: values.mask,
+    request: {
+      task,
+      prompt: values.prompt,
+      negative_prompt: values['negative-prompt'] ?? '',
+      seed: int('seed', values.seed, -1),
+      steps: int('steps', values.steps, 20),
+      cfg_scale: float('cfg', values.cfg, 7),
+      sampler: sampler.sampler.id,
+      scheduler,
+      width: int('width', values.width, 512),
+      height: int('height', values.height, 512),
+      batch_size: int('batch-size', values['batch-size'], 1),
+      n_iter: int('n-iter', values['n-iter'], 1),
+      rng,
+      clip_skip: int('clip-skip', values['clip-skip'], 1),
+      strength: float('strength', values.strength, 0.75),
+      mask_blur: int('mask-blur', values['mask-blur'], 4),
+      inpaint_full_res: values['inpaint-full-res'] ?? false,
+      inpaint_full_res_padding: int('padding', values.padding, 32),
+      inpainting_fill: masked,
+    },
+  };
+}
+
+function outputPath(out: string, index: number): string {
+  if (index === 0) return out;
+  const ext = extname(out);
+  return `${out.slice(0, out.length - ext.length)}-${index}${ext}`;
+}
+
+export async function runCli(argv: string[]): Promise<string[]> {
+  const opts = parseCli(argv);
+  if (opts === 'help') {
+    console.log(HELP);
+    return [];
+  }
+  const request: GenerateRequest = {
+    ...opts.request,
+    image: opts.initImage ? await readFile(opts.initImage) : undefined,
+    mask: opts.mask ? await readFile(opts.mask) : undefined,
+  };
+  const engine = await loadSd1Engine(opts.model, { tokenizerDir: opts.tokenizer, modelsDir: opts.modelsDir, device: opts.device });
+  try {
+    const [result, hash] = await Promise.all([generate(engine, request), modelShortHash(opts.model).catch(() => undefined)]);
+    const p = result.params;
+    const written: string[] = [];
+    for (const [i, img] of result.images.entries()) {
+      const infotext = formatInfotext({
+        prompt: p.prompt,
+        negative_prompt: p.negative_prompt,
+        steps: p.steps,
+        sampler: p.sampler,
+        scheduler: p.scheduler,
+        cfg_scale: p.cfg_scale,
+        seed: img.seed,
+        width: img.rgb.width,
+        height: img.rgb.height,
+        model_hash: hash,
+        model: basename(opts.model, extname(opts.model)),
+        denoising_strength: p.denoising_strength,
+        clip_skip: p.clip_skip,
+        rng: p.rng,
+        extra: p.extra,
+      });
+      const png = withPngTextChunk(await encodePng(img.rgb), 'parameters', infotext);
+      const path = outputPath(opts.out, i);
+      await writeFile(`${path}.tmp`, png);
+      await rename(`${path}.tmp`, path);
+      written.push(path);
+    }
+    return written;
+  } finally {
+    await engine.dispose();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runCli(process.argv.slice(2)).then(
+    (paths) => {
+      for (const p of paths) console.log(p);
+    },
+    (err: unknown) => {
+      console.error(err instanceof CliError ? `generate: ${err.message}\n\n${HELP}` : `generate: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,79 @@
+// Writes a full-size random-weight SD1.5 checkpoint (1143 tensors, ~2.1 GB in f16) from the key
+// list ../shared/fixtures/keys/sd15.json, tensor by tensor so memory stays near the largest
+// tensor (the 49408x768 token embedding). For `npm run bench:engine`; not a trained model.
+//
+// Usage: npx tsx scripts/make-random-sd15.ts --out FILE [--dtype f16|f32] [--seed N] [--keys FILE]
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { DType } from '../native/io/dtype.js';
+import { isDType } from '../native/io/dtype.js';
+import { SD15_CONFIG } from '../native/models/config.js';
+import { writeRandomCheckpoint } from '../native/models/random-checkpoint.js';
+import { sd1KeySpec, type KeySpec } from '../native/models/sd1-keys.js';
+import { fixturePath } from '../native/testing/fixtures.js';
+
+const HELP = `make-random-sd15: write a full-size random SD1.5 checkpoint for benchmarks
+
+  --out FILE        where to write the .safetensors file (required)
+  --dtype f16|f32   storage type of the weights (default f16, like published files)
+  --seed N          seed of the weight PRNG (default 0)
+  --keys FILE       key list {"keys": [[key, shape, dtype], ...]} (default ../shared/fixtures/keys/sd15.json;
+                    without it the SD1.5 key list is derived from the built-in config)
+  --help            show this text`;
+
+function loadKeys(path: string): KeySpec[] {
+  const raw = JSON.parse(readFileSync(path, 'utf8')) as { keys: [string, number[], string][] };
+  return raw.keys.map(([key, shape, dtype]) => {
+    if (!isDType(dtype)) throw new Error(`${path}: ${key} has unknown dtype ${dtype}`);
+    return { key, shape, dtype: dtype as DType };
+  });
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string' },
+      dtype: { type: 'string', default: 'f16' },
+      seed: { type: 'string', default: '0' },
+      keys: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const seed = Number(values.seed);
+  if (!values.out || (values.dtype !== 'f16' && values.dtype !== 'f32') || !Number.isSafeInteger(seed) || seed < 0) {
+    console.error(`expected --out FILE, --dtype f16|f32 and a non-negative --seed\n\n${HELP}`);
+    return 2;
+  }
+  const keysPath = values.keys ?? fixturePath('keys', 'sd15.json');
+  const specs = existsSync(keysPath) ? loadKeys(keysPath) : sd1KeySpec(SD15_CONFIG);
+  const started = Date.now();
+  let lastReport = started;
+  const bytes = await writeRandomCheckpoint(values.out, specs, {
+    seed,
+    dtype: values.dtype === 'f16' ? 'F16' : 'F32',
+    distribution: 'uniform',
+    schedule: SD15_CONFIG.schedule,
+    onTensor: (i, total) => {
+      if (Date.now() - lastReport > 5000) {
+        lastReport = Date.now();
+        console.log(`  ${i + 1}/${total} tensors`);
+      }
+    },
+  });
+  const secs = (Date.now() - started) / 1000;
+  console.log(`wrote ${values.out}: ${specs.length} tensors, ${(bytes / 2 ** 30).toFixed(2)} GiB of data in ${secs.toFixed(1)} s`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

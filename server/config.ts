@@ -1,0 +1,118 @@
+// Every setting of the server: environment variables and CLI flags, their defaults, and parsing
+// with clear errors. main.ts reads it once; tests build a Config directly with `loadConfig({...})`.
+import { resolve } from 'node:path';
+import { EaselError } from './protocol/errors.js';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  modelsDir: string;
+  /** When set, replaces the token file. */
+  authToken: string | undefined;
+  /** Origins allowed by CORS (HTTP and Socket.IO); empty = same-origin only. */
+  corsOrigins: string[];
+  /** Actions per client per window. */
+  rateLimitPoints: number;
+  rateLimitWindowS: number;
+  /** New Socket.IO connections per IP per minute. */
+  connRateLimitPerMin: number;
+  /** REST requests per IP per minute. */
+  restRateLimitPerMin: number;
+  maxImageBytes: number;
+  maxImagePixels: number;
+  maxQueue: number;
+  ioConcurrency: number;
+  /** A preview every N steps (0 = none). */
+  previewEvery: number;
+  engineDevice: 'cpu' | 'cuda';
+  logLevel: string;
+  /** Folder with the built PWA, served at `/` when it exists. */
+  webDist: string;
+}
+
+interface Setting {
+  env: string;
+  flag: string;
+  key: keyof Config;
+  def: string;
+  doc: string;
+  parse: (raw: string, name: string) => Config[keyof Config];
+}
+
+function int(min: number, max: number) {
+  return (raw: string, name: string): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new EaselError('invalid_params', `${name} must be an integer between ${min} and ${max}, got "${raw}"`, { field: name });
+    }
+    return n;
+  };
+}
+const str = (raw: string): string => raw;
+const list = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+const optional = (raw: string): string | undefined => (raw === '' ? undefined : raw);
+const device = (raw: string, name: string): 'cpu' | 'cuda' => {
+  if (raw !== 'cpu' && raw !== 'cuda') throw new EaselError('invalid_params', `${name} must be cpu or cuda, got "${raw}"`, { field: name });
+  return raw;
+};
+const level = (raw: string, name: string): string => {
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {
+    throw new EaselError('invalid_params', `${name} must be a pino level (fatal, error, warn, info, debug, trace, silent), got "${raw}"`, {
+      field: name,
+    });
+  }
+  return raw;
+};
+
+/** The table the README's "Configuration" section mirrors. */
+export const SETTINGS: readonly Setting[] = [
+  { env: 'PORT', flag: '--port', key: 'port', def: '7860', doc: 'HTTP + Socket.IO port (0 = any free port)', parse: int(0, 65535) },
+  { env: 'HOST', flag: '--host', key: 'host', def: '127.0.0.1', doc: 'interface to listen on (0.0.0.0 for all)', parse: str },
+  { env: 'DATA_DIR', flag: '--data-dir', key: 'dataDir', def: './data', doc: 'gallery, database, token file', parse: (r) => resolve(r) },
+  { env: 'MODELS_DIR', flag: '--models-dir', key: 'modelsDir', def: './models', doc: 'checkpoints, LoRAs, VAEs, ...', parse: (r) => resolve(r) },
+  { env: 'AUTH_TOKEN', flag: '--auth-token', key: 'authToken', def: '', doc: 'fixed access token (else generated into DATA_DIR/auth-token)', parse: optional },
+  { env: 'CORS_ORIGINS', flag: '--cors-origins', key: 'corsOrigins', def: '', doc: 'comma-separated origins allowed by CORS', parse: list },
+  { env: 'RATE_LIMIT_POINTS', flag: '--rate-limit-points', key: 'rateLimitPoints', def: '100', doc: 'Socket.IO actions per client per window', parse: int(1, 1_000_000) },
+  { env: 'RATE_LIMIT_WINDOW_S', flag: '--rate-limit-window-s', key: 'rateLimitWindowS', def: '60', doc: 'rate-limit window in seconds', parse: int(1, 86_400) },
+  { env: 'CONN_RATE_LIMIT', flag: '--conn-rate-limit', key: 'connRateLimitPerMin', def: '60', doc: 'new Socket.IO connections per IP per minute', parse: int(1, 1_000_000) },
+  { env: 'REST_RATE_LIMIT', flag: '--rest-rate-limit', key: 'restRateLimitPerMin', def: '600', doc: 'REST requests per IP per minute', parse: int(1, 1_000_000) },
+  { env: 'MAX_IMAGE_BYTES', flag: '--max-image-bytes', key: 'maxImageBytes', def: String(20 * 1024 * 1024), doc: 'largest uploaded image (bytes)', parse: int(1024, 512 * 1024 * 1024) },
+  { env: 'MAX_IMAGE_PIXELS', flag: '--max-image-pixels', key: 'maxImagePixels', def: String(4096 * 4096), doc: 'largest uploaded image (width × height)', parse: int(64 * 64, 1 << 30) },
+  { env: 'MAX_QUEUE', flag: '--max-queue', key: 'maxQueue', def: '100', doc: 'queued jobs before `queue_full`', parse: int(1, 100_000) },
+  { env: 'IO_CONCURRENCY', flag: '--io-concurrency', key: 'ioConcurrency', def: '2', doc: 'parallel downloads/uploads', parse: int(1, 64) },
+  { env: 'PREVIEW_EVERY', flag: '--preview-every', key: 'previewEvery', def: '2', doc: 'send a preview every N steps (0 = off)', parse: int(0, 1000) },
+  { env: 'ENGINE_DEVICE', flag: '--engine-device', key: 'engineDevice', def: 'cpu', doc: 'cpu or cuda', parse: device },
+  { env: 'LOG_LEVEL', flag: '--log-level', key: 'logLevel', def: 'info', doc: 'pino log level', parse: level },
+  { env: 'WEB_DIST', flag: '--web-dist', key: 'webDist', def: './web/dist', doc: 'built PWA served at /', parse: (r) => resolve(r) },
+];
+
+/**
+ * Builds the config: CLI flags (`--port 8080` or `--port=8080`) win over env vars, which win over
+ * defaults. Unknown flags are an error, so a typo never silently falls back to a default.
+ *
+ * @example loadConfig(process.env, process.argv.slice(2))
+ */
+export function loadConfig(env: Record<string, string | undefined> = {}, argv: readonly string[] = []): Config {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    if (!SETTINGS.some((s) => s.flag === name)) throw new EaselError('invalid_params', `unknown option ${name}`, { field: name });
+    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new EaselError('invalid_params', `option ${name} needs a value`, { field: name });
+    flags.set(name, value);
+  }
+  const out: Partial<Record<keyof Config, unknown>> = {};
+  for (const s of SETTINGS) {
+    const fromFlag = flags.get(s.flag);
+    const raw = fromFlag ?? env[s.env] ?? s.def;
+    out[s.key] = s.parse(raw, fromFlag !== undefined ? s.flag : s.env);
+  }
+  return out as unknown as Config;
+}

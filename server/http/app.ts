@@ -1,0 +1,73 @@
+// The express app: public health check and app shell, everything under /api behind the token,
+// /files behind URL signatures (B's routes), CORS, per-IP limits, JSON body limit, JSON errors.
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { existsSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { RateLimiterMemory } from 'rate-limiter-flexible';
+import { isEaselError } from '../protocol/errors.js';
+import { cors, requireToken, restRateLimit, sendError } from './auth.js';
+
+export interface HttpAppDeps {
+  token: string;
+  corsOrigins: readonly string[];
+  restLimiter: RateLimiterMemory;
+  logger: Logger;
+  /** Largest JSON body (bytes); image uploads are base64 so this follows MAX_IMAGE_BYTES. */
+  jsonLimitBytes: number;
+  health: () => Record<string, unknown>;
+  info: () => Promise<Record<string, unknown>>;
+  /** B's image routes, mounted at /api behind the token. */
+  imageRoutes?: Router;
+  /** B's signed file routes, mounted at /files (the signature is the credential). */
+  fileRoutes?: Router;
+  /** The built PWA, served at / when the folder exists. */
+  webDist?: string;
+}
+
+const STATUS_BY_CODE: Record<string, number> = {
+  invalid_params: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  rate_limited: 429,
+  not_implemented: 501,
+  engine_unavailable: 503,
+};
+
+export function createHttpApp(deps: HttpAppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(restRateLimit(deps.restLimiter));
+  app.use(cors(deps.corsOrigins));
+
+  // Public on purpose: Docker/Colab health checks run without the token. It reveals no secrets.
+  app.get('/api/health', (_req, res) => {
+    res.json(deps.health());
+  });
+
+  const api = express.Router();
+  api.use(requireToken(deps.token));
+  api.use(express.json({ limit: deps.jsonLimitBytes }));
+  api.get('/info', (_req, res, next) => {
+    deps.info().then((info) => res.json(info), next);
+  });
+  if (deps.imageRoutes) api.use(deps.imageRoutes);
+  api.use((_req, res) => sendError(res, 404, 'not_found', 'no such API route'));
+  app.use('/api', api);
+
+  if (deps.fileRoutes) app.use('/files', deps.fileRoutes);
+
+  if (deps.webDist && existsSync(deps.webDist)) app.use(express.static(deps.webDist, { index: 'index.html', dotfiles: 'ignore' }));
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (isEaselError(err)) return sendError(res, STATUS_BY_CODE[err.code] ?? 500, err.code, err.message, err.field ? { field: err.field } : {});
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e.type === 'entity.too.large') return sendError(res, 413, 'invalid_params', `request body larger than ${deps.jsonLimitBytes} bytes`);
+    if (e.type === 'entity.parse.failed') return sendError(res, 400, 'invalid_params', 'request body is not valid JSON');
+    deps.logger.error({ err }, 'request failed');
+    sendError(res, 500, 'internal', 'internal error');
+  });
+  return app;
+}

@@ -1,0 +1,84 @@
+// Turns a finished job's parameters plus what the engine reports (`info`: resolved seed, model
+// name and hash, LoRA hashes, ...) into B's InfotextParams and the gallery row's metadata. The
+// engine's values win: the infotext must describe what actually ran.
+import type { InfotextHash, InfotextParams } from '../infotext/index.js';
+import type { WorkerImage } from '../../native/worker-protocol.js';
+import type { Job } from './job.js';
+
+export interface ImageMeta {
+  job_id?: string;
+  task: string;
+  prompt: string;
+  negative_prompt: string;
+  model: string;
+  width: number;
+  height: number;
+  seed: number;
+  steps: number;
+  cfg_scale: number;
+  sampler: string;
+  scheduler: string;
+}
+
+const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : fallback);
+const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+const optStr = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+const optNum = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+function hashes(v: unknown): InfotextHash[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out = v.filter(
+    (h): h is InfotextHash => typeof h === 'object' && h !== null && typeof (h as InfotextHash).name === 'string' && typeof (h as InfotextHash).hash === 'string',
+  );
+  return out.length > 0 ? out : undefined;
+}
+
+/** Parameters of what ran: job params overlaid with the engine's effective values. */
+function effective(job: Job, info: Record<string, unknown>): Record<string, unknown> {
+  return { ...job.params, ...info };
+}
+
+export function toInfotextParams(job: Job, image: WorkerImage, info: Record<string, unknown>): InfotextParams {
+  const p = effective(job, info);
+  const task = str(p.task, 'txt2img');
+  const out: InfotextParams = {
+    prompt: str(p.prompt),
+    negative_prompt: str(p.negative_prompt),
+    steps: num(p.steps, 20),
+    sampler: str(p.sampler, 'euler_a'),
+    scheduler: str(p.scheduler, 'automatic'),
+    cfg_scale: num(p.cfg_scale, 7),
+    seed: image.seed,
+    width: image.width,
+    height: image.height,
+    model: optStr(p.model),
+    model_hash: optStr(p.model_hash),
+    vae: optStr(p.vae),
+    vae_hash: optStr(p.vae_hash),
+    clip_skip: optNum(p.clip_skip),
+    rng: p.rng === 'cpu' ? 'cpu' : 'nv',
+    denoising_strength: task === 'txt2img' ? undefined : optNum(p.denoising_strength ?? p.strength),
+    loras: hashes(p.lora_hashes),
+    embeddings: hashes(p.ti_hashes),
+  };
+  if (typeof p.version === 'string') out.version = p.version;
+  return out;
+}
+
+export function toImageMeta(job: Job, image: WorkerImage, info: Record<string, unknown>): ImageMeta {
+  const p = effective(job, info);
+  return {
+    job_id: job.id,
+    task: str(p.task, job.kind === 'generate' ? 'txt2img' : job.kind),
+    prompt: str(p.prompt),
+    negative_prompt: str(p.negative_prompt),
+    model: str(p.model),
+    width: image.width,
+    height: image.height,
+    seed: image.seed,
+    steps: num(p.steps, 0),
+    cfg_scale: num(p.cfg_scale, 0),
+    sampler: str(p.sampler),
+    scheduler: str(p.scheduler),
+  };
+}

@@ -1,0 +1,122 @@
+// Payload schemas and ack result types of every client-to-server action (DESIGN.md section 3).
+// Every object is `.strict()`: an unknown field is an error naming that field. zod only.
+import { z } from 'zod';
+import { DEFAULT_GENERATION_LIMITS, finishGenerationSchema, generationFields, type GenerationLimits } from './generation.js';
+import { imageInputSchema } from './image-input.js';
+import { DeleteImagesSchema, GalleryQuerySchema, UpdateImageSchema, type GalleryImage } from './gallery.js';
+import type { JobSummary } from './jobs.js';
+
+export const MODEL_TYPES = ['checkpoint', 'lora', 'vae', 'embedding', 'controlnet', 'upscaler', 'detector'] as const;
+export type ModelType = (typeof MODEL_TYPES)[number];
+
+/** Job and image ids are short URL-safe strings; bound them so junk never reaches a query. */
+export const idSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be an id (letters, digits, _ and -)');
+const priority = z.number().int().min(-10).max(10).default(0);
+/** Actions that take no arguments still accept `{}` (or nothing at all). */
+const empty = z.object({}).strict().optional();
+
+export function makeActionSchemas(limits: GenerationLimits = DEFAULT_GENERATION_LIMITS) {
+  const image = imageInputSchema(limits);
+  const oneImage = (v: { image_id?: string | undefined; image?: Uint8Array | undefined }, ctx: z.RefinementCtx): void => {
+    if ((v.image_id === undefined) === (v.image === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['image_id'], message: 'give exactly one of image_id or image' });
+    }
+  };
+  return {
+    // The generation params plus queue placement; priority is not a generation parameter.
+    generate: finishGenerationSchema(generationFields(limits).extend({ priority })),
+    cancel: z.object({ job_id: idSchema }).strict(),
+    upscale: z
+      .object({
+        image_id: idSchema.optional(),
+        image: image.optional(),
+        upscaler: z.string().min(1).max(256),
+        scale: z.number().min(1).max(8).default(2),
+        priority,
+      })
+      .strict()
+      .superRefine(oneImage),
+    adetailer: z
+      .object({
+        image_id: idSchema.optional(),
+        image: image.optional(),
+        detector: z.string().min(1).max(256).default('face_yolov8n.pt'),
+        prompt: z.string().max(limits.maxPromptChars).optional(),
+        negative_prompt: z.string().max(limits.maxPromptChars).optional(),
+        confidence: z.number().min(0).max(1).default(0.3),
+        denoising_strength: z.number().min(0).max(1).default(0.4),
+        mask_dilate: z.number().int().min(0).max(128).default(4),
+        mask_blur: z.number().int().min(0).max(64).default(4),
+        inpaint_only_masked: z.boolean().default(true),
+        inpaint_padding: z.number().int().min(0).max(256).default(32),
+        steps: z.number().int().min(1).max(limits.maxSteps).optional(),
+        seed: z.number().int().min(-1).max(4294967295).optional(),
+        priority,
+      })
+      .strict()
+      .superRefine(oneImage),
+    enhance_prompt: z
+      .object({
+        prompt: z.string().min(1).max(limits.maxPromptChars),
+        style: z.string().max(64).optional(),
+      })
+      .strict(),
+    download_model: z
+      .object({
+        source: z
+          .string()
+          .max(2048)
+          .regex(/^(https:\/\/\S+|hf:[\w.-]+\/[\w.-]+\/\S+|civitai:\d+)$/, 'must be an https URL, hf:owner/repo/path or civitai:<versionId>'),
+        type: z.enum(MODEL_TYPES),
+        filename: z
+          .string()
+          .min(1)
+          .max(200)
+          .regex(/^[\w][\w .()+-]*\.(safetensors|ckpt|pt|pth|bin|onnx)$/, 'must be a plain file name with a model extension')
+          .optional(),
+      })
+      .strict(),
+    get_models: z
+      .object({ type: z.enum(MODEL_TYPES).optional() })
+      .strict()
+      .optional(),
+    get_gallery: GalleryQuerySchema.prefault({}),
+    get_queue: empty,
+    get_job: z.object({ job_id: idSchema }).strict(),
+    update_image: UpdateImageSchema,
+    delete_images: DeleteImagesSchema,
+  } as const;
+}
+
+export const ActionSchemas = makeActionSchemas();
+export type ActionSchemas = ReturnType<typeof makeActionSchemas>;
+export type ActionName = keyof ActionSchemas;
+export const ACTION_NAMES = Object.keys(ActionSchemas) as ActionName[];
+
+/** What a client may send for each action. */
+export type ActionInput<A extends ActionName> = z.input<ActionSchemas[A]>;
+/** What a handler receives after validation. */
+export type ActionPayload<A extends ActionName> = z.output<ActionSchemas[A]>;
+
+export interface ModelEntry {
+  /** Registry name (relative path inside its folder), what `model`/`loras[].name` take. */
+  name: string;
+  type: ModelType;
+  size_bytes: number;
+}
+
+/** The success part of each action's ack (the ack adds `ok: true`). */
+export interface ActionResults {
+  generate: { job_id: string; position: number };
+  cancel: { job_id: string; status: 'cancelled' | 'cancelling' };
+  upscale: { job_id: string; position: number };
+  adetailer: { job_id: string; position: number };
+  enhance_prompt: { prompt: string };
+  download_model: { job_id: string };
+  get_models: { models: ModelEntry[] };
+  get_gallery: { items: GalleryImage[]; next_cursor: string | null };
+  get_queue: { jobs: JobSummary[]; queued: number; running: string | null };
+  get_job: { job: JobSummary };
+  update_image: { image: GalleryImage };
+  delete_images: { deleted: string[]; missing: string[] };
+}

@@ -1,0 +1,83 @@
+// Payloads of every server-to-client event. Binary previews travel as bytes (Socket.IO binary
+// attachments): the server sends a Uint8Array/Buffer, a browser receives an ArrayBuffer.
+import type { ErrorCode } from './errors.js';
+import type { GalleryImage } from './gallery.js';
+import type { JobKind, JobStatus } from './jobs.js';
+
+/** Sent to the owner right after a job enters the queue. */
+export interface QueuedEvent {
+  job_id: string;
+  kind: JobKind;
+  position: number;
+}
+
+/** The owner's jobs that are waiting or running, pushed whenever one of their positions changes. */
+export interface QueueEvent {
+  /** Monotonic per server process, so a client can drop out-of-order snapshots. */
+  seq: number;
+  jobs: { job_id: string; status: 'queued' | 'running'; position: number }[];
+  /** Jobs waiting in the whole queue, all clients together. */
+  queued_total: number;
+}
+
+/** Every state change of one job (queued → running → completed | failed | cancelled). */
+export interface JobStatusEvent {
+  seq: number;
+  job_id: string;
+  status: JobStatus;
+  error?: { code: ErrorCode; message: string };
+}
+
+export interface ProgressEvent {
+  job_id: string;
+  step: number;
+  total: number;
+  status: 'running';
+  eta_s?: number;
+}
+
+export interface PreviewEvent {
+  job_id: string;
+  step: number;
+  mime: 'image/jpeg';
+  data: Uint8Array | ArrayBuffer;
+}
+
+export interface CompleteEvent {
+  job_id: string;
+  images: GalleryImage[];
+  /** The effective parameters the engine used (seed resolved, sampler ids, ...). */
+  metadata: Record<string, unknown>;
+}
+
+export interface ErrorEvent {
+  job_id?: string;
+  code: ErrorCode;
+  message: string;
+}
+
+export interface GalleryNewEvent {
+  images: GalleryImage[];
+}
+
+export interface GalleryChangedEvent {
+  updated?: GalleryImage[];
+  deleted?: string[];
+}
+
+export interface DownloadProgressEvent {
+  job_id: string;
+  received_bytes: number;
+  total_bytes: number | null;
+  status: 'running' | 'completed' | 'failed';
+}
+
+export interface DriveStatusEvent {
+  state: 'disabled' | 'idle' | 'syncing' | 'error';
+  pending: number;
+  message?: string;
+}
+
+export interface ModelsChangedEvent {
+  type?: string;
+}

@@ -1,0 +1,80 @@
+// Socket actions about jobs: generate, upscale, adetailer (queue a job), cancel, and get_queue /
+// get_job, which is how a reconnecting client recovers its jobs and their results by id.
+import { EaselError } from '../protocol/errors.js';
+import type { JobKind, JobSummary } from '../protocol/jobs.js';
+import { toJobSummary, type Job } from '../jobs/job.js';
+import type { ActionContext, ActionHandler } from './ack.js';
+import type { HandlerDeps } from './ports.js';
+
+const UNAVAILABLE: Record<JobKind, string> = {
+  generate: 'the image generation engine is not available in this build yet',
+  upscale: 'upscaling is not available in this build yet',
+  adetailer: 'the detail pass (ADetailer) is not available in this build yet',
+};
+
+function summarize(deps: HandlerDeps, job: Job, withImages: boolean): JobSummary {
+  const summary = toJobSummary(job, deps.queue.positionOf(job.id));
+  if (withImages && job.status === 'completed') {
+    summary.images = job.imageIds.map((id) => deps.gallery.get(id)).filter((i) => i !== undefined);
+  }
+  return summary;
+}
+
+export function jobHandlers(deps: HandlerDeps) {
+  /** Refuses up front when the worker said it cannot do this kind, so no doomed job is queued. */
+  const requireCapability = (kind: JobKind): void => {
+    const caps = deps.capabilities();
+    if (!caps || !caps[kind]) throw new EaselError('engine_unavailable', UNAVAILABLE[kind]);
+  };
+
+  const requireModel = async (name: string | undefined): Promise<void> => {
+    if (name === undefined) return;
+    const models = await deps.listModels('checkpoint');
+    if (!models.some((m) => m.name === name)) throw new EaselError('invalid_params', `model: no checkpoint named "${name}"`, { field: 'model' });
+  };
+
+  const enqueue = (kind: JobKind, ctx: ActionContext, payload: Record<string, unknown> & { priority?: number }) => {
+    const { priority, ...params } = payload;
+    const job = deps.queue.enqueue({ kind, clientId: ctx.clientId, params, priority: priority ?? 0 });
+    const position = deps.queue.positionOf(job.id) ?? 0;
+    deps.events.toClient(ctx.clientId, 'queued', { job_id: job.id, kind, position });
+    return { job_id: job.id, position };
+  };
+
+  const requireImage = (imageId: string | undefined): void => {
+    if (imageId !== undefined && !deps.gallery.get(imageId)) throw new EaselError('not_found', `no image ${imageId}`, { field: 'image_id' });
+  };
+
+  const generate: ActionHandler<'generate'> = async (p, ctx) => {
+    requireCapability('generate');
+    await requireModel(p.model);
+    return enqueue('generate', ctx, p);
+  };
+
+  const upscale: ActionHandler<'upscale'> = (p, ctx) => {
+    requireCapability('upscale');
+    requireImage(p.image_id);
+    return enqueue('upscale', ctx, p);
+  };
+
+  const adetailer: ActionHandler<'adetailer'> = (p, ctx) => {
+    requireCapability('adetailer');
+    requireImage(p.image_id);
+    return enqueue('adetailer', ctx, p);
+  };
+
+  const cancel: ActionHandler<'cancel'> = (p, ctx) => ({ job_id: p.job_id, status: deps.queue.cancel(p.job_id, ctx.clientId) });
+
+  const getQueue: ActionHandler<'get_queue'> = (_p, ctx) => {
+    const jobs = deps.queue.recentFor(ctx.clientId).map((j) => summarize(deps, j, false));
+    return { jobs, queued: deps.queue.queuedCount, running: deps.queue.runningJob?.id ?? null };
+  };
+
+  const getJob: ActionHandler<'get_job'> = (p) => {
+    const job = deps.queue.get(p.job_id);
+    if (!job) throw new EaselError('not_found', `no job ${p.job_id}`, { field: 'job_id' });
+    return { job: summarize(deps, job, true) };
+  };
+
+  return { generate, upscale, adetailer, cancel, get_queue: getQueue, get_job: getJob };
+}

@@ -1,0 +1,191 @@
+// Builds and starts the whole server from a Config: database and stores, engine supervisor, GPU
+// lane, Socket.IO, express. Used by main.ts and by integration tests (port 0, temp data dir).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+import { openDatabase } from './gallery/database.js';
+import { GalleryStore } from './gallery/gallery-store.js';
+import { toWireImage } from './gallery/wire-image.js';
+import { JobStore } from './gallery/job-store.js';
+import { UrlSigner } from './security/signed-url.js';
+import { loadOrCreateToken, urlSigningSecret } from './security/token.js';
+import { createRateLimits } from './security/rate-limits.js';
+import { EngineSupervisor, type SupervisorOptions } from './engine/supervisor.js';
+import { JobQueue } from './jobs/job-queue.js';
+import { IoLane } from './jobs/io-lane.js';
+import { createJobExecutor, type Broadcaster, type ImageSink } from './jobs/job-runner.js';
+import { toImageMeta, toInfotextParams } from './jobs/result-infotext.js';
+import { formatInfotext } from './infotext/index.js';
+import { EaselError } from './protocol/errors.js';
+import { DEFAULT_GENERATION_LIMITS, type GenerationLimits } from './protocol/generation.js';
+import { makeActionSchemas } from './protocol/actions.js';
+import { attachHandlers, createBroadcaster, createSocketServer, queueListener, type SocketServerOptions } from './realtime/socket-server.js';
+import type { GalleryPort } from './realtime/ports.js';
+import { listModels } from './models/registry.js';
+import { createHttpApp } from './http/app.js';
+import { buildInfo, SERVER_VERSION } from './http/info.js';
+import { createFileRoutes, createImageRoutes } from './http/images.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The real engine worker. */
+export const DEFAULT_WORKER_ENTRY = resolve(here, '..', 'native', 'worker.ts');
+
+export interface StartOptions {
+  /** Worker entry; tests pass a double from server/test/. */
+  workerEntry?: string;
+  logger?: Logger;
+  supervisor?: Partial<Omit<SupervisorOptions, 'entry' | 'logger'>>;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  token: string;
+  tokenCreated: boolean;
+  logger: Logger;
+  /** For tests and the benchmark: the live parts. */
+  queue: JobQueue;
+  supervisor: EngineSupervisor;
+  gallery: GalleryStore;
+  ioLane: IoLane;
+  /** Pushes events to clients (the benchmark measures delivery through it). */
+  events: Broadcaster;
+  close(): Promise<void>;
+}
+
+/** Base64 grows bytes by 4/3; an action can carry an image, a mask and a ControlNet image. */
+function bufferLimit(maxImageBytes: number): number {
+  return Math.ceil((maxImageBytes * 4) / 3) * 3 + 1024 * 1024;
+}
+
+/**
+ * Starts the server and resolves once it listens.
+ *
+ * @example const s = await startServer(loadConfig({ PORT: '0', DATA_DIR: tmp })); await s.close();
+ */
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? pino({ level: config.logLevel });
+  const { token, created } = loadOrCreateToken(config.dataDir, config.authToken);
+  const limits: GenerationLimits = { ...DEFAULT_GENERATION_LIMITS, maxImageBytes: config.maxImageBytes, maxImagePixels: config.maxImagePixels };
+  const schemas = makeActionSchemas(limits);
+
+  const db = openDatabase(join(config.dataDir, 'gallery.db'));
+  const gallery = new GalleryStore({ db, dataDir: config.dataDir });
+  const reconciled = await gallery.reconcile();
+  if (reconciled.added || reconciled.removed) logger.info(reconciled, 'gallery reconciled with files on disk');
+  const jobStore = new JobStore(db);
+  const recovered = jobStore.recover();
+  if (recovered.interrupted.length) logger.warn({ jobs: recovered.interrupted.map((j) => j.id) }, 'jobs interrupted by the last stop marked failed');
+  const signer = new UrlSigner(urlSigningSecret(token));
+  const rateLimits = createRateLimits(config);
+
+  const supervisor = new EngineSupervisor({
+    entry: opts.workerEntry ?? DEFAULT_WORKER_ENTRY,
+    logger: logger.child({ part: 'engine' }),
+    ...opts.supervisor,
+    env: { ENGINE_DEVICE: config.engineDevice, MODELS_DIR: config.modelsDir, ...opts.supervisor?.env },
+  });
+  try {
+    await supervisor.start();
+  } catch (err) {
+    // The server still serves the gallery; generation answers engine_unavailable.
+    logger.error({ err }, 'the engine process did not start');
+  }
+
+  const http = createServer();
+  const socketOpts: SocketServerOptions = {
+    token,
+    corsOrigins: config.corsOrigins,
+    maxHttpBufferSize: bufferLimit(config.maxImageBytes),
+    limits: rateLimits,
+    schemas,
+    logger: logger.child({ part: 'socket' }),
+  };
+  const io = createSocketServer(http, socketOpts);
+  const events = createBroadcaster(io);
+
+  const saveImage: ImageSink = async (job, image, info) => {
+    const infotext = formatInfotext(toInfotextParams(job, image, info));
+    const record = await gallery.addImage({ png: Buffer.from(image.png.buffer, image.png.byteOffset, image.png.byteLength), infotext, meta: toImageMeta(job, image, info) });
+    return toWireImage(record, signer);
+  };
+  const queue = new JobQueue({
+    store: jobStore,
+    maxQueued: config.maxQueue,
+    listener: queueListener(events),
+    executor: createJobExecutor({ supervisor, saveImage, events, previewEvery: config.previewEvery }),
+  });
+  const ioLane = new IoLane(config.ioConcurrency);
+
+  const galleryPort: GalleryPort = {
+    list: (q) => {
+      const page = gallery.list(q);
+      return { items: page.items.map((r) => toWireImage(r, signer)), next_cursor: page.next_cursor };
+    },
+    get: (id) => {
+      const r = gallery.get(id);
+      return r ? toWireImage(r, signer) : undefined;
+    },
+    update: (id, patch) => {
+      if (!gallery.get(id)) throw new EaselError('not_found', `no image ${id}`, { field: 'id' });
+      return toWireImage(gallery.update(id, patch), signer);
+    },
+    delete: (ids) => gallery.delete(ids),
+  };
+  const models = (type?: Parameters<typeof listModels>[1]) => listModels(config.modelsDir, type);
+  attachHandlers(io, socketOpts, { queue, capabilities: () => supervisor.capabilities, gallery: galleryPort, events, listModels: models });
+
+  const app = createHttpApp({
+    token,
+    corsOrigins: config.corsOrigins,
+    restLimiter: rateLimits.rest,
+    logger: logger.child({ part: 'http' }),
+    jsonLimitBytes: bufferLimit(config.maxImageBytes),
+    webDist: config.webDist,
+    health: () => ({
+      status: 'ok',
+      version: SERVER_VERSION,
+      engine: { ready: supervisor.capabilities !== undefined, device: supervisor.engineDevice ?? null, capabilities: supervisor.capabilities ?? null },
+      queue: { queued: queue.queuedCount, running: queue.runningJob ? 1 : 0 },
+    }),
+    info: () => buildInfo({ limits, listModels: models, capabilities: () => supervisor.capabilities }),
+    imageRoutes: createImageRoutes({ store: gallery, signer }),
+    fileRoutes: createFileRoutes({ store: gallery, signer }),
+  });
+  http.on('request', app);
+
+  queue.restore(recovered.requeued);
+
+  await new Promise<void>((resolveListen, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => {
+      http.off('error', reject);
+      resolveListen();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  const hostForUrl = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${hostForUrl}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      // Stop taking work, record the running job as failed (server_stopped), then tear down.
+      await queue.stop();
+      ioLane.close();
+      await supervisor.stop();
+      io.disconnectSockets(true);
+      await new Promise<void>((r) => {
+        void io.close(() => r());
+        http.closeAllConnections();
+      });
+      db.close();
+    })();
+    return closing;
+  };
+
+  return { url, port, token, tokenCreated: created, logger, queue, supervisor, gallery, ioLane, events, close };
+}

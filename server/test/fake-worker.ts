@@ -1,0 +1,41 @@
+// Test double of the engine worker (never used in production): speaks the real IPC protocol,
+// "generates" over `steps` steps with a delay, sends real JPEG previews and real PNGs made with
+// sharp, honours cancel within a step, and crashes on request (prompt containing `__crash__`).
+// FAKE_STEP_MS sets the step delay; FAKE_CAPS=none makes it report that it cannot generate.
+import sharp from 'sharp';
+import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerImage } from '../../native/worker-protocol.js';
+
+const stepMs = Number(process.env.FAKE_STEP_MS ?? '20');
+const canGenerate = process.env.FAKE_CAPS !== 'none';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function solid(width: number, height: number, seed: number, format: 'png' | 'jpeg'): Promise<Buffer> {
+  const img = sharp({ create: { width, height, channels: 3, background: { r: seed % 256, g: (seed >> 8) % 256, b: 128 } } });
+  return format === 'png' ? img.png().toBuffer() : img.jpeg({ quality: 50 }).toBuffer();
+}
+
+async function run(params: Record<string, unknown>, hooks: RunHooks): Promise<RunOutput> {
+  const steps = typeof params.steps === 'number' ? params.steps : 4;
+  const width = typeof params.width === 'number' ? params.width : 64;
+  const height = typeof params.height === 'number' ? params.height : 64;
+  const count = (typeof params.batch_size === 'number' ? params.batch_size : 1) * (typeof params.n_iter === 'number' ? params.n_iter : 1);
+  const seed = typeof params.seed === 'number' && params.seed >= 0 ? params.seed : 1234;
+  const prompt = typeof params.prompt === 'string' ? params.prompt : '';
+  for (let step = 1; step <= steps; step++) {
+    if (hooks.signal.aborted) throw new WorkerError('cancelled', 'cancelled');
+    await sleep(stepMs);
+    if (prompt.includes('__crash__') && step === 2) process.exit(3);
+    hooks.onProgress(step, steps);
+    if (hooks.previewEvery > 0 && step % hooks.previewEvery === 0) hooks.onPreview(step, new Uint8Array(await solid(16, 16, step, 'jpeg')));
+  }
+  const images: WorkerImage[] = [];
+  for (let i = 0; i < count; i++) images.push({ png: new Uint8Array(await solid(width, height, seed + i, 'png')), width, height, seed: seed + i });
+  return { images, info: { seed, model: 'fake-model', model_hash: 'abcdef1234' } };
+}
+
+serveWorker({
+  capabilities: { generate: canGenerate, upscale: false, adetailer: false },
+  device: 'test-double',
+  run: (kind, params, hooks) => (kind === 'generate' ? run(params, hooks) : Promise.reject(new WorkerError('engine_unavailable', 'not in the test double'))),
+});

@@ -1,0 +1,32 @@
+// The app-level DOM events components raise (bubbling, composed) and the shell handles, typed in
+// GlobalEventHandlersEventMap so listeners get the detail type.
+import type { GalleryImage } from '../data/protocol.js';
+import type { Tab } from './routes.js';
+
+export interface NavigateDetail {
+  tab: Tab;
+}
+
+export interface SendImageDetail {
+  image: GalleryImage;
+  target: 'img2img' | 'inpaint';
+}
+
+export interface UseParamsDetail {
+  image: GalleryImage;
+}
+
+declare global {
+  interface GlobalEventHandlersEventMap {
+    'easel-navigate': CustomEvent<NavigateDetail>;
+    'easel-send-image': CustomEvent<SendImageDetail>;
+    'easel-use-params': CustomEvent<UseParamsDetail>;
+  }
+}
+
+export function appEvent<K extends 'easel-navigate' | 'easel-send-image' | 'easel-use-params'>(
+  type: K,
+  detail: GlobalEventHandlersEventMap[K]['detail'],
+): CustomEvent<GlobalEventHandlersEventMap[K]['detail']> {
+  return new CustomEvent(type, { detail, bubbles: true, composed: true });
+}

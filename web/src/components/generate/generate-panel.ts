@@ -1,0 +1,409 @@
+// <easel-generate-panel>: the Generate tab. Prompt and negative prompt with token counts, model,
+// size presets, steps, CFG, sampler and scheduler (lists from the server), seed (random / reuse
+// last), batch size and count, LoRA slots, clip skip, an optional img2img source (pick or drop)
+// with strength; Generate and Cancel; live preview and progress; the results with their actions.
+// The form is remembered in localStorage so a reload or reconnect never loses it.
+//
+// Public surface: methods `useImage(image)` (switch to img2img from a gallery/result image) and
+// `applyParams(image)` ("use these parameters").
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import './prompt-field.js';
+import './lora-slots.js';
+import './init-image.js';
+import './job-progress.js';
+import './result-grid.js';
+import { readImageFile } from './init-image.js';
+import { toast, toastError } from '../../app/toasts.js';
+import { ConnectionController } from '../../controllers/connection-controller.js';
+import { EventController } from '../../controllers/event-controller.js';
+import { EaselClientError } from '../../data/errors.js';
+import { fetchFile } from '../../data/http.js';
+import { FALLBACK_INFO, fetchServerInfo, type ServerInfo } from '../../data/info.js';
+import type { GalleryImage } from '../../data/protocol.js';
+import { currentSettings, jobs, rest } from '../../data/services.js';
+import {
+  defaultFormState,
+  formToParams,
+  hasErrors,
+  LIMITS,
+  randomSeed,
+  reuseSeed,
+  validateForm,
+  type FieldErrors,
+  type GenerationFormState,
+} from '../../logic/generation-form.js';
+import { infotextValue, parseInfotext } from '../../logic/infotext.js';
+import { extractLoraTags, validateSlots } from '../../logic/lora-slots.js';
+import { CUSTOM_PRESET_ID, findPreset, presetIdFor, SIZE_PRESETS, snapSide, swapSides } from '../../logic/size-presets.js';
+import { icons } from '../shared/icons.js';
+import { controls } from '../shared/styles.js';
+
+const FORM_KEY = 'easel.form';
+
+function loadForm(): GenerationFormState {
+  try {
+    const raw = localStorage.getItem(FORM_KEY);
+    if (raw) return { ...defaultFormState(), ...(JSON.parse(raw) as Partial<GenerationFormState>), initImage: null };
+  } catch {
+    // A corrupt saved form is not worth an error: start from the defaults.
+  }
+  return defaultFormState();
+}
+
+@customElement('easel-generate-panel')
+export class EaselGeneratePanel extends LitElement {
+  static override styles = [
+    controls,
+    css`
+      .layout {
+        display: grid;
+        gap: 16px;
+        grid-template-columns: minmax(0, 1fr);
+      }
+      @media (min-width: 1000px) {
+        .layout {
+          grid-template-columns: minmax(360px, 460px) minmax(0, 1fr);
+          align-items: start;
+        }
+        .output {
+          position: sticky;
+          top: calc(var(--header-height) + 16px);
+        }
+      }
+      form {
+        display: grid;
+        gap: 14px;
+        min-width: 0;
+      }
+      .actions {
+        display: grid;
+        grid-template-columns: minmax(0, 1fr) auto;
+        gap: 8px;
+      }
+      .actions .primary {
+        font-size: 1.05rem;
+      }
+      .presets {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 6px;
+      }
+      .presets button[aria-pressed='true'] {
+        border-color: var(--accent);
+        background: color-mix(in srgb, var(--accent) 22%, var(--surface-2));
+      }
+      .seed {
+        display: grid;
+        grid-template-columns: minmax(0, 1fr) var(--touch) var(--touch);
+        gap: 6px;
+        align-items: end;
+      }
+      .grid3 {
+        display: grid;
+        grid-template-columns: repeat(3, minmax(0, 1fr));
+        gap: var(--gap);
+      }
+      .drop-hint {
+        position: fixed;
+        inset: 0;
+        z-index: 60;
+        display: grid;
+        place-items: center;
+        background: color-mix(in srgb, var(--accent) 30%, transparent);
+        color: var(--text);
+        font-size: 1.4rem;
+        font-weight: 600;
+        pointer-events: none;
+      }
+      .output {
+        display: grid;
+        gap: 16px;
+        min-width: 0;
+      }
+      details summary {
+        min-height: var(--touch);
+        display: flex;
+        align-items: center;
+        cursor: pointer;
+        color: var(--text-muted);
+      }
+    `,
+  ];
+
+  @state() private form: GenerationFormState = loadForm();
+  @state() private errors: FieldErrors = {};
+  @state() private info: ServerInfo = FALLBACK_INFO;
+  @state() private dragging = false;
+
+  private readonly conn = new ConnectionController(this, (s) => {
+    if (s === 'connected') void this.loadInfo();
+  });
+  private readonly jobEvents = new EventController(this, jobs, ['change'], () => this.onJobChange());
+  private etaTimer: number | undefined;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.conn.connected) void this.loadInfo();
+    this.addEventListener('dragover', this.onDragOver);
+    this.addEventListener('dragleave', this.onDragLeave);
+    this.addEventListener('drop', this.onDrop);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.clearInterval(this.etaTimer);
+  }
+
+  /** Switch to img2img with a gallery or result image as the source. */
+  async useImage(image: GalleryImage): Promise<void> {
+    try {
+      const blob = await fetchFile(currentSettings().serverUrl, image.url);
+      const init = await readImageFile(blob, `seed ${image.seed}`);
+      this.update_({ initImage: init, width: snapSide(init.width), height: snapSide(init.height), sizePreset: presetIdFor(snapSide(init.width), snapSide(init.height)) });
+      toast('Image sent to img2img', 'success');
+    } catch (err) {
+      toastError(err);
+    }
+  }
+
+  /** "Use these parameters": fill the form from a gallery image (prompt LoRA tags become slots). */
+  applyParams(image: GalleryImage): void {
+    const parsed = parseInfotext(image.infotext);
+    const { prompt, loras } = extractLoraTags(image.prompt || parsed.prompt);
+    const sampler = this.info.samplers.find((s) => s.id === image.sampler || s.label === image.sampler)?.id ?? image.sampler;
+    const clipSkip = Number(infotextValue(parsed, 'Clip skip') ?? 1);
+    this.update_({
+      prompt,
+      negativePrompt: image.negative_prompt || parsed.negativePrompt,
+      model: image.model,
+      width: image.width,
+      height: image.height,
+      sizePreset: presetIdFor(image.width, image.height),
+      steps: image.steps,
+      cfgScale: image.cfg_scale,
+      sampler,
+      scheduler: image.scheduler || 'automatic',
+      seed: image.seed,
+      loras,
+      clipSkip: Number.isInteger(clipSkip) ? clipSkip : 1,
+    });
+    toast('Parameters loaded into the form', 'success');
+  }
+
+  private async loadInfo(): Promise<void> {
+    try {
+      this.info = await fetchServerInfo(rest());
+    } catch (err) {
+      // The form still works with the built-in lists; say why the server's are missing.
+      if (err instanceof EaselClientError && err.code !== 'network') toastError(err);
+    }
+  }
+
+  private onJobChange(): void {
+    const j = jobs.current;
+    window.clearInterval(this.etaTimer);
+    if (j && j.phase === 'running') this.etaTimer = window.setInterval(() => this.requestUpdate(), 1000);
+  }
+
+  private update_(patch: Partial<GenerationFormState>): void {
+    this.form = { ...this.form, ...patch };
+    const { initImage: _omit, ...persisted } = this.form;
+    try {
+      localStorage.setItem(FORM_KEY, JSON.stringify(persisted));
+    } catch {
+      // Storage full or disabled: the form just is not remembered.
+    }
+    if (hasErrors(this.errors)) this.errors = validateForm(this.form, this.info.loras);
+  }
+
+  private num(field: keyof GenerationFormState) {
+    return (e: Event) => this.update_({ [field]: (e.target as HTMLInputElement).valueAsNumber } as Partial<GenerationFormState>);
+  }
+
+  private str(field: keyof GenerationFormState) {
+    return (e: Event) => this.update_({ [field]: (e.target as HTMLInputElement | HTMLSelectElement).value } as Partial<GenerationFormState>);
+  }
+
+  private async onGenerate(e: Event): Promise<void> {
+    e.preventDefault();
+    const errors = validateForm(this.form, this.info.loras);
+    this.errors = errors;
+    if (hasErrors(errors)) {
+      toast(`Fix the marked field${Object.keys(errors).length > 1 ? 's' : ''} first`, 'warning');
+      return;
+    }
+    try {
+      if (!this.conn.connected) toast('Not connected: the job will be sent when the connection returns', 'info');
+      await jobs.generate(formToParams(this.form));
+    } catch (err) {
+      if (err instanceof EaselClientError && err.field) this.errors = { ...this.errors, [err.field]: err.message };
+      toastError(err);
+    }
+  }
+
+  private async onCancel(): Promise<void> {
+    try {
+      await jobs.cancel();
+    } catch (err) {
+      toastError(err);
+    }
+  }
+
+  private readonly onDragOver = (e: DragEvent): void => {
+    if (!e.dataTransfer?.types.includes('Files')) return;
+    e.preventDefault();
+    this.dragging = true;
+  };
+
+  private readonly onDragLeave = (e: DragEvent): void => {
+    if (e.relatedTarget === null || !this.contains(e.relatedTarget as Node)) this.dragging = false;
+  };
+
+  private readonly onDrop = async (e: DragEvent): Promise<void> => {
+    e.preventDefault();
+    this.dragging = false;
+    const file = e.dataTransfer?.files[0];
+    if (!file) return;
+    try {
+      const init = await readImageFile(file, file.name);
+      this.update_({ initImage: init });
+      toast('Image added: img2img mode', 'success');
+    } catch (err) {
+      toastError(err);
+    }
+  };
+
+  private setPreset(id: string): void {
+    const p = findPreset(id);
+    this.update_(p ? { sizePreset: id, width: p.width, height: p.height } : { sizePreset: CUSTOM_PRESET_ID });
+  }
+
+  private field(name: string, label: string, control: unknown) {
+    const err = this.errors[name];
+    return html`<div class="field ${err ? 'invalid' : ''}">
+      <label for="f-${name}">${label}</label>${control}${err ? html`<div class="error-text" data-testid="error-${name}">${err}</div>` : nothing}
+    </div>`;
+  }
+
+  private renderSize() {
+    const f = this.form;
+    const custom = f.sizePreset === CUSTOM_PRESET_ID;
+    return html`<div>
+      <span class="label">Size</span>
+      <div class="presets" role="group" aria-label="Size presets">
+        ${SIZE_PRESETS.map((p) => html`<button type="button" aria-pressed=${f.sizePreset === p.id} @click=${() => this.setPreset(p.id)}>${p.label}</button>`)}
+        <button type="button" aria-pressed=${custom} @click=${() => this.setPreset(CUSTOM_PRESET_ID)}>Custom</button>
+        <button type="button" class="icon" aria-label="Swap width and height" title="Swap width and height" @click=${() => this.update_({ ...swapSides(f), sizePreset: presetIdFor(f.height, f.width) })}>⇄</button>
+      </div>
+      ${custom
+        ? html`<div class="grid2" style="margin-top:8px">
+            ${this.field(
+              'width',
+              'Width',
+              html`<input id="f-width" type="number" step="8" min=${LIMITS.minSide} max=${LIMITS.maxSide} .value=${String(f.width)} @change=${(e: Event) => this.update_({ width: snapSide((e.target as HTMLInputElement).valueAsNumber) })} />`,
+            )}
+            ${this.field(
+              'height',
+              'Height',
+              html`<input id="f-height" type="number" step="8" min=${LIMITS.minSide} max=${LIMITS.maxSide} .value=${String(f.height)} @change=${(e: Event) => this.update_({ height: snapSide((e.target as HTMLInputElement).valueAsNumber) })} />`,
+            )}
+          </div>`
+        : html`<div class="muted" style="margin-top:6px;font-size:.85rem">${f.width}×${f.height}</div>`}
+    </div>`;
+  }
+
+  private renderForm() {
+    const f = this.form;
+    const busy = jobs.busy;
+    return html`<form class="card" @submit=${this.onGenerate} novalidate>
+      <easel-prompt-field label="Prompt" name="prompt" .value=${f.prompt} .error=${this.errors.prompt} @value-change=${(e: CustomEvent<string>) => this.update_({ prompt: e.detail })}></easel-prompt-field>
+      <easel-prompt-field
+        label="Negative prompt"
+        name="negative_prompt"
+        rows="2"
+        .value=${f.negativePrompt}
+        .error=${this.errors.negative_prompt}
+        @value-change=${(e: CustomEvent<string>) => this.update_({ negativePrompt: e.detail })}
+      ></easel-prompt-field>
+      <div class="actions">
+        <button type="submit" class="primary" data-testid="generate">${icons.generate} ${f.initImage ? 'Generate (img2img)' : 'Generate'}</button>
+        <button type="button" class="danger" ?disabled=${!busy} @click=${this.onCancel} data-testid="cancel">Cancel</button>
+      </div>
+      <easel-init-image
+        .image=${f.initImage}
+        .strength=${f.strength}
+        .error=${this.errors.strength}
+        @image-change=${(e: CustomEvent<GenerationFormState['initImage']>) => this.update_({ initImage: e.detail })}
+        @image-error=${(e: CustomEvent<string>) => toast(e.detail, 'error')}
+        @strength-change=${(e: CustomEvent<number>) => this.update_({ strength: e.detail })}
+      ></easel-init-image>
+      ${this.field(
+        'model',
+        'Model',
+        html`<select id="f-model" .value=${f.model} @change=${this.str('model')}>
+          <option value="" ?selected=${f.model === ''}>Server default</option>
+          ${f.model && !this.info.models.includes(f.model) ? html`<option value=${f.model} selected>${f.model}</option>` : nothing}
+          ${this.info.models.map((m) => html`<option value=${m} ?selected=${m === f.model}>${m}</option>`)}
+        </select>`,
+      )}
+      ${this.renderSize()}
+      <div class="grid2">
+        ${this.field(
+          'sampler',
+          'Sampler',
+          html`<select id="f-sampler" @change=${this.str('sampler')}>
+            ${this.info.samplers.map((s) => html`<option value=${s.id} ?selected=${s.id === f.sampler}>${s.label}</option>`)}
+          </select>`,
+        )}
+        ${this.field(
+          'scheduler',
+          'Schedule type',
+          html`<select id="f-scheduler" @change=${this.str('scheduler')}>
+            ${this.info.schedulers.map((s) => html`<option value=${s.id} ?selected=${s.id === f.scheduler}>${s.label}</option>`)}
+          </select>`,
+        )}
+        ${this.field('steps', 'Steps', html`<input id="f-steps" type="number" inputmode="numeric" min="1" max=${LIMITS.maxSteps} .value=${String(f.steps)} @change=${this.num('steps')} />`)}
+        ${this.field('cfg_scale', 'CFG scale', html`<input id="f-cfg_scale" type="number" inputmode="decimal" step="0.5" min="0" max="30" .value=${String(f.cfgScale)} @change=${this.num('cfgScale')} />`)}
+      </div>
+      <div class="seed">
+        ${this.field('seed', 'Seed (-1 = random)', html`<input id="f-seed" type="number" inputmode="numeric" .value=${String(f.seed)} @change=${this.num('seed')} />`)}
+        <button type="button" class="icon" aria-label="Random seed" title="Random seed" @click=${() => this.update_(randomSeed(this.form))}>${icons.dice}</button>
+        <button type="button" class="icon" aria-label="Reuse last seed" title="Reuse last seed" ?disabled=${jobs.lastSeed === null} @click=${() => this.update_(reuseSeed(this.form, jobs.lastSeed))}>
+          ${icons.recycle}
+        </button>
+      </div>
+      <div class="grid3">
+        ${this.field('batch_size', 'Batch size', html`<input id="f-batch_size" type="number" min="1" max=${LIMITS.maxBatchSize} .value=${String(f.batchSize)} @change=${this.num('batchSize')} />`)}
+        ${this.field('n_iter', 'Batch count', html`<input id="f-n_iter" type="number" min="1" max=${LIMITS.maxIter} .value=${String(f.batchCount)} @change=${this.num('batchCount')} />`)}
+        ${this.field('clip_skip', 'Clip skip', html`<input id="f-clip_skip" type="number" min="1" max="12" .value=${String(f.clipSkip)} @change=${this.num('clipSkip')} />`)}
+      </div>
+      <easel-lora-slots
+        .slots=${f.loras}
+        .known=${this.info.loras}
+        .errors=${validateSlots(f.loras, this.info.loras)}
+        @slots-change=${(e: CustomEvent<GenerationFormState['loras']>) => this.update_({ loras: e.detail })}
+        @trigger-word=${(e: CustomEvent<string>) => this.update_({ prompt: f.prompt ? `${f.prompt}, ${e.detail}` : e.detail })}
+      ></easel-lora-slots>
+    </form>`;
+  }
+
+  override render() {
+    void this.jobEvents;
+    const job = jobs.current;
+    return html`<div class="layout">
+        ${this.renderForm()}
+        <div class="output">
+          <div class="card"><easel-job-progress .job=${job} .eta=${jobs.etaSeconds()}></easel-job-progress></div>
+          ${job && job.images.length > 0 ? html`<div class="card"><h2>Results</h2><easel-result-grid .images=${job.images}></easel-result-grid></div>` : nothing}
+        </div>
+      </div>
+      ${this.dragging ? html`<div class="drop-hint">Drop the image for img2img</div>` : nothing}`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'easel-generate-panel': EaselGeneratePanel;
+  }
+}

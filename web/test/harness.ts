@@ -1,0 +1,133 @@
+// Plumbing shared by the browser tests and `npm run bench:web`: build the PWA once into a temp
+// folder, start the real server (server/server.ts) serving it on 127.0.0.1 port 0 with a temp
+// DATA_DIR and a fixed token, and launch Debian's Chromium through playwright-core.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import sharp from 'sharp';
+import { loadConfig } from '../../server/config.js';
+import { startServer, type RunningServer } from '../../server/server.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = resolve(here, '..', '..');
+export const CHROMIUM_PATH = process.env.EASEL_CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOTS_DIR = join(REPO_ROOT, 'screenshots');
+/** The engine test double of the server's own tests: real IPC, real PNG/JPEG bytes, no model. */
+export const FAKE_WORKER = join(REPO_ROOT, 'server', 'test', 'fake-worker.ts');
+export const TEST_TOKEN = 'browser-test-token-0123456789';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Fails (never skips) with a message that says how to get Chromium. */
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: the browser tests need Debian's chromium (apt-get install -y chromium) or EASEL_CHROMIUM=/path/to/chrome`);
+  }
+}
+
+export function launchChromium(): Promise<Browser> {
+  requireChromium();
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** `vite build` of web/ into `outDir` (a child process, so the test runner's own Vite is untouched). */
+export function buildWeb(outDir: string): void {
+  const viteBin = join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  execFileSync(process.execPath, [viteBin, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, EASEL_WEB_OUT_DIR: outDir, EASEL_BASE: '' },
+    stdio: 'pipe',
+  });
+  if (!existsSync(join(outDir, 'index.html'))) throw new Error(`vite build wrote no index.html into ${outDir}`);
+}
+
+export interface WebTestServer {
+  server: RunningServer;
+  dataDir: string;
+  dispose(): Promise<void>;
+}
+
+/** Starts the real server on 127.0.0.1:0 serving `webDist`; `fakeEngine` swaps in the test double. */
+export async function startWebServer(webDist: string, opts: { fakeEngine: boolean; stepMs?: number }): Promise<WebTestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'easel-web-'));
+  mkdirSync(join(dataDir, 'models'), { recursive: true });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    MODELS_DIR: join(dataDir, 'models'),
+    AUTH_TOKEN: TEST_TOKEN,
+    WEB_DIST: webDist,
+    LOG_LEVEL: 'silent',
+    PREVIEW_EVERY: '1',
+    // The tests reload and reconnect often; keep the per-IP limits out of their way.
+    CONN_RATE_LIMIT: '10000',
+    REST_RATE_LIMIT: '100000',
+    RATE_LIMIT_POINTS: '100000',
+  });
+  const server = await startServer(
+    config,
+    opts.fakeEngine
+      ? { workerEntry: FAKE_WORKER, supervisor: { env: { FAKE_STEP_MS: String(opts.stepMs ?? 150) } } }
+      : {},
+  );
+  return {
+    server,
+    dataDir,
+    dispose: async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SeedImage {
+  prompt: string;
+  negative_prompt?: string;
+  task?: string;
+  model?: string;
+  seed?: number;
+}
+
+/** Adds real PNGs (solid colours made with sharp) to the server's gallery through its store. */
+export async function seedGallery(server: RunningServer, images: readonly SeedImage[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [i, img] of images.entries()) {
+    const seed = img.seed ?? 1000 + i;
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: (i * 37) % 256, g: (i * 91) % 256, b: 160 } } })
+      .png()
+      .toBuffer();
+    const meta = {
+      task: img.task ?? 'txt2img',
+      prompt: img.prompt,
+      negative_prompt: img.negative_prompt ?? 'blurry',
+      model: img.model ?? 'tiny.safetensors',
+      width: 64,
+      height: 64,
+      seed,
+      steps: 20,
+      cfg_scale: 7,
+      sampler: 'euler_a',
+      scheduler: 'automatic',
+    };
+    const infotext = `${img.prompt}\nNegative prompt: ${meta.negative_prompt}\nSteps: 20, Sampler: Euler a, Schedule type: Automatic, CFG scale: 7, Seed: ${seed}, Size: 64x64, Model: ${meta.model.replace(/\.safetensors$/, '')}, Version: easel`;
+    const record = await server.gallery.addImage({ png, infotext, meta });
+    ids.push(record.id);
+  }
+  return ids;
+}
+
+export function tempWebDist(): string {
+  return mkdtempSync(join(tmpdir(), 'easel-web-dist-'));
+}

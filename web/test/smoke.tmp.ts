@@ -1,0 +1,22 @@
+import { buildWeb, launchChromium, seedGallery, startWebServer, tempWebDist, TEST_TOKEN } from './harness.js';
+import { existsSync } from 'node:fs';
+const dist = '/tmp/smoke/dist';
+if (!existsSync(dist + '/index.html') || process.env.REBUILD) { console.time('build'); buildWeb(dist); console.timeEnd('build'); }
+const s = await startWebServer(dist, { fakeEngine: true });
+await seedGallery(s.server, [{ prompt: 'a red fox in the snow' }, { prompt: 'a blue whale' }]);
+const browser = await launchChromium();
+const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+const page = await ctx.newPage();
+page.on('console', (m) => console.log('console', m.type(), m.text()));
+page.on('pageerror', (e) => console.log('pageerror', e.message));
+await page.goto(`${s.server.url}/#token=${TEST_TOKEN}`);
+await page.waitForTimeout(2500);
+await page.screenshot({ path: '/tmp/smoke/gen.png' });
+await page.goto(`${s.server.url}/#/gallery`);
+await page.waitForTimeout(2000);
+await page.screenshot({ path: '/tmp/smoke/gal.png' });
+await page.goto(`${s.server.url}/#/settings`);
+await page.waitForTimeout(1500);
+await page.screenshot({ path: '/tmp/smoke/set.png', fullPage: true });
+await browser.close();
+await s.dispose();
