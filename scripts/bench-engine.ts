@@ -7,7 +7,7 @@
 // else one made once by scripts/make-random-sd15.ts in the temp folder and reused afterwards.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -98,6 +98,7 @@ async function main(): Promise<number> {
     console.error(`${k}: ${v}`);
   };
 
+  const loadStart = loadavg()[0];
   let t = performance.now();
   const ckpt = await openCheckpoint(modelPath);
   row('checkpoint open (header, config)', fmtMs(performance.now() - t));
@@ -160,6 +161,8 @@ async function main(): Promise<number> {
     await ckpt.close();
   }
   row('peak RSS (process maxRSS)', `${(process.resourceUsage().maxRSS / 1024 / 1024).toFixed(2)} GiB`);
+  // Timings mean little when other work shares the cores: say how busy the machine was.
+  row('load average at start / end (1 min)', `${loadStart.toFixed(1)} / ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);
 
   const width = Math.max(...rows.map(([k]) => k.length));
   console.log(`\nEasel engine benchmark — ${modelPath}`);

@@ -53,21 +53,17 @@ function dateEnd(value: string): number {
   return DATE_ONLY.test(value) ? Date.parse(`${value}T00:00:00Z`) + DAY_MS : Date.parse(value) + 1;
 }
 
-export interface SearchPlan {
-  /** The FTS5 expression (from `ftsQuery(q.search)`), if the query searches. */
-  match: string | undefined;
-  /** Start from the FTS hits (few hits) rather than from the date index (many hits). */
-  matchDrives: boolean;
-}
-
 export interface CompiledQuery {
   sql: string;
   params: Array<string | number>;
   limit: number;
 }
 
-/** SELECT over `images` for one page (fetching limit + 1 rows to know whether a next page exists). */
-export function compileQuery(q: GalleryQuery, columns: string, search: SearchPlan = { match: undefined, matchDrives: true }): CompiledQuery {
+/**
+ * SELECT over `images` for one page (fetching limit + 1 rows to know whether a next page exists).
+ * `matchDrives`: start a search from its FTS hits (few hits) rather than from the date index.
+ */
+export function compileQuery(q: GalleryQuery, columns: string, matchDrives = true): CompiledQuery {
   const where: string[] = [];
   const params: Array<string | number> = [];
   if (q.task !== undefined) {
@@ -98,10 +94,11 @@ export function compileQuery(q: GalleryQuery, columns: string, search: SearchPla
     where.push(clause);
     params.push(v);
   }
-  if (search.match !== undefined) {
+  const match = q.search !== undefined ? ftsQuery(q.search) : undefined;
+  if (match !== undefined) {
     // `+seq` hides the rowid from the planner, which then walks the page index instead.
-    where.push(`${search.matchDrives ? 'seq' : '+seq'} IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)`);
-    params.push(search.match);
+    where.push(`${matchDrives ? 'seq' : '+seq'} IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)`);
+    params.push(match);
   }
   if (q.cursor !== undefined) {
     const c = decodeCursor(q.cursor);

@@ -218,7 +218,7 @@ export class GalleryStore {
   /** One page, newest first; `next_cursor` is null on the last page. */
   list(q: GalleryQuery): { items: ImageRecord[]; next_cursor: string | null } {
     const match = q.search !== undefined ? ftsQuery(q.search) : undefined;
-    const { sql, params, limit } = compileQuery(q, COLUMNS, { match, matchDrives: match !== undefined && this.fewMatches(match) });
+    const { sql, params, limit } = compileQuery(q, COLUMNS, match === undefined || this.fewMatches(match));
     const rows = this.db.prepare(sql).all(...params) as ImageRow[];
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];

@@ -1,12 +1,15 @@
 // Test double of the engine worker (never used in production): speaks the real IPC protocol,
 // "generates" over `steps` steps with a delay, sends real JPEG previews and real PNGs made with
 // sharp, honours cancel within a step, and crashes on request (prompt containing `__crash__`).
-// FAKE_STEP_MS sets the step delay; FAKE_CAPS=none makes it report that it cannot generate.
+// FAKE_STEP_MS sets the step delay; FAKE_CAPS=none makes it report that it cannot generate;
+// FAKE_IGNORE_CANCEL=1 makes it deaf to cancel.
 import sharp from 'sharp';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerImage } from '../../native/worker-protocol.js';
 
 const stepMs = Number(process.env.FAKE_STEP_MS ?? '20');
 const canGenerate = process.env.FAKE_CAPS !== 'none';
+// Simulates a worker stuck in native code: it never looks at the abort signal.
+const ignoreCancel = process.env.FAKE_IGNORE_CANCEL === '1';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -23,7 +26,7 @@ async function run(params: Record<string, unknown>, hooks: RunHooks): Promise<Ru
   const seed = typeof params.seed === 'number' && params.seed >= 0 ? params.seed : 1234;
   const prompt = typeof params.prompt === 'string' ? params.prompt : '';
   for (let step = 1; step <= steps; step++) {
-    if (hooks.signal.aborted) throw new WorkerError('cancelled', 'cancelled');
+    if (hooks.signal.aborted && !ignoreCancel) throw new WorkerError('cancelled', 'cancelled');
     await sleep(stepMs);
     if (prompt.includes('__crash__') && step === 2) process.exit(3);
     hooks.onProgress(step, steps);

@@ -1,0 +1,22 @@
+import { existsSync } from 'node:fs';
+import { buildWeb, launchChromium, seedGallery, startWebServer, TEST_TOKEN } from './harness.js';
+const dist = '/tmp/smoke/dist';
+if (!existsSync(dist + '/index.html') || process.env.REBUILD) { console.time('build'); buildWeb(dist); console.timeEnd('build'); }
+const s = await startWebServer(dist, { fakeEngine: true });
+await seedGallery(s.server, [{ prompt: 'a red fox in the snow' }, { prompt: 'a blue whale' }]);
+const browser = await launchChromium();
+const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+const page = await ctx.newPage();
+page.on('console', (m) => console.log('console', m.type(), m.text()));
+page.on('pageerror', (e) => console.log('pageerror', e.message));
+await page.goto(`${s.server.url}/#token=${TEST_TOKEN}`);
+await page.waitForTimeout(1500);
+console.log('state', await page.locator('easel-connection-status').innerText());
+const r = await Promise.race([page.evaluate(() => { location.hash = '#/gallery'; return 'ok'; }), new Promise((r) => setTimeout(() => r('timeout-eval'), 5000))]);
+console.log(r);
+await page.waitForTimeout(1000);
+const r2 = await Promise.race([page.evaluate(() => document.title), new Promise((r) => setTimeout(() => r('HUNG'), 5000))]);
+console.log('after gallery', r2);
+if (r2 !== 'HUNG') await page.screenshot({ path: '/tmp/smoke/gal.png' });
+await browser.close();
+await s.dispose();
