@@ -1,18 +1,27 @@
-// The engine child process the server forks. It speaks native/worker-protocol.ts; the work itself
-// is `runGeneration`, the one seam the pipelines replace when they land. Until then it reports that
-// it cannot generate (the server then refuses `generate` up front) and never fakes an image.
+// The engine child process the server forks. It speaks native/worker-protocol.ts; generation runs
+// through GenerationService (txt2img, img2img and inpaint on SD1.x checkpoints from $MODELS_DIR).
+// Upscale and ADetailer have no pipeline yet: the worker says so and never fakes an image.
+import { GenerationService } from './generation-service.js';
+import type { Device } from './runtime/ort-backend.js';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerCapabilities } from './worker-protocol.js';
 
 /** What this build can do; flip a flag when its pipeline lands. */
-export const CAPABILITIES: WorkerCapabilities = { generate: false, upscale: false, adetailer: false };
+export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: false, adetailer: false };
+
+let service: GenerationService | undefined;
 
 /**
- * Runs one generation. The pipelines (txt2img, img2img, inpaint) plug in here: report each step
- * through `hooks.onProgress`, a preview every `hooks.previewEvery` steps, stop when `hooks.signal` aborts.
+ * Runs one generation: progress each step through `hooks.onProgress`, a preview every
+ * `hooks.previewEvery` steps, stops within one step when `hooks.signal` aborts.
  */
-export async function runGeneration(_params: Record<string, unknown>, hooks: RunHooks): Promise<RunOutput> {
+export async function runGeneration(params: Record<string, unknown>, hooks: RunHooks): Promise<RunOutput> {
   hooks.signal.throwIfAborted();
-  throw new WorkerError('engine_unavailable', 'the image generation engine is not available in this build yet');
+  service ??= new GenerationService({
+    modelsDir: process.env.MODELS_DIR ?? 'models',
+    device: (process.env.ENGINE_DEVICE === 'cuda' ? 'cuda' : 'cpu') satisfies Device,
+    tokenizerDir: process.env.TOKENIZER_DIR || undefined,
+  });
+  return service.run(params, hooks);
 }
 
 async function runUnsupported(): Promise<RunOutput> {

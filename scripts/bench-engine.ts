@@ -119,6 +119,8 @@ async function main(): Promise<number> {
     t = performance.now();
     await model.unet.prepare(dims);
     row(`UNet: weights + session (batch ${batch}, ${latent}×${latent})`, fmtMs(performance.now() - t));
+    const u = model.loadTimes().unet;
+    row('  of which graph build / weights fill / ORT session', `${fmtMs(u.graph)} / ${fmtMs(u.weights)} / ${fmtMs(u.session)}`);
     const x = randomLatent(batch * cfg.unet.in_channels * latent * latent, 1);
     const ts = new Float32Array(batch).fill(500);
     const context = new Float32Array(batch * cond.length);

@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { openDatabase } from '../server/gallery/database.js';
 import { GalleryStore, type ImportedImageRecord } from '../server/gallery/gallery-store.js';
@@ -129,45 +131,89 @@ async function benchGallery(rows: number): Promise<string[][]> {
   }
 }
 
+/** Child mode: connect the clients here, so decoding them does not share the server's event loop. */
+async function clientsChild(url: string, token: string, clients: number, expected: number): Promise<void> {
+  const sockets: Socket[] = [];
+  for (let i = 0; i < clients; i++) {
+    const s = connectClient(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    await new Promise<void>((resolve, reject) => {
+      s.once('connect', () => resolve());
+      s.once('connect_error', reject);
+    });
+    sockets.push(s);
+  }
+  let received = 0;
+  let lost = 0;
+  for (const s of sockets) s.on('disconnect', () => lost++);
+  // Progress reports let the parent notice a stall (a client dropped under load) instead of hanging.
+  const ticker = setInterval(() => process.send?.({ type: 'count', n: received, lost }), 250);
+  for (const s of sockets)
+    s.on('progress', () => {
+      if (++received === expected) {
+        clearInterval(ticker);
+        process.send?.({ type: 'done', n: received, lost });
+        for (const x of sockets) x.close();
+        process.disconnect?.();
+      }
+    });
+  process.send?.({ type: 'ready' });
+}
+
 async function benchEvents(clients: number, events: number): Promise<string[][]> {
   const dir = mkdtempSync(join(tmpdir(), 'easel-bench-'));
   const config = loadConfig({ PORT: '0', DATA_DIR: dir, MODELS_DIR: join(dir, 'models'), LOG_LEVEL: 'silent', CONN_RATE_LIMIT: String(clients * 2) });
   const server = await startServer(config);
-  const sockets: Socket[] = [];
+  const expected = clients * events;
+  const child = fork(fileURLToPath(import.meta.url), ['--clients-child', server.url, server.token, String(clients), String(expected)], {
+    execArgv: ['--import', 'tsx'],
+  });
   try {
-    for (let i = 0; i < clients; i++) {
-      const s = connectClient(server.url, { auth: { token: server.token }, transports: ['websocket'], reconnection: false, forceNew: true });
-      await new Promise<void>((resolve, reject) => {
-        s.once('connect', () => resolve());
-        s.once('connect_error', reject);
-      });
-      sockets.push(s);
-    }
-    const expected = clients * events;
-    let received = 0;
-    const done = new Promise<void>((resolve) => {
-      for (const s of sockets)
-        s.on('progress', () => {
-          if (++received === expected) resolve();
-        });
+    let last = { n: 0, lost: 0, at: performance.now() };
+    child.on('message', (m: { type?: string; n?: number; lost?: number }) => {
+      if (typeof m.n === 'number' && m.n !== last.n) last = { n: m.n, lost: m.lost ?? 0, at: performance.now() };
     });
+    const message = (type: string, stallMs = Infinity): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const stall = setInterval(() => {
+          if (performance.now() - last.at > stallMs) {
+            clearInterval(stall);
+            reject(new Error(`stalled at ${last.n} of ${expected} deliveries (${last.lost} clients dropped)`));
+          }
+        }, 500);
+        const on = (m: { type?: string }): void => {
+          if (m.type !== type) return;
+          clearInterval(stall);
+          child.off('message', on);
+          resolve();
+        };
+        child.on('message', on);
+        child.once('exit', (code) => reject(new Error(`client process exited (${code}) before ${type}`)));
+      });
+    await message('ready');
+    const done = message('done', 20_000);
     const t = performance.now();
+    last.at = t;
     for (let i = 0; i < events; i++) {
       server.events.toAll('progress', { job_id: 'bench', step: i, total: events, status: 'running' });
-      // Yield now and then so sockets drain as they would under a real engine cadence.
-      if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+      // Yield now and then, as a real engine cadence would, so socket writes drain.
+      if (i % 50 === 49) await new Promise((r) => setImmediate(r));
     }
     await done;
     const ms = performance.now() - t;
-    return [['socket.io', `broadcast to ${clients} clients`, `${events} events`, `${ms.toFixed(0)} ms total`, `${((expected / ms) * 1000).toFixed(0)} deliveries/s`]];
+    return [['socket.io', `broadcast to ${clients} clients (other process)`, `${events} events`, `${ms.toFixed(0)} ms total`, `${((expected / ms) * 1000).toFixed(0)} deliveries/s`]];
   } finally {
-    for (const s of sockets) s.close();
+    child.kill();
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 async function main(): Promise<void> {
+  const childAt = process.argv.indexOf('--clients-child');
+  if (childAt >= 0) {
+    const [url, token, n, expected] = process.argv.slice(childAt + 1);
+    return clientsChild(url!, token!, Number(n), Number(expected));
+  }
   if (process.argv.includes('--help')) {
     console.log(HELP);
     return;

@@ -1,6 +1,6 @@
-// Build of the PWA: root web/, output web/dist (served by the server at `/`) or, with EASEL_BASE
-// set (npm run build:pages), a GitHub Pages copy under that base path. The service worker is
-// Workbox generateSW; every cache rule below says why it exists.
+// Build of the PWA: root web/, output web/dist (served by the server at `/`), or with `--mode pages`
+// (npm run build:pages) a GitHub Pages copy in web/dist-pages under the base path EASEL_BASE
+// (default /easel/). The service worker is Workbox generateSW; every cache rule says why it exists.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
@@ -8,20 +8,22 @@ import { VitePWA } from 'vite-plugin-pwa';
 
 const webRoot = fileURLToPath(new URL('.', import.meta.url));
 
-/** Base path: `/` for the copy the server serves; `/easel/` (or EASEL_BASE) for GitHub Pages. */
-function basePath(): string {
-  const raw = process.env.EASEL_BASE;
-  if (!raw) return '/';
+const PAGES_MODE = 'pages';
+const DEFAULT_PAGES_BASE = '/easel/';
+
+/** Base path: `/` for the copy the server serves; EASEL_BASE (default /easel/) for GitHub Pages. */
+function basePath(mode: string): string {
+  const raw = process.env.EASEL_BASE || (mode === PAGES_MODE ? DEFAULT_PAGES_BASE : '/');
   const withLead = raw.startsWith('/') ? raw : `/${raw}`;
   return withLead.endsWith('/') ? withLead : `${withLead}/`;
 }
 
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   root: webRoot,
-  base: basePath(),
+  base: basePath(mode),
   publicDir: resolve(webRoot, 'public'),
   build: {
-    outDir: process.env.EASEL_WEB_OUT_DIR ?? resolve(webRoot, 'dist'),
+    outDir: process.env.EASEL_WEB_OUT_DIR ?? resolve(webRoot, mode === PAGES_MODE ? 'dist-pages' : 'dist'),
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: false,
@@ -81,4 +83,4 @@ export default defineConfig({
       },
     }),
   ],
-});
+}));

@@ -70,10 +70,13 @@ export function quickGelu(g: GraphBuilder, x: Value): Value {
   return g.op('Mul', [x, g.op('Sigmoid', [g.op('Mul', [x, g.scalar(1.702)])])]);
 }
 
-/** Exact GELU, 0.5 · x · (1 + erf(x / √2)) (ORT fuses this pattern into its Gelu kernel). */
+/**
+ * Exact GELU, x · (1 + erf(x / √2)) · 0.5, written in the form (Div by √2, Mul by 0.5 last) that
+ * ORT's GeluFusion turns into one Gelu kernel; a Mul by 1/√2 is not matched and leaves five ops.
+ */
 export function geluErf(g: GraphBuilder, x: Value): Value {
-  const erf = g.op('Erf', [g.op('Mul', [x, g.scalar(Math.SQRT1_2)])]);
-  return g.op('Mul', [g.op('Mul', [x, g.scalar(0.5)]), g.op('Add', [erf, g.scalar(1)])]);
+  const erf = g.op('Erf', [g.op('Div', [x, g.scalar(Math.SQRT2)])]);
+  return g.op('Mul', [g.op('Mul', [x, g.op('Add', [erf, g.scalar(1)])]), g.scalar(0.5)]);
 }
 
 /** GEGLU (ldm attention.py): `a, gate = proj(x).chunk(2, -1); a · gelu(gate)`. */

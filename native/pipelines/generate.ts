@@ -2,16 +2,14 @@
 // prompts → conditioning → (init image → latent) → seed noise → sampler with CFG → VAE decode →
 // 8-bit pixels → (inpaint: paste back over the original). One batch of `batch_size` images per
 // `n_iter` iteration, image i with seed + i.
-import { getSigmas, ddimTimesteps, img2imgSigmas } from '../sampling/schedules.js';
-import { promptScheduleSteps, samplerById } from '../sampling/registry.js';
-import { createCfgDenoiser, createCfgEps, type CfgImage, type CfgOptions, type ScheduledCond } from '../sampling/cfg.js';
+import { promptScheduleSteps } from '../sampling/registry.js';
+import { type CfgImage, type CfgOptions, type ScheduledCond } from '../sampling/cfg.js';
 import { LATENT_CHANNELS, type UNetEpsFn } from '../sampling/denoiser.js';
-import { brownianNoise } from '../sampling/brownian.js';
 import { decodedToUint8, uint8ToUnit } from '../sampling/image.js';
 import { SAMPLERS, SCHEDULERS } from '../sampling/names.js';
-import { sampleDdim } from '../sampling/samplers/ddim.js';
-import type { DenoiseFn, SamplerStep } from '../sampling/sampler.js';
-import { batchSeeds, createGenerator, ImageNoise, resolveSeed } from '../sampling/seeds.js';
+import { plannedSteps, runSampling } from '../sampling/run.js';
+import type { SamplerStep } from '../sampling/sampler.js';
+import { batchSeeds, createGenerator, resolveSeed } from '../sampling/seeds.js';
 import { f32 } from '../sampling/torch-math.js';
 import { getLearnedConditioning, getMulticondLearnedConditioning, type ConditioningDeps, type ScheduledConditioning } from '../text/conditioning.js';
 import { extractLoraTags } from '../text/lora-tags.js';
@@ -148,21 +146,6 @@ function withImageConditioning(unet: UNetEpsFn, cond: Float32Array): UNetEpsFn {
   };
 }
 
-/** A1111 CFGDenoiser's latent blend after guidance: denoised·nmask + init·mask, per image. */
-function blendDenoiser(denoise: DenoiseFn, init: Float32Array, keep: Float32Array, repaint: Float32Array): DenoiseFn {
-  return async (x, sigma, call) => blendLatents(await denoise(x, sigma, call), init, keep, repaint);
-}
-
-function blendLatents(latent: Float32Array, init: Float32Array, keep: Float32Array, repaint: Float32Array): Float32Array {
-  const per = keep.length;
-  const out = new Float32Array(latent.length);
-  for (let i = 0; i < latent.length; i++) {
-    const k = i % per;
-    out[i] = f32(f32(latent[i]! * repaint[k]!) + f32(init[i]! * keep[k]!));
-  }
-  return out;
-}
-
 function labelOf(list: readonly { id: string; label: string }[], id: string): string {
   return list.find((e) => e.id === id)?.label ?? id;
 }
@@ -179,7 +162,6 @@ export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: P
   const h = height / 8, w = width / 8, per = LATENT_CHANNELS * h * w;
   const isInit = req.task !== 'txt2img';
   const strength = req.strength ?? 0.75;
-  const entry = samplerById(req.sampler);
   const samplerInfo = SAMPLERS.find((s) => s.id === req.sampler)!;
 
   const positive = extractLoraTags(req.prompt);
@@ -213,34 +195,15 @@ export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: P
   const rawUnet: UNetEpsFn = (x, t, ctx, dims) => engine.model.unet.eps(x, t, ctx, dims);
   const unet = imageConditioning ? withImageConditioning(rawUnet, imageConditioning) : rawUnet;
 
-  // The step list of one batch decides the progress total.
-  const fullSigmas = entry.kind === 'sigmas' ? getSigmas(req.sampler, req.scheduler, req.steps, engine.schedule) : null;
-  const runSigmas = fullSigmas && isInit ? img2imgSigmas(fullSigmas, strength) : fullSigmas;
-  const tEnc = Math.trunc(Math.min(strength, 0.999) * req.steps);
-  const ddimTs = entry.kind === 'timesteps' ? ddimTimesteps(req.steps) : null;
-  const ddimRun = ddimTs && isInit ? ddimTs.slice(0, tEnc) : ddimTs;
-  const stepsPerBatch = runSigmas ? runSigmas.length - 1 : Math.max(0, ddimRun!.length - 1);
+  const stepsPerBatch = plannedSteps({ sampler: req.sampler, scheduler: req.scheduler, steps: req.steps, schedule: engine.schedule, strength: isInit ? strength : undefined });
   const total = stepsPerBatch * nIter;
+  const fill = req.inpainting_fill ?? 'original';
 
   const images: GeneratedImage[] = [];
   let previews: Promise<void> = Promise.resolve();
   for (let iter = 0; iter < nIter; iter++) {
     const seeds = allSeeds.slice(iter * batch, (iter + 1) * batch);
     const cfg: CfgOptions = { unet, images: seeds.map(() => cfgImage), cfgScale: req.cfg_scale, contextDim: engine.config.unet.context_dim, h, w };
-    const noise = new ImageNoise({ seeds, perImage: per, source: req.rng });
-    const seedNoise = noise.next(); // [B, 4, h, w]
-    const initLatent = init ? new Float32Array(batch * per) : null; // [B, 4, h, w]
-    if (init && initLatent) {
-      seeds.forEach((s, i) => initLatent.set(samplePosterior(init, s, engine.config.scale_factor), i * per));
-      const fill = req.inpainting_fill ?? 'original';
-      if (init.keep && init.repaint && (fill === 'latent_noise' || fill === 'latent_nothing')) {
-        for (let i = 0; i < initLatent.length; i++) {
-          const k = i % per;
-          const replacement = fill === 'latent_noise' ? seedNoise[i]! : 0;
-          initLatent[i] = f32(f32(initLatent[i]! * init.keep[k]!) + f32(replacement * init.repaint[k]!));
-        }
-      }
-    }
     const onStep = (s: SamplerStep) => {
       const step = iter * stepsPerBatch + s.index + 1;
       hooks.onProgress?.(step, total);
@@ -253,37 +216,33 @@ export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: P
         });
       }
     };
-
-    let samples: Float32Array;
-    if (entry.kind === 'sigmas') {
-      const sigmas = runSigmas!;
-      const x = new Float32Array(batch * per);
-      const s0 = f32(sigmas[0]!);
-      for (let i = 0; i < x.length; i++) x[i] = initLatent ? f32(initLatent[i]! + f32(seedNoise[i]! * s0)) : f32(seedNoise[i]! * s0);
-      let denoise = createCfgDenoiser(cfg, engine.schedule);
-      if (init?.keep && init.repaint && initLatent) denoise = blendDenoiser(denoise, initLatent, init.keep, init.repaint);
-      samples = await entry.sampler.sample({
-        x,
-        sigmas,
-        denoise,
-        noise: () => noise.next(),
-        intervalNoise: entry.brownian ? brownianNoise(seeds, per) : undefined,
-        signal,
-        onStep,
-      });
-    } else {
-      const ts = ddimRun!;
-      let x = seedNoise;
-      if (initLatent) {
-        // A1111 timesteps img2img: noise the init latent to timesteps[t_enc], then walk timesteps[:t_enc].
-        const a = engine.schedule.alphasCumprod[ddimTs![tEnc]!]!;
-        const sa = f32(Math.sqrt(a)), sb = f32(Math.sqrt(f32(1 - a)));
-        x = new Float32Array(batch * per);
-        for (let i = 0; i < x.length; i++) x[i] = f32(f32(initLatent[i]! * sa) + f32(seedNoise[i]! * sb));
+    // The init latent per image: the posterior sampled with the image's seed, and for "latent
+    // noise" / "latent nothing" the masked area replaced by the seed noise / zeros (A1111 init()).
+    const initLatent = (seedNoise: Float32Array): Float32Array => {
+      const out = new Float32Array(batch * per); // [B, 4, h, w]
+      seeds.forEach((sd, i) => out.set(samplePosterior(init!, sd, engine.config.scale_factor), i * per));
+      if (init!.keep && init!.repaint && (fill === 'latent_noise' || fill === 'latent_nothing')) {
+        for (let i = 0; i < out.length; i++) {
+          const k = i % per;
+          const replacement = fill === 'latent_noise' ? seedNoise[i]! : 0;
+          out[i] = f32(f32(out[i]! * init!.keep[k]!) + f32(replacement * init!.repaint[k]!));
+        }
       }
-      samples = await sampleDdim({ x, timesteps: ts, alphasCumprod: engine.schedule.alphasCumprod, eps: createCfgEps(cfg), noise: () => noise.next(), signal, onStep });
-    }
-    if (init?.keep && init.repaint && initLatent) samples = blendLatents(samples, initLatent, init.keep, init.repaint);
+      return out;
+    };
+    const mask = init?.keep && init.repaint ? { keep: init.keep, repaint: init.repaint } : undefined;
+    const { samples } = await runSampling({
+      sampler: req.sampler,
+      scheduler: req.scheduler,
+      steps: req.steps,
+      schedule: engine.schedule,
+      cfg,
+      seeds,
+      rng: req.rng,
+      img2img: init ? { initLatent, strength, mask } : undefined,
+      signal,
+      onStep,
+    });
     if (signal?.aborted) throw new PipelineError('cancelled', 'generation was cancelled');
 
     // Decode one image at a time, as A1111's decode_latent_batch does (bounded memory).

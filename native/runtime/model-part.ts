@@ -17,8 +17,8 @@ export interface ModelPartOptions {
 
 export class ModelPart {
   private readonly cache: SessionCache;
-  /** Milliseconds spent building graphs, filling weights and creating sessions (for benchmarks). */
-  loadMs = 0;
+  /** Milliseconds spent so far building graphs, filling weights and creating sessions (for benchmarks). */
+  readonly loadMs = { graph: 0, weights: 0, session: 0 };
 
   constructor(
     readonly label: string,
@@ -33,11 +33,15 @@ export class ModelPart {
   }
 
   private async create(build: () => BuiltGraph): Promise<EngineSession> {
-    const start = performance.now();
+    let t = performance.now();
     const graph = build();
+    this.loadMs.graph += performance.now() - t;
+    t = performance.now();
     const external = await materializeWeights(graph, this.opts.source, this.opts.weightHook);
+    this.loadMs.weights += performance.now() - t;
+    t = performance.now();
     const session = await this.opts.runtime.createSession(graph, external);
-    this.loadMs += performance.now() - start;
+    this.loadMs.session += performance.now() - t;
     return session;
   }
 

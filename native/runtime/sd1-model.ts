@@ -58,8 +58,8 @@ export class Sd1Model {
   }
 
   /** Milliseconds spent so far building graphs, filling weights and creating sessions, per part. */
-  loadTimes(): Record<string, number> {
-    return Object.fromEntries(this.parts.map((p) => [p.label, p.loadMs]));
+  loadTimes(): Record<string, { graph: number; weights: number; session: number }> {
+    return Object.fromEntries(this.parts.map((p) => [p.label, { ...p.loadMs }]));
   }
 
   /** Releases every session. The checkpoint stays open (its owner closes it). */

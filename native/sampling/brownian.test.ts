@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BrownianTree, brownianNoise } from './brownian.js';
+import { BrownianPath, brownianNoise } from './brownian.js';
 
 const N = 20_000;
 
@@ -26,8 +26,8 @@ function corr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return ab / Math.sqrt(aa * bb);
 }
 
-describe('BrownianTree', () => {
-  const tree = new BrownianTree(1234, N, 0.03, 14.6);
+describe('BrownianPath', () => {
+  const tree = new BrownianPath(1234, N, 0.03, 14.6);
 
   it('starts at 0 and has Var W(t) = t − t0', () => {
     expect(Array.from(tree.value(0.03)).every((v) => v === 0)).toBe(true);
@@ -39,20 +39,36 @@ describe('BrownianTree', () => {
     }
   });
 
-  it('is a pure function of (seed, t): query order does not matter', () => {
-    const a = new BrownianTree(77, 64, 0.03, 14.6);
-    const b = new BrownianTree(77, 64, 0.03, 14.6);
-    const first = [a.value(1.1), a.value(7.3), a.value(0.2)];
-    const second = [b.value(0.2), b.value(7.3), b.value(1.1)];
-    expect(Array.from(first[0])).toEqual(Array.from(second[2]));
-    expect(Array.from(first[1])).toEqual(Array.from(second[1]));
-    expect(Array.from(first[2])).toEqual(Array.from(second[0]));
+  it('is deterministic per seed for the same queries, and returns known points unchanged', () => {
+    const a = new BrownianPath(77, 64, 0.03, 14.6);
+    const b = new BrownianPath(77, 64, 0.03, 14.6);
+    const c = new BrownianPath(78, 64, 0.03, 14.6);
+    const qa = [1.1, 7.3, 0.2].map((t) => Array.from(a.value(t)));
+    const qb = [1.1, 7.3, 0.2].map((t) => Array.from(b.value(t)));
+    expect(qa).toEqual(qb);
+    expect(Array.from(a.value(7.3))).toEqual(qa[1]);
+    expect(Array.from(c.value(1.1))).not.toEqual(qa[0]);
+  });
+
+  it('samples a new point from the bridge of its neighbours (variance (t−a)(b−t)/(b−a))', () => {
+    const p = new BrownianPath(9, N, 0, 10);
+    const w2 = p.value(2);
+    const w6 = p.value(6);
+    const w5 = p.value(5);
+    const resid = w5.map((v, k) => v - (w2[k] + (3 / 4) * (w6[k] - w2[k])));
+    const { variance } = stats(resid);
+    expect(variance / ((3 * 1) / 4)).toBeGreaterThan(0.95);
+    expect(variance / ((3 * 1) / 4)).toBeLessThan(1.05);
   });
 
   it('has independent increments over disjoint intervals', () => {
-    const w = [0.1, 1.3, 2.9, 9.5].map((t) => tree.value(t));
-    const inc1 = w[1].map((v, k) => v - w[0][k]);
-    const inc2 = w[3].map((v, k) => v - w[2][k]);
+    // Queried out of order, so later points are bridged between earlier ones.
+    const w95 = tree.value(9.5);
+    const w01 = tree.value(0.1);
+    const w29 = tree.value(2.9);
+    const w13 = tree.value(1.3);
+    const inc1 = w13.map((v, k) => v - w01[k]);
+    const inc2 = w95.map((v, k) => v - w29[k]);
     expect(Math.abs(corr(inc1, inc2))).toBeLessThan(0.03);
     expect(stats(inc2).variance / (9.5 - 2.9)).toBeGreaterThan(0.95);
     expect(stats(inc2).variance / (9.5 - 2.9)).toBeLessThan(1.05);

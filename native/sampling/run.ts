@@ -8,7 +8,7 @@ import { LATENT_CHANNELS } from './denoiser.js';
 import { SamplingError } from './errors.js';
 import type { SamplerId, SchedulerId } from './names.js';
 import { samplerById } from './registry.js';
-import type { SamplerStep } from './sampler.js';
+import type { DenoiseFn, SamplerStep } from './sampler.js';
 import { sampleDdim } from './samplers/ddim.js';
 import { ddimTimesteps, getSigmas, img2imgSigmas, type ModelSchedule } from './schedules.js';
 import { ImageNoise, type RngSource } from './seeds.js';
@@ -27,10 +27,43 @@ export interface RunSamplingOptions {
   ensd?: number;
   /** DDIM eta (A1111 default 0). */
   ddimEta?: number;
-  /** img2img: the encoded (scaled) init latent [B,4,h,w] and the denoising strength. */
-  img2img?: { initLatent: Float32Array; strength: number };
+  /**
+   * img2img: the encoded (scaled) init latent [B,4,h,w] — or a function of the seed noise, for
+   * inpainting's "latent noise" content — and the denoising strength. With `mask`, A1111's latent
+   * blend keeps `init·keep + x·repaint` after every guided step and on the result.
+   */
+  img2img?: { initLatent: Float32Array | ((seedNoise: Float32Array) => Float32Array); strength: number; mask?: LatentMask };
   signal?: AbortSignal;
   onStep?: (step: SamplerStep) => void;
+}
+
+/** A1111 p.mask (keep) and p.nmask (repaint), [4,h,w], shared by every image. */
+export interface LatentMask {
+  keep: Float32Array;
+  repaint: Float32Array;
+}
+
+/** `latent·repaint + init·keep` per image (A1111 CFGDenoiser apply_blend). */
+export function blendLatents(latent: Float32Array, init: Float32Array, mask: LatentMask): Float32Array {
+  const per = mask.keep.length;
+  const out = new Float32Array(latent.length);
+  for (let i = 0; i < latent.length; i++) {
+    const k = i % per;
+    out[i] = f32(f32(latent[i] * mask.repaint[k]) + f32(init[i] * mask.keep[k]));
+  }
+  return out;
+}
+
+/** How many steps a run takes (what progress reports count to), without running it. */
+export function plannedSteps(opts: Pick<RunSamplingOptions, 'sampler' | 'scheduler' | 'steps' | 'schedule'> & { strength?: number }): number {
+  const entry = samplerById(opts.sampler);
+  if (entry.kind === 'timesteps') {
+    const ts = ddimTimesteps(opts.steps, opts.schedule.alphasCumprod.length);
+    if (opts.strength === undefined) return ts.length - 1;
+    return Math.max(0, Math.trunc(Math.min(opts.strength, 0.999) * opts.steps) - 1);
+  }
+  const sigmas = getSigmas(opts.sampler, opts.scheduler, opts.steps, opts.schedule);
+  return (opts.strength === undefined ? sigmas : img2imgSigmas(sigmas, opts.strength)).length - 1;
 }
 
 export interface SamplingResult {
@@ -55,11 +88,18 @@ export async function runSampling(opts: RunSamplingOptions): Promise<SamplingRes
   const noise = rng.next(); // [B,4,h,w]
   const draw = (): Float32Array => rng.next();
   const entry = samplerById(opts.sampler);
+  const init = opts.img2img
+    ? typeof opts.img2img.initLatent === 'function'
+      ? opts.img2img.initLatent(noise)
+      : opts.img2img.initLatent
+    : undefined;
+  const mask = opts.img2img?.mask;
+  const finish = (samples: Float32Array): Float32Array => (init && mask ? blendLatents(samples, init, mask) : samples);
 
   if (entry.kind === 'timesteps') {
     let timesteps = ddimTimesteps(opts.steps, opts.schedule.alphasCumprod.length);
     let x = noise;
-    if (opts.img2img) {
+    if (opts.img2img && init) {
       // A1111 sd_samplers_timesteps.sample_img2img (img2img_fix_steps off): t_enc =
       // floor(min(strength, 0.999)·steps); noise the init latent to ts[t_enc], then run ts[:t_enc].
       const ac = opts.schedule.alphasCumprod;
@@ -67,7 +107,7 @@ export async function runSampling(opts: RunSamplingOptions): Promise<SamplingRes
       const a = ac[timesteps[Math.min(tEnc, timesteps.length - 1)]];
       const sa = f32(Math.sqrt(a));
       const sb = f32(Math.sqrt(f32(1 - a)));
-      x = Float32Array.from(opts.img2img.initLatent, (v, k) => f32(v * sa) + f32(noise[k] * sb));
+      x = Float32Array.from(init, (v, k) => f32(v * sa) + f32(noise[k] * sb));
       timesteps = timesteps.slice(0, tEnc);
     }
     const samples = await sampleDdim({
@@ -80,15 +120,17 @@ export async function runSampling(opts: RunSamplingOptions): Promise<SamplingRes
       signal: opts.signal,
       onStep: opts.onStep,
     });
-    return { samples, timesteps };
+    // A1111 blends timestep samplers before each model call with a noised init latent; only the
+    // final blend is applied here (the overlay restores unmasked pixels either way).
+    return { samples: finish(samples), timesteps };
   }
 
   let sigmas = getSigmas(opts.sampler, opts.scheduler, opts.steps, opts.schedule);
   let x: Float32Array;
-  if (opts.img2img) {
+  if (opts.img2img && init) {
     sigmas = img2imgSigmas(sigmas, opts.img2img.strength);
     const s0 = sigmas[0];
-    x = Float32Array.from(opts.img2img.initLatent, (v, k) => v + f32(noise[k] * s0));
+    x = Float32Array.from(init, (v, k) => v + f32(noise[k] * s0));
   } else {
     const s0 = sigmas[0];
     x = noise.map((v) => v * s0);
@@ -96,11 +138,15 @@ export async function runSampling(opts: RunSamplingOptions): Promise<SamplingRes
   const samples = await entry.sampler.sample({
     x,
     sigmas,
-    denoise: createCfgDenoiser(cfg, opts.schedule),
+    denoise: init && mask ? blendDenoiser(createCfgDenoiser(cfg, opts.schedule), init, mask) : createCfgDenoiser(cfg, opts.schedule),
     noise: draw,
     intervalNoise: entry.brownian ? brownianNoise(seeds, perImage) : undefined,
     signal: opts.signal,
     onStep: opts.onStep,
   });
-  return { samples, sigmas };
+  return { samples: finish(samples), sigmas };
+}
+
+function blendDenoiser(denoise: DenoiseFn, init: Float32Array, mask: LatentMask): DenoiseFn {
+  return async (x, sigma, call) => blendLatents(await denoise(x, sigma, call), init, mask);
 }

@@ -59,7 +59,13 @@ export class ClipTokenizer {
 
   constructor(files: ClipTokenizerFiles) {
     this.encoder = new Map();
-    for (const key in files.vocab) this.encoder.set(key, files.vocab[key]);
+    for (const key in files.vocab) {
+      const id = files.vocab[key];
+      if (!Number.isInteger(id)) {
+        throw new TextError('bad_tokenizer_files', `vocab.json maps ${JSON.stringify(key)} to ${JSON.stringify(id)}, expected an integer id`);
+      }
+      this.encoder.set(key, id);
+    }
     this.ranks = new Map();
     const mergeCount = Math.min(files.merges.length, MAX_MERGES);
     for (let i = 0; i < mergeCount; i++) this.ranks.set(files.merges[i], i);

@@ -4,7 +4,15 @@
 // concatenated along the token axis. The text encoder itself is injected (`encodeChunk`; the ONNX
 // runner lives in native/runtime), so this file is pure arithmetic plus plumbing.
 
-import { CHUNK_LENGTH, emptyChunk, tokenizeLine, type EmphasisMode, type PromptChunk, type PromptTokenizer, type TokenizedLine } from './chunking.js';
+import {
+  CHUNK_LENGTH,
+  emptyChunk,
+  tokenizeLine,
+  type EmphasisMode,
+  type PromptChunk,
+  type PromptTokenizer,
+  type TokenizedLine,
+} from './chunking.js';
 import { TextError } from './errors.js';
 import { getLearnedConditioningPromptSchedules, getMulticondPromptList, type ScheduleOptions } from './prompt-schedule.js';
 
@@ -50,7 +58,8 @@ function checkDims(z: Float32Array, multipliers: ArrayLike<number>, d: EmphasisD
   if (z.length !== d.batch * d.tokens * d.channels || multipliers.length !== d.batch * d.tokens) {
     throw new TextError(
       'bad_conditioning_shape',
-      `emphasis expects z of ${d.batch}·${d.tokens}·${d.channels} and multipliers of ${d.batch}·${d.tokens} values, got ${z.length} and ${multipliers.length}`,
+      `emphasis expects z of ${d.batch}·${d.tokens}·${d.channels} and multipliers of ${d.batch}·${d.tokens} values, ` +
+        `got ${z.length} and ${multipliers.length}`,
     );
   }
 }

@@ -2,6 +2,8 @@
 // previews and results of the one running job, fails that job with `engine_crashed` when the
 // worker dies, and restarts the worker with backoff so the queue goes on.
 import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { ERROR_CODES, EaselError, type ErrorCode } from '../protocol/errors.js';
 import type { ParentMessage, RunOutput, WorkerCapabilities, WorkerJobKind, WorkerMessage } from '../../native/worker-protocol.js';
@@ -38,8 +40,12 @@ interface Current {
 
 const DEFAULT_RESTART_DELAYS = [100, 500, 2000, 5000, 15000];
 
+/** tsx's loader by absolute URL, so the worker starts whatever the current directory is. */
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
 function toErrorCode(code: string): ErrorCode {
-  return (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'internal';
+  // Engine codes the wire does not list (tokenizer_not_found, bad_input, ...) keep their message.
+  return (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'engine_error';
 }
 
 export class EngineSupervisor {
@@ -158,7 +164,7 @@ export class EngineSupervisor {
   private spawn(): void {
     this.starts++;
     const child = fork(this.opts.entry, [], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', TSX_LOADER],
       serialization: 'advanced',
       env: { ...process.env, ...this.opts.env, EASEL_WORKER: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

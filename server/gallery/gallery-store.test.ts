@@ -232,3 +232,28 @@ describe('restart and reconcile', () => {
     expect(g.store.count()).toBe(2);
   });
 });
+
+describe('search with many hits', () => {
+  it('gives the same newest-first pages whether the search starts from FTS hits or from the date index', () => {
+    // More hits than FTS_DRIVE_MAX for "common", few for "rare": both plans get exercised.
+    const rows = Array.from({ length: 2600 }, (_, i) =>
+      record(i, { prompt: i % 97 === 0 ? `rare common ${i}` : i % 5 === 0 ? `other ${i}` : `common ${i}`, created_at: Date.UTC(2026, 0, 1) + ((i * 7919) % 2600) * 1000 }),
+    );
+    g.store.insertRecords(rows);
+    for (const term of ['common', 'rare']) {
+      const expected = rows
+        .filter((r) => r.prompt.split(' ').includes(term))
+        .sort((a, b) => (b.created_at as number) - (a.created_at as number))
+        .map((r) => r.seed);
+      const got: number[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: Array<{ seed: number }>; next_cursor: string | null } = g.store.list(q({ search: term, limit: 200, ...(cursor ? { cursor } : {}) }));
+        got.push(...page.items.map((r) => r.seed));
+        cursor = page.next_cursor;
+      } while (cursor && got.length < 400);
+      expect(got).toEqual(expected.slice(0, got.length));
+      expect(got.length).toBe(Math.min(400, expected.length));
+    }
+  });
+});

@@ -175,7 +175,7 @@ export class GalleryStore {
    *
    * @example await store.addImage({ png, infotext: formatInfotext(p), meta: { task: 'txt2img', ... } })
    */
-  async addImage(input: { png: Buffer; infotext: string; meta: NewImageMeta }): Promise<ImageRecord> {
+  async addImage(input: { png: Uint8Array; infotext: string; meta: NewImageMeta }): Promise<ImageRecord> {
     const png = withPngTextChunk(input.png, 'parameters', input.infotext);
     const id = newImageId();
     const createdAt = Date.now();

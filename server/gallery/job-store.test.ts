@@ -21,11 +21,13 @@ describe('JobStore', () => {
       store.insert(job('run', 1, { status: 'running', startedAt: 5 }));
       store.insert(job('q-low', 2, { params: { prompt: 'low', image } }));
       store.insert(job('q-high', 3, { priority: 2 }));
-      store.insert(job('done', 4, { status: 'completed', imageIds: ['i1', 'i2'] }));
+      store.insert(job('done', 4, { status: 'completed', imageIds: ['i1', 'i2'], finishedAt: 9000 }));
+      store.insert(job('ancient', 0, { status: 'failed', finishedAt: 10 }));
       db.close();
 
       const store2 = new JobStore(openDatabase(file));
-      const { requeued, interrupted } = store2.recover(9999);
+      const { requeued, interrupted } = store2.recover(9999, 5000);
+      expect(store2.get('ancient')).toBeUndefined();
       expect(interrupted.map((j) => j.id)).toEqual(['run']);
       expect(store2.get('run')).toMatchObject({ status: 'failed', finishedAt: 9999, error: { code: 'server_stopped', message: INTERRUPTED_MESSAGE } });
       expect(requeued.map((j) => j.id)).toEqual(['q-high', 'q-low']);

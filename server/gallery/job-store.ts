@@ -26,6 +26,9 @@ const SCHEMA = [
   'CREATE INDEX jobs_client ON jobs (client_id, seq DESC)',
 ];
 
+/** How long finished jobs stay in the table (their images stay in the gallery regardless). */
+export const FINISHED_JOB_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
 /** What a job that was running when the server stopped becomes. */
 export const INTERRUPTED_MESSAGE = 'the server stopped while this job was running';
 
@@ -139,10 +142,13 @@ export class JobStore {
 
   /**
    * Start-up recovery: jobs left `running` by a crash become `failed` with a clear reason, and the
-   * `queued` ones come back in queue order (priority, then FIFO) to be re-queued.
+   * `queued` ones come back in queue order (priority, then FIFO) to be re-queued. Finished jobs
+   * older than `keepFinishedMs` are dropped.
    */
-  recover(now = Date.now()): { requeued: Job[]; interrupted: Job[] } {
+  recover(now = Date.now(), keepFinishedMs = FINISHED_JOB_TTL_MS): { requeued: Job[]; interrupted: Job[] } {
     return this.db.transaction(() => {
+      // Finished jobs are history, kept long enough for any client to come back for its results.
+      this.db.prepare("DELETE FROM jobs WHERE status IN ('completed', 'failed', 'cancelled') AND finished_at < ?").run(now - keepFinishedMs);
       const running = (this.db.prepare("SELECT * FROM jobs WHERE status = 'running'").all() as Row[]).map(fromRow);
       for (const job of running) {
         job.status = 'failed';

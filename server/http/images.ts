@@ -3,6 +3,7 @@
 // InvokeAI metadata). `createFileRoutes` is mounted at /files without the token: an <img> tag
 // cannot send one, so the signed URL is the credential.
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { z } from 'zod';
 import { IMAGE_ID_PATTERN } from '../gallery/gallery-files.js';
 import type { GalleryStore } from '../gallery/gallery-store.js';
 import { imageFilePath, thumbFilePath, toWireImage } from '../gallery/wire-image.js';
@@ -12,7 +13,6 @@ import { ImageFormatError } from '../infotext/png-chunks.js';
 import { EaselError, isEaselError, zodToEaselError } from '../protocol/errors.js';
 import { GalleryQuerySchema, PngInfoRequestSchema, ZipImagesSchema, type GalleryPage, type PngInfoResponse } from '../protocol/gallery.js';
 import type { UrlSigner } from '../security/signed-url.js';
-import type { z } from 'zod';
 
 export interface ImageRouteDeps {
   store: GalleryStore;

@@ -33,6 +33,15 @@ function hashes(v: unknown): InfotextHash[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
+/** The engine's A1111 extra_generation_params ([key, value] pairs), type-checked. */
+function extraParams(v: unknown): [string, string | number][] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out = v.filter(
+    (e): e is [string, string | number] => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && (typeof e[1] === 'string' || typeof e[1] === 'number'),
+  );
+  return out.length > 0 ? out : undefined;
+}
+
 /** Parameters of what ran: job params overlaid with the engine's effective values. */
 function effective(job: Job, info: Record<string, unknown>): Record<string, unknown> {
   return { ...job.params, ...info };
@@ -58,6 +67,7 @@ export function toInfotextParams(job: Job, image: WorkerImage, info: Record<stri
     clip_skip: optNum(p.clip_skip),
     rng: p.rng === 'cpu' ? 'cpu' : 'nv',
     denoising_strength: task === 'txt2img' ? undefined : optNum(p.denoising_strength ?? p.strength),
+    extra: extraParams(p.extra),
     loras: hashes(p.lora_hashes),
     embeddings: hashes(p.ti_hashes),
   };

@@ -18,6 +18,12 @@ export const ERROR_CODES = [
   'not_implemented',
   'server_stopped',
   'internal',
+  // Engine-side failures of a job (the message says what to do).
+  'no_model',
+  'model_not_found',
+  'unsupported_model',
+  'lora_unavailable',
+  'engine_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

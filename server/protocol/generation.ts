@@ -131,6 +131,11 @@ export function generationFields(limits: GenerationLimits = DEFAULT_GENERATION_L
       mask_blur: z.number().int().min(0).max(64).default(4),
       inpaint_full_res: z.boolean().default(false),
       inpaint_full_res_padding: z.number().int().min(0).max(256).default(32),
+      /** A1111 inpainting_fill by name (the UI default, "original", is A1111's 1). */
+      inpainting_fill: z.enum(['fill', 'original', 'latent_noise', 'latent_nothing']).default('original'),
+      inpainting_mask_invert: z.boolean().default(false),
+      /** A1111 resize_mode for the init image: 0 just resize, 1 crop and resize, 2 resize and fill. */
+      resize_mode: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0),
       loras: z.array(lora).max(limits.maxLoras, `at most ${limits.maxLoras} LoRAs`).default([]),
       clip_skip: z.number().int().min(1).max(12).default(1),
       vae: modelNameSchema.optional(),

@@ -80,11 +80,17 @@ export function registerActions(socket: ActionSocket, opts: AckOptions): void {
   socket.onAny((event: string, ...args: unknown[]) => {
     if (known.has(event)) return;
     const { ack } = splitArgs(args);
-    const error = new EaselError('unknown_action', `unknown action "${String(event).slice(0, 64)}"`, { field: '(event)' });
-    try {
-      ack?.({ ok: false, error: error.toWire() });
-    } catch {
-      // A throwing client callback is the client's problem; the server goes on.
-    }
+    // Unknown events cost a point too, so they cannot be used to flood the server for free.
+    void opts
+      .limit(opts.ctx)
+      .then(() => new EaselError('unknown_action', `unknown action "${String(event).slice(0, 64)}"`, { field: '(event)' }))
+      .catch((err: unknown) => (isEaselError(err) ? err : new EaselError('internal', 'internal error')))
+      .then((error) => {
+        try {
+          ack?.({ ok: false, error: error.toWire() });
+        } catch {
+          // A throwing client callback is the client's problem; the server goes on.
+        }
+      });
   });
 }

@@ -38,7 +38,7 @@ describe('fuzz', () => {
     await server?.dispose();
   });
 
-  it(`answers ${PER_ACTION} malformed payloads per action with error acks`, { timeout: 180_000 }, async () => {
+  it(`answers ${PER_ACTION} malformed payloads per action with error acks`, { timeout: 400_000 }, async () => {
     const seen = new Set<string>();
     for (const action of ACTION_NAMES) {
       const payloads = fc.sample(malformed, { numRuns: PER_ACTION, seed: 0xea5e1 + action.length });

@@ -20,9 +20,9 @@ describe('gallery actions', () => {
     s = await connect(server.url, { token: server.token });
     watcher = await connect(server.url, { token: server.token });
     const job = await call(s, 'generate', { prompt: 'lighthouse at dusk', steps: 1, width: 64, height: 64, batch_size: 2, seed: 100 });
-    const done = await waitFor<{ images: Img[] }>(s, 'complete', (e: { job_id?: string }) => e.job_id === job.job_id);
+    const done = await waitFor<{ job_id: string; images: Img[] }>(s, 'complete', (e) => e.job_id === job.job_id);
     const job2 = await call(s, 'generate', { prompt: 'forest path', steps: 1, width: 128, height: 64, seed: 5 });
-    const done2 = await waitFor<{ images: Img[] }>(s, 'complete', (e: { job_id?: string }) => e.job_id === job2.job_id);
+    const done2 = await waitFor<{ job_id: string; images: Img[] }>(s, 'complete', (e) => e.job_id === job2.job_id);
     ids = [...done.images, ...done2.images].map((i) => i.id);
   });
   afterAll(async () => {

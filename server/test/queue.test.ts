@@ -20,7 +20,7 @@ describe('job queue over Socket.IO', () => {
 
   it('reports positions as they change and runs jobs by priority then FIFO', async () => {
     const queueA = collect<{ jobs: { job_id: string; position: number; status: string }[] }>(a, 'queue');
-    const firstRunning = waitFor(a, 'job:status', (e: { status: string }) => e.status === 'running');
+    const firstRunning = waitFor<{ job_id: string; status: string }>(a, 'job:status', (e) => e.status === 'running');
     const first = await call(a, 'generate', { prompt: 'first', steps: 10, width: 64, height: 64 });
     expect(first.ok).toBe(true);
     expect(first.position).toBe(1);
@@ -44,7 +44,7 @@ describe('job queue over Socket.IO', () => {
   });
 
   it('cancel removes a queued job and stops a running one within a step', async () => {
-    const progressed = waitFor(a, 'progress', (e: { step: number }) => e.step >= 2);
+    const progressed = waitFor<{ job_id: string; step: number }>(a, 'progress', (e) => e.step >= 2);
     const running = await call(a, 'generate', { prompt: 'long', steps: 150, width: 64, height: 64 });
     expect(running.ok).toBe(true);
     expect((await progressed).job_id).toBe(running.job_id);

@@ -12,7 +12,7 @@ describe('restart', () => {
     const first = await startTestServer({}, { dataDir, fakeEnv: { FAKE_STEP_MS: '30' } });
     let s = await connect(first.url, { token: first.token, client_id: 'restart-client' });
     const done = await call(s, 'generate', { prompt: 'kept image', steps: 2, width: 64, height: 64, seed: 7 });
-    const complete = await waitFor<{ images: { id: string }[] }>(s, 'complete', (e: { job_id?: string }) => e.job_id === done.job_id);
+    const complete = await waitFor<{ job_id: string; images: { id: string }[] }>(s, 'complete', (e) => e.job_id === done.job_id);
     const imageId = complete.images[0]!.id;
 
     const runningNow = waitFor(s, 'progress', (e: { step: number }) => e.step >= 1);

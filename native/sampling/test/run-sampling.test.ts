@@ -128,6 +128,30 @@ describe('runSampling wiring', () => {
     expect(maxAbsDiff(inputs[0], Array.from(noise, (v, k) => (init[k] + v * s) * cIn))).toBeLessThan(1e-5);
   });
 
+  it('DDIM img2img noises the init latent to ts[t_enc] and runs ts[:t_enc] (A1111)', async () => {
+    const seen: { t: number; x: Float32Array }[] = [];
+    const unet: UNetEpsFn = async (x, tIn) => {
+      seen.push({ t: tIn[0], x: x.slice(0, 64) });
+      return new Float32Array(x.length);
+    };
+    const init = Float32Array.from({ length: 128 }, (_, k) => k / 100);
+    const res = await runSampling({
+      sampler: 'ddim',
+      scheduler: 'automatic',
+      steps: 10,
+      schedule,
+      cfg: { ...cfg, unet },
+      seeds: [5, 6],
+      rng: 'cpu',
+      img2img: { initLatent: init, strength: 0.5 },
+    });
+    expect(Array.from(res.timesteps!)).toEqual([1, 101, 201, 301, 401]);
+    expect(seen.map((s) => s.t)).toEqual([401, 301, 201, 101]);
+    const a = alphasCumprod[501];
+    const noise = new TorchCpuGenerator(5).randn(64);
+    expect(maxAbsDiff(seen[0].x, Array.from(noise, (v, k) => init[k] * Math.sqrt(a) + v * Math.sqrt(1 - a)))).toBeLessThan(1e-5);
+  });
+
   it('needs one seed per image', async () => {
     await expect(runSampling({ sampler: 'euler', scheduler: 'automatic', steps: 2, schedule, cfg, seeds: [1], rng: 'cpu' })).rejects.toMatchObject({
       code: 'bad_shape',

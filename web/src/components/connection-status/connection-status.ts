@@ -21,6 +21,11 @@ const LABELS: Record<ConnectionState, string> = {
 @customElement('easel-connection-status')
 export class EaselConnectionStatus extends LitElement {
   static override styles = css`
+    *,
+    *::before,
+    *::after {
+      box-sizing: border-box;
+    }
     button {
       display: inline-flex;
       align-items: center;

@@ -24,6 +24,11 @@ const PREFETCH_PX = 1500;
 @customElement('easel-gallery-grid')
 export class EaselGalleryGrid extends LitElement {
   static override styles = css`
+    *,
+    *::before,
+    *::after {
+      box-sizing: border-box;
+    }
     :host {
       display: block;
       position: relative;

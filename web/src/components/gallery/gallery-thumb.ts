@@ -10,6 +10,11 @@ import { gallery } from '../../data/services.js';
 @customElement('easel-gallery-thumb')
 export class EaselGalleryThumb extends LitElement {
   static override styles = css`
+    *,
+    *::before,
+    *::after {
+      box-sizing: border-box;
+    }
     :host {
       display: block;
       width: 100%;

@@ -3,7 +3,14 @@
 import { css } from 'lit';
 
 export const controls = css`
+  /* The page's box-sizing rule does not reach into shadow roots. */
+  *,
+  *::before,
+  *::after {
+    box-sizing: border-box;
+  }
   :host {
+    display: block;
     font-family: var(--font);
     color: var(--text);
   }

@@ -14,6 +14,11 @@ import type { Toast } from '../../logic/toast-queue.js';
 @customElement('easel-toast-stack')
 export class EaselToastStack extends LitElement {
   static override styles = css`
+    *,
+    *::before,
+    *::after {
+      box-sizing: border-box;
+    }
     :host {
       position: fixed;
       z-index: 50;

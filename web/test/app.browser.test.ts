@@ -1,0 +1,270 @@
+// Browser tests: the built PWA in Debian's Chromium (playwright-core) against the real server
+// (server/server.ts) on 127.0.0.1, port 0, with a temp DATA_DIR and a fixed token. The main server
+// runs the server's engine test double (real IPC, real preview JPEGs and PNGs, no model) so the
+// whole generate → preview → progress → result → gallery path runs; a second server runs the real
+// engine worker, which cannot generate yet, to check that its error reaches the user.
+// Screenshots of every tab at phone and desktop size go to screenshots/ (git-ignored).
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TABS } from '../src/app/routes.js';
+import {
+  buildWeb,
+  launchChromium,
+  requireChromium,
+  SCREENSHOTS_DIR,
+  seedGallery,
+  startWebServer,
+  tempWebDist,
+  TEST_TOKEN,
+  type WebTestServer,
+} from './harness.js';
+
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 800 };
+/** Every step takes this long in the engine double, so progress and previews are observable. */
+const FAKE_STEP_MS = 250;
+const SLOW = 180_000;
+
+let dist = '';
+let main: WebTestServer;
+let noEngine: WebTestServer;
+let browser: Browser;
+/** One context (one browser profile) shared by the tests that build on each other's state. */
+let ctx: BrowserContext;
+let page: Page;
+
+const SEEDED = [
+  ...['a red fox in the snow', 'fox cub sleeping', 'arctic fox portrait', 'fox and hound', 'a fox in a forest'].map((prompt) => ({ prompt })),
+  ...['blue whale breaching', 'whale song', 'humpback whale at dawn', 'whale shark'].map((prompt) => ({ prompt, task: 'img2img' })),
+  ...['castle on a hill', 'city at night', 'portrait of an astronaut', 'bowl of fruit', 'mountain lake', 'desert road'].map((prompt) => ({ prompt })),
+];
+
+// Locators pierce open shadow roots, but innerText does not: always read an element inside the
+// component, never the custom element host itself.
+async function waitConnected(p: Page): Promise<void> {
+  await expect.poll(() => p.locator('easel-connection-status button').innerText(), { timeout: 60_000 }).toContain('Connected');
+}
+
+async function galleryCount(p: Page): Promise<number> {
+  const text = await p.locator('[data-testid="gallery-status"]').innerText();
+  return Number(/^(\d+)/.exec(text.trim())?.[1] ?? -1);
+}
+
+async function noHorizontalScroll(p: Page): Promise<{ scrollWidth: number; innerWidth: number }> {
+  return p.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+}
+
+beforeAll(async () => {
+  requireChromium();
+  dist = tempWebDist();
+  buildWeb(dist);
+  [main, noEngine] = await Promise.all([
+    startWebServer(dist, { fakeEngine: true, stepMs: FAKE_STEP_MS }),
+    startWebServer(dist, { fakeEngine: false }),
+  ]);
+  await seedGallery(main.server, SEEDED);
+  browser = await launchChromium();
+  ctx = await browser.newContext({ viewport: PHONE });
+  // The CI machine is shared and slow: generous waits, never fixed sleeps as assertions.
+  ctx.setDefaultTimeout(60_000);
+  ctx.setDefaultNavigationTimeout(120_000);
+  page = await ctx.newPage();
+  mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+}, 600_000);
+
+afterAll(async () => {
+  await ctx?.close();
+  await browser?.close();
+  await main?.dispose();
+  await noEngine?.dispose();
+  if (dist) rmSync(dist, { recursive: true, force: true });
+}, 120_000);
+
+describe.sequential('Easel PWA in Chromium', () => {
+  it(
+    'connects once the token is set in Settings',
+    async () => {
+      await page.goto(`${main.server.url}/#/settings`);
+      await expect.poll(() => page.locator('easel-connection-status button').innerText(), { timeout: 30_000 }).toContain('Not set up');
+      await expect.poll(() => page.locator('[data-testid="server-url"]').inputValue()).toBe(main.server.url);
+      await page.locator('[data-testid="server-token"]').fill(TEST_TOKEN);
+      await page.locator('[data-testid="test-connection"]').click();
+      await expect.poll(() => page.locator('[data-testid="test-result"]').innerText(), { timeout: 30_000 }).toContain('Connected');
+      await page.locator('[data-testid="save-server"]').click();
+      await waitConnected(page);
+    },
+    SLOW,
+  );
+
+  it(
+    'generates with live preview and progress, and finds the result in the gallery',
+    async () => {
+      await page.goto(`${main.server.url}/#/generate`);
+      await waitConnected(page);
+      const prompt = page.locator('easel-prompt-field[name="prompt"] textarea');
+      await prompt.fill('a lighthouse at dusk, dramatic sky');
+      await expect.poll(() => page.locator('[data-testid="token-count-prompt"]').innerText()).toMatch(/^≈?\d+\/75/);
+      await page.locator('#f-steps').fill('8');
+      await page.locator('#f-steps').dispatchEvent('change');
+      await page.locator('[data-testid="generate"]').click();
+      // Mid-run: a preview image and a progress bar that has moved.
+      await page.locator('[data-testid="preview"] img').waitFor({ timeout: 60_000 });
+      await expect.poll(async () => Number(await page.locator('[data-testid="progress"]').getAttribute('aria-valuenow')), { timeout: 30_000 }).toBeGreaterThan(0);
+      await expect.poll(() => page.locator('[data-testid="job-status"]').innerText(), { timeout: 60_000 }).toContain('Done');
+      await page.locator('[data-testid="results"] img').first().waitFor();
+
+      await page.goto(`${main.server.url}/#/gallery`);
+      await page.locator('[data-testid="gallery-search"]').fill('lighthouse');
+      await expect.poll(() => galleryCount(page), { timeout: 30_000 }).toBe(1);
+      await page.locator('[data-testid="gallery-item"]').first().click();
+      await expect.poll(() => page.locator('[data-testid="viewer-prompt"]').innerText()).toContain('a lighthouse at dusk');
+      await page.keyboard.press('Escape');
+    },
+    SLOW,
+  );
+
+  it(
+    'filters by task and favorites and searches prompts',
+    async () => {
+      await page.goto(`${main.server.url}/#/gallery`);
+      await page.reload();
+      await waitConnected(page);
+      await expect.poll(() => galleryCount(page), { timeout: 30_000 }).toBe(SEEDED.length + 1);
+      await page.locator('[data-testid="gallery-search"]').fill('fox');
+      await expect.poll(() => galleryCount(page), { timeout: 30_000 }).toBe(5);
+      await page.locator('[data-testid="gallery-search"]').fill('');
+      await expect.poll(() => galleryCount(page), { timeout: 30_000 }).toBe(SEEDED.length + 1);
+      await page.locator('[data-testid="gallery-task"]').selectOption('img2img');
+      await expect.poll(() => galleryCount(page), { timeout: 30_000 }).toBe(4);
+      await page.locator('[data-testid="gallery-task"]').selectOption('');
+      // Favorite one whale online, then the favorites filter shows exactly it.
+      await page.locator('[data-testid="gallery-search"]').fill('humpback');
+      await expect.poll(() => galleryCount(page), { timeout: 30_000 }).toBe(1);
+      const id = await page.locator('[data-testid="gallery-item"]').first().getAttribute('data-id');
+      await page.locator('[data-testid="gallery-item"]').first().click();
+      await page.locator('[data-testid="viewer-favorite"]').click();
+      await expect.poll(() => main.server.gallery.get(id!)?.favorite, { timeout: 30_000 }).toBe(true);
+      await page.keyboard.press('Escape');
+      await page.locator('[data-testid="gallery-search"]').fill('');
+      await page.locator('[data-testid="gallery-favorites"]').click();
+      await expect.poll(() => galleryCount(page), { timeout: 30_000 }).toBe(1);
+      await page.locator('[data-testid="gallery-favorites"]').click();
+      await expect.poll(() => galleryCount(page), { timeout: 30_000 }).toBe(SEEDED.length + 1);
+    },
+    SLOW,
+  );
+
+  it(
+    'opens the cached gallery offline and replays an offline favorite on reconnect',
+    async () => {
+      // The service worker must control the page before the network goes away.
+      await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 60_000 }).toBe(true);
+      // Let the thumbnails of the first screen reach IndexedDB.
+      await expect.poll(() => page.locator('easel-gallery-thumb img').count(), { timeout: 60_000 }).toBeGreaterThan(3);
+
+      await ctx.setOffline(true);
+      await page.reload();
+      await page.locator('[data-testid="offline-badge"]').waitFor({ timeout: 60_000 });
+      await expect.poll(() => galleryCount(page), { timeout: 30_000 }).toBe(SEEDED.length + 1);
+      expect(await page.locator('easel-connection-status button').innerText()).not.toContain('Connected');
+      await expect.poll(() => page.locator('easel-gallery-thumb img').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+
+      await page.locator('[data-testid="gallery-search"]').fill('castle');
+      await expect.poll(() => galleryCount(page), { timeout: 30_000 }).toBe(1);
+      const id = (await page.locator('[data-testid="gallery-item"]').first().getAttribute('data-id'))!;
+      expect(main.server.gallery.get(id)?.favorite).toBe(false);
+      await page.locator('[data-testid="gallery-item"]').first().click();
+      await page.locator('[data-testid="viewer-favorite"]').click();
+      await expect.poll(() => page.locator('[data-testid="gallery-status"]').innerText()).toContain('1 change waiting');
+      await page.keyboard.press('Escape');
+      expect(main.server.gallery.get(id)?.favorite).toBe(false);
+
+      await ctx.setOffline(false);
+      await waitConnected(page);
+      await expect.poll(() => main.server.gallery.get(id)?.favorite, { timeout: 30_000 }).toBe(true);
+      await expect.poll(() => page.locator('[data-testid="gallery-status"]').innerText(), { timeout: 30_000 }).not.toContain('waiting');
+    },
+    SLOW,
+  );
+
+  it(
+    'remembers the theme across reloads',
+    async () => {
+      await page.goto(`${main.server.url}/#/settings`);
+      await page.locator('[data-testid="theme-light"]').click();
+      expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+      const lightBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      await page.reload();
+      await page.locator('[data-testid="theme-light"]').waitFor();
+      expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+      expect(await page.locator('[data-testid="theme-light"]').getAttribute('aria-pressed')).toBe('true');
+      await page.locator('[data-testid="theme-dark"]').click();
+      await page.reload();
+      await page.locator('[data-testid="theme-dark"]').waitFor();
+      expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+      expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).not.toBe(lightBg);
+    },
+    SLOW,
+  );
+
+  it(
+    'shows the engine-unavailable error clearly when the engine cannot generate',
+    async () => {
+      const other = await browser.newContext({ viewport: PHONE });
+      other.setDefaultTimeout(60_000);
+      other.setDefaultNavigationTimeout(120_000);
+      try {
+        const p = await other.newPage();
+        await p.goto(`${noEngine.server.url}/#token=${TEST_TOKEN}`);
+        await waitConnected(p);
+        expect(p.url()).not.toContain(TEST_TOKEN);
+        await p.locator('easel-prompt-field[name="prompt"] textarea').fill('a cat');
+        // Record every toast as it appears: an error toast is dismissed after a few seconds, and a
+        // slow machine may poll less often than that.
+        await p.evaluate(() => {
+          const w = window as unknown as { seenToasts: string[] };
+          w.seenToasts = [];
+          const root = document.querySelector('easel-app')!.shadowRoot!.querySelector('easel-toast-stack')!.shadowRoot!;
+          new MutationObserver(() => {
+            for (const t of root.querySelectorAll('.toast')) if (!w.seenToasts.includes(t.textContent ?? '')) w.seenToasts.push(t.textContent ?? '');
+          }).observe(root, { childList: true, subtree: true, characterData: true });
+        });
+        await p.locator('[data-testid="generate"]').click();
+        await expect.poll(() => p.locator('[data-testid="job-status"]').innerText(), { timeout: 60_000 }).toContain('Failed');
+        expect(await p.locator('easel-job-progress .error-text').innerText()).toMatch(/engine is not available/i);
+        await expect.poll(() => p.evaluate(() => (window as unknown as { seenToasts: string[] }).seenToasts.join('\n'))).toMatch(/engine is not available/i);
+      } finally {
+        await other.close();
+      }
+    },
+    SLOW,
+  );
+
+  for (const viewport of [PHONE, DESKTOP]) {
+    it(
+      `lays out every tab at ${viewport.width}×${viewport.height} without horizontal scrolling (screenshots)`,
+      async () => {
+        await page.setViewportSize(viewport);
+        for (const tab of TABS) {
+          await page.goto(`${main.server.url}/#/${tab}`);
+          await page.locator(`section[data-panel="${tab}"]`).waitFor();
+          if (tab === 'gallery') await expect.poll(() => galleryCount(page), { timeout: 30_000 }).toBeGreaterThan(0);
+          await page.waitForTimeout(300);
+          const { scrollWidth, innerWidth } = await noHorizontalScroll(page);
+          expect(scrollWidth, `${tab} at ${viewport.width}px`).toBeLessThanOrEqual(innerWidth);
+          await page.screenshot({ path: join(SCREENSHOTS_DIR, `${tab}-${viewport.width}x${viewport.height}.png`) });
+        }
+        // Touch targets: every tab link and button in the shell is at least 44 px tall.
+        const heights = await page.evaluate(() => {
+          const app = document.querySelector('easel-app')!.shadowRoot!;
+          return [...app.querySelectorAll('nav a, header button')].map((el) => el.getBoundingClientRect().height).filter((h) => h > 0);
+        });
+        expect(heights.length).toBeGreaterThan(4);
+        for (const h of heights) expect(h).toBeGreaterThanOrEqual(44);
+      },
+      SLOW,
+    );
+  }
+});
