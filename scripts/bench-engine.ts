@@ -14,6 +14,8 @@ import { parseArgs } from 'node:util';
 import { openCheckpoint } from '../native/models/checkpoint.js';
 import { createEngineRuntime } from '../native/runtime/ort-backend.js';
 import { loadSd1Model } from '../native/runtime/sd1-model.js';
+import { SD1_TINY_DIR } from '../native/testing/fixtures.js';
+import { benchPipeline } from './bench-pipeline.js';
 
 const HELP = `bench-engine: time the SD1 engine on the CPU
 
@@ -25,6 +27,12 @@ const HELP = `bench-engine: time the SD1 engine on the CPU
   --threads N       ONNX Runtime intra-op threads (default: one per core)
   --skip-vae        skip VAE decode and encode
   --skip-encode     skip VAE encode only
+  --pipeline        also time txt2img end to end (seconds per image, sampler overhead per
+                    step outside the UNet, preview cost) with the tokenizer of --tokenizer
+  --steps N         steps of the end-to-end run (default 20)
+  --size N          image size of the end-to-end run (default 512)
+  --tokenizer DIR   CLIP tokenizer for the end-to-end run (default ../shared/fixtures/sd1-tiny/tokenizer,
+                    byte-identical to openai/clip-vit-large-patch14's)
   --help            show this text`;
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,6 +83,10 @@ async function main(): Promise<number> {
       threads: { type: 'string' },
       'skip-vae': { type: 'boolean', default: false },
       'skip-encode': { type: 'boolean', default: false },
+      pipeline: { type: 'boolean', default: false },
+      steps: { type: 'string', default: '20' },
+      size: { type: 'string', default: '512' },
+      tokenizer: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -161,6 +173,17 @@ async function main(): Promise<number> {
   } finally {
     await model.dispose();
     await ckpt.close();
+  }
+  if (values.pipeline) {
+    const steps = Number(values.steps);
+    const size = Number(values.size);
+    if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(size) || size % 8 !== 0) {
+      console.error(`--steps must be a positive integer and --size a multiple of 8\n\n${HELP}`);
+      return 2;
+    }
+    for (const r of await benchPipeline({ model: modelPath, tokenizerDir: values.tokenizer ?? join(SD1_TINY_DIR, 'tokenizer'), size, steps, sampler: 'euler_a' })) {
+      row(r.what, r.value);
+    }
   }
   row('peak RSS (process maxRSS)', `${(process.resourceUsage().maxRSS / 1024 / 1024).toFixed(2)} GiB`);
   // Timings mean little when other work shares the cores: say how busy the machine was.
