@@ -25,6 +25,7 @@ import { makeActionSchemas } from './protocol/actions.js';
 import { attachHandlers, createBroadcaster, createSocketServer, queueListener, type SocketServerOptions } from './realtime/socket-server.js';
 import type { GalleryPort } from './realtime/ports.js';
 import { listModels } from './models/registry.js';
+import { createTokenizeRoutes } from './http/tokenize.js';
 import { createHttpApp } from './http/app.js';
 import { buildInfo, SERVER_VERSION } from './http/info.js';
 import { createFileRoutes, createImageRoutes } from './http/images.js';
@@ -95,7 +96,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     logger.error({ err }, 'the engine process did not start');
   }
 
-  const http = createServer();
+  // The request handler must exist before Socket.IO attaches: engine.io then routes /socket.io/
+  // (long-polling) to itself and everything else to this one. A listener added after attaching
+  // would also answer polling requests and crash on double headers.
+  let app: ReturnType<typeof createHttpApp> | undefined;
+  const http = createServer((req, res) => {
+    if (app) app(req, res);
+    else {
+      res.statusCode = 503;
+      res.end('starting');
+    }
+  });
   const socketOpts: SocketServerOptions = {
     token,
     corsOrigins: config.corsOrigins,
@@ -138,7 +149,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const models = (type?: Parameters<typeof listModels>[1]) => listModels(config.modelsDir, type);
   attachHandlers(io, socketOpts, { queue, capabilities: () => supervisor.capabilities, gallery: galleryPort, events, listModels: models });
 
-  const app = createHttpApp({
+  app = createHttpApp({
     token,
     corsOrigins: config.corsOrigins,
     restLimiter: rateLimits.rest,
@@ -154,8 +165,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     info: () => buildInfo({ limits, listModels: models, capabilities: () => supervisor.capabilities }),
     imageRoutes: createImageRoutes({ store: gallery, signer }),
     fileRoutes: createFileRoutes({ store: gallery, signer }),
+    tokenizeRoutes: createTokenizeRoutes({ modelsDir: config.modelsDir, tokenizerDir: process.env.TOKENIZER_DIR || undefined }),
   });
-  http.on('request', app);
 
   queue.restore(recovered.requeued);
 

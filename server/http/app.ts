@@ -18,6 +18,8 @@ export interface HttpAppDeps {
   info: () => Promise<Record<string, unknown>>;
   /** B's image routes, mounted at /api behind the token. */
   imageRoutes?: Router;
+  /** POST /api/tokenize, behind the token. */
+  tokenizeRoutes?: Router;
   /** B's signed file routes, mounted at /files (the signature is the credential). */
   fileRoutes?: Router;
   /** The built PWA, served at / when the folder exists. */
@@ -54,6 +56,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     deps.info().then((info) => res.json(info), next);
   });
   if (deps.imageRoutes) api.use(deps.imageRoutes);
+  if (deps.tokenizeRoutes) api.use(deps.tokenizeRoutes);
   api.use((_req, res) => sendError(res, 404, 'not_found', 'no such API route'));
   app.use('/api', api);
 

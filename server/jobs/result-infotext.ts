@@ -4,21 +4,10 @@
 import type { InfotextHash, InfotextParams } from '../infotext/index.js';
 import type { WorkerImage } from '../../native/worker-protocol.js';
 import type { Job } from './job.js';
+import type { NewImageMeta } from '../gallery/gallery-store.js';
 
-export interface ImageMeta {
-  job_id?: string;
-  task: string;
-  prompt: string;
-  negative_prompt: string;
-  model: string;
-  width: number;
-  height: number;
-  seed: number;
-  steps: number;
-  cfg_scale: number;
-  sampler: string;
-  scheduler: string;
-}
+/** The gallery row's metadata for one result image (the store's own input type). */
+export type ImageMeta = NewImageMeta;
 
 const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : fallback);
 const num = (v: unknown, fallback: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);

@@ -75,7 +75,8 @@ async function main(): Promise<void> {
     if (file.endsWith('.css')) {
       cssRaw += bytes.length;
       cssGz += gz;
-    } else if (!/(^|\/)(sw|workbox-[^/]*)\.js$/.test(file)) {
+    } else if (relative(dist, file).startsWith('assets/')) {
+      // Root-level sw.js and workbox-*.js run in the service worker, not in the page.
       jsRaw += bytes.length;
       jsGz += gz;
     }

@@ -1,8 +1,9 @@
 // Browser tests: the built PWA in Debian's Chromium (playwright-core) against the real server
 // (server/server.ts) on 127.0.0.1, port 0, with a temp DATA_DIR and a fixed token. The main server
 // runs the server's engine test double (real IPC, real preview JPEGs and PNGs, no model) so the
-// whole generate → preview → progress → result → gallery path runs; a second server runs the real
-// engine worker, which cannot generate yet, to check that its error reaches the user.
+// whole generate → preview → progress → result → gallery path runs at an observable pace; a second
+// server runs the real engine worker: first with no model installed (its refusal must reach the
+// user), then with the shared tiny SD1 checkpoint, generating a real image end to end.
 // Screenshots of every tab at phone and desktop size go to screenshots/ (git-ignored).
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,11 +14,13 @@ import {
   buildWeb,
   launchChromium,
   requireChromium,
+  installTinyCheckpoint,
   SCREENSHOTS_DIR,
   seedGallery,
   startWebServer,
   tempWebDist,
   TEST_TOKEN,
+  TINY_MODEL,
   type WebTestServer,
 } from './harness.js';
 
@@ -210,7 +213,7 @@ describe.sequential('Easel PWA in Chromium', () => {
   );
 
   it(
-    'shows the engine-unavailable error clearly when the engine cannot generate',
+    'shows the real engine\'s error clearly when it cannot run the job',
     async () => {
       const other = await browser.newContext({ viewport: PHONE });
       other.setDefaultTimeout(60_000);
@@ -233,8 +236,53 @@ describe.sequential('Easel PWA in Chromium', () => {
         });
         await p.locator('[data-testid="generate"]').click();
         await expect.poll(() => p.locator('[data-testid="job-status"]').innerText(), { timeout: 60_000 }).toContain('Failed');
-        expect(await p.locator('easel-job-progress .error-text').innerText()).toMatch(/engine is not available/i);
-        await expect.poll(() => p.evaluate(() => (window as unknown as { seenToasts: string[] }).seenToasts.join('\n'))).toMatch(/engine is not available/i);
+        // Builds without pipelines answer engine_unavailable; with the engine, an empty models
+        // folder means no checkpoint. Either way the reason is shown, in the card and as a toast.
+        const reason = /engine is not available|no checkpoint/i;
+        const shown = await p.locator('easel-job-progress .error-text').innerText();
+        expect(shown).toMatch(reason);
+        await expect.poll(() => p.evaluate(() => (window as unknown as { seenToasts: string[] }).seenToasts.join('\n'))).toMatch(reason);
+      } finally {
+        await other.close();
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    'generates a real image with the engine and the tiny checkpoint',
+    async () => {
+      installTinyCheckpoint(noEngine.dataDir);
+      const other = await browser.newContext({ viewport: DESKTOP });
+      other.setDefaultTimeout(60_000);
+      other.setDefaultNavigationTimeout(120_000);
+      try {
+        const p = await other.newPage();
+        await p.goto(`${noEngine.server.url}/#token=${TEST_TOKEN}`);
+        await waitConnected(p);
+        // The model list comes from /api/info once connected.
+        await expect.poll(() => p.locator(`#f-model option[value="${TINY_MODEL}"]`).count(), { timeout: 30_000 }).toBe(1);
+        await p.locator('#f-model').selectOption(TINY_MODEL);
+        await p.locator('easel-prompt-field[name="prompt"] textarea').fill('a small red house');
+        await p.getByRole('button', { name: 'Custom' }).click();
+        for (const [id, value] of [['#f-width', '64'], ['#f-height', '64'], ['#f-steps', '4'], ['#f-seed', '7']] as const) {
+          await p.locator(id).fill(value);
+          await p.locator(id).dispatchEvent('change');
+        }
+        await p.locator('[data-testid="generate"]').click();
+        await expect.poll(() => p.locator('[data-testid="job-status"]').innerText(), { timeout: 120_000 }).toContain('Done');
+        // The last preview stays on screen after completion: previews were received.
+        await p.locator('[data-testid="preview"] img').waitFor();
+        expect(await p.locator('[data-testid="progress"]').getAttribute('aria-valuenow')).toBe('4');
+        const result = p.locator('[data-testid="results"] img').first();
+        await expect.poll(() => result.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 30_000 }).toBe(64);
+
+        const page1 = noEngine.server.gallery.list({ limit: 10 } as Parameters<typeof noEngine.server.gallery.list>[0]);
+        const made = page1.items.find((i) => i.prompt === 'a small red house');
+        expect(made).toMatchObject({ seed: 7, width: 64, height: 64 });
+        expect(made?.model).toMatch(/^sd1-tiny/);
+        await p.goto(`${noEngine.server.url}/#/gallery`);
+        await expect.poll(() => galleryCount(p), { timeout: 30_000 }).toBe(1);
       } finally {
         await other.close();
       }

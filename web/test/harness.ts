@@ -2,12 +2,13 @@
 // folder, start the real server (server/server.ts) serving it on 127.0.0.1 port 0 with a temp
 // DATA_DIR and a fixed token, and launch Debian's Chromium through playwright-core.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import sharp from 'sharp';
+import { sd1TinyPath } from '../../native/testing/fixtures.js';
 import { loadConfig } from '../../server/config.js';
 import { startServer, type RunningServer } from '../../server/server.js';
 
@@ -90,6 +91,21 @@ export async function startWebServer(webDist: string, opts: { fakeEngine: boolea
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Name under which the tiny SD1 fixture checkpoint is installed by `installTinyCheckpoint`. */
+export const TINY_MODEL = 'sd1-tiny.safetensors';
+
+/**
+ * Installs the shared tiny SD1 checkpoint (random weights, real topology) and its CLIP tokenizer
+ * into a server's temp models folder, read from ../shared/fixtures in place. A copy, not a link:
+ * the model registry skips symlinks on purpose.
+ */
+export function installTinyCheckpoint(dataDir: string): void {
+  const models = join(dataDir, 'models');
+  mkdirSync(join(models, 'checkpoints'), { recursive: true });
+  copyFileSync(sd1TinyPath('model.safetensors'), join(models, 'checkpoints', TINY_MODEL));
+  cpSync(sd1TinyPath('tokenizer'), join(models, 'tokenizers', 'clip-vit-large-patch14'), { recursive: true });
 }
 
 export interface SeedImage {

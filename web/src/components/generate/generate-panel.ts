@@ -144,6 +144,7 @@ export class EaselGeneratePanel extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    jobs.addEventListener('failed', this.onJobFailed);
     if (this.conn.connected) void this.loadInfo();
     this.addEventListener('dragover', this.onDragOver);
     this.addEventListener('dragleave', this.onDragLeave);
@@ -152,8 +153,11 @@ export class EaselGeneratePanel extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    jobs.removeEventListener('failed', this.onJobFailed);
     window.clearInterval(this.etaTimer);
   }
+
+  private readonly onJobFailed = (e: Event): void => toastError((e as CustomEvent<EaselClientError>).detail);
 
   /** Switch to img2img with a gallery or result image as the source. */
   async useImage(image: GalleryImage): Promise<void> {
@@ -237,8 +241,8 @@ export class EaselGeneratePanel extends LitElement {
       if (!this.conn.connected) toast('Not connected: the job will be sent when the connection returns', 'info');
       await jobs.generate(formToParams(this.form));
     } catch (err) {
+      // The toast comes from the tracker's `failed` event (also raised when the engine fails later).
       if (err instanceof EaselClientError && err.field) this.errors = { ...this.errors, [err.field]: err.message };
-      toastError(err);
     }
   }
 
