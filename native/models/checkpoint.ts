@@ -1,0 +1,253 @@
+// Opening a checkpoint: a single .safetensors file (keys used as they are, except the legacy
+// CLIP naming below) or a diffusers folder
+// (unet/, vae/, text_encoder/, tokenizer/, scheduler/; keys renamed to the original single-file
+// names by keys-diffusers.ts). Either way the rest of the engine sees one flat set of original
+// keys, the family, and the SD1 config, and reads tensors one at a time as float32.
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { SafetensorsFile, type DType } from '../io/safetensors.js';
+import { CheckpointError } from './checkpoint-error.js';
+import { CONFIG_METADATA_KEY, type SD1Config } from './config.js';
+import { SCHEDULE_BUFFER_NAMES, ddpmScheduleBuffers } from './ddpm-schedule.js';
+import { CLIP_L_PREFIX, detectFamily, type FamilyDetection, type FamilyHints } from './family.js';
+import { inferSd1Config, parseDeclaredConfig, type DeepPartial } from './infer-config.js';
+import { mapDiffusersKeys, type DiffusersComponent } from './keys-diffusers.js';
+import type { ModelFamily } from './config.js';
+
+export interface Checkpoint {
+  readonly path: string;
+  readonly family: ModelFamily;
+  readonly config: SD1Config;
+  /** `diffusers` folders carry their own tokenizer; single files leave this undefined. */
+  readonly tokenizerDir?: string;
+  /** The safetensors `__metadata__` of a single file (empty for diffusers folders). */
+  readonly metadata: Record<string, string>;
+  keys(): string[];
+  shape(key: string): number[] | undefined;
+  dtype(key: string): DType | undefined;
+  readFloat32(key: string): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+export interface OpenCheckpointOptions {
+  /** Config values from the user (e.g. a v-prediction flag); the checkpoint's own declared config still wins. */
+  overrides?: DeepPartial<SD1Config>;
+}
+
+const PICKLE_EXTENSIONS = new Set(['.ckpt', '.pt', '.pth', '.bin']);
+
+interface Source {
+  dtype: DType;
+  shape: number[];
+  read: () => Promise<Float32Array>;
+}
+
+class IndexedCheckpoint implements Checkpoint {
+  constructor(
+    readonly path: string,
+    readonly family: ModelFamily,
+    readonly config: SD1Config,
+    readonly metadata: Record<string, string>,
+    private readonly sources: Map<string, Source>,
+    private readonly files: SafetensorsFile[],
+    readonly tokenizerDir?: string,
+  ) {}
+
+  keys(): string[] {
+    return [...this.sources.keys()];
+  }
+  shape(key: string): number[] | undefined {
+    return this.sources.get(key)?.shape.slice();
+  }
+  dtype(key: string): DType | undefined {
+    return this.sources.get(key)?.dtype;
+  }
+  readFloat32(key: string): Promise<Float32Array> {
+    const s = this.sources.get(key);
+    if (!s) return Promise.reject(new CheckpointError('missing_key', `${this.path}: no tensor "${key}"`));
+    return s.read();
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.files.map((f) => f.close()));
+  }
+}
+
+/**
+ * Opens an SD1.x checkpoint. Example:
+ * `const ckpt = await openCheckpoint('models/checkpoints/v1-5.safetensors'); ckpt.config.unet.model_channels // 320`
+ * Other families are detected and refused with code `unsupported_family` (see detectCheckpointFamily).
+ */
+export async function openCheckpoint(path: string, opts: OpenCheckpointOptions = {}): Promise<Checkpoint> {
+  const opened = await openSources(path);
+  try {
+    const { sources, metadata, overrides } = opened;
+    const declared = metadata[CONFIG_METADATA_KEY] !== undefined ? parseDeclaredConfig(metadata[CONFIG_METADATA_KEY]) : {};
+    const parameterization = declared.parameterization ?? overrides.parameterization ?? opts.overrides?.parameterization;
+    const detection = detectFamily(sources.keys(), parameterization ? { parameterization } : {});
+    if (detection.family !== 'sd1') {
+      throw new CheckpointError('unsupported_family', `${path}: family ${detection.family} (${detection.reason}) is not supported yet; only sd1 loads`);
+    }
+    const config = inferSd1Config((k) => sources.get(k)?.shape, { metadata, overrides: mergeOverrides(overrides, opts.overrides) });
+    if (opened.diffusers) addVirtualTensors(sources, config);
+    return new IndexedCheckpoint(path, detection.family, config, metadata, sources, opened.files, opened.tokenizerDir);
+  } catch (err) {
+    await Promise.all(opened.files.map((f) => f.close()));
+    throw err;
+  }
+}
+
+/** The family of any checkpoint (for model lists), without building a config. */
+export async function detectCheckpointFamily(path: string, hints: FamilyHints = {}): Promise<FamilyDetection> {
+  const opened = await openSources(path);
+  try {
+    const declared = opened.metadata[CONFIG_METADATA_KEY];
+    const parameterization = hints.parameterization ?? (declared ? parseDeclaredConfig(declared).parameterization : undefined) ?? opened.overrides.parameterization;
+    return detectFamily(opened.sources.keys(), parameterization ? { parameterization } : {});
+  } finally {
+    await Promise.all(opened.files.map((f) => f.close()));
+  }
+}
+
+interface OpenedSources {
+  sources: Map<string, Source>;
+  files: SafetensorsFile[];
+  metadata: Record<string, string>;
+  overrides: DeepPartial<SD1Config>;
+  diffusers: boolean;
+  tokenizerDir?: string;
+}
+
+async function openSources(path: string): Promise<OpenedSources> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(path)).isDirectory();
+  } catch {
+    throw new CheckpointError('unsupported_format', `checkpoint not found: ${path}`);
+  }
+  if (isDir) return openDiffusers(path);
+  if (PICKLE_EXTENSIONS.has(extname(path).toLowerCase())) {
+    throw new CheckpointError('unsupported_format', `${path}: pickle checkpoints (.ckpt/.pt/.pth/.bin) are not supported; convert to .safetensors`);
+  }
+  const file = await SafetensorsFile.open(path);
+  const sources = new Map<string, Source>();
+  for (const key of file.keys()) {
+    const info = file.info(key)!;
+    sources.set(normalizeSingleFileKey(key), { dtype: info.dtype, shape: info.shape, read: () => file.readFloat32(key) });
+  }
+  return { sources, files: [file], metadata: file.metadata, overrides: {}, diffusers: false };
+}
+
+// SD1 files saved with transformers < 4.x lack the `text_model.` level in CLIP keys
+// (`cond_stage_model.transformer.encoder.layers.0...`); A1111 renames them the same way on load.
+const LEGACY_CLIP_KEY = /^cond_stage_model\.transformer\.(embeddings|encoder|final_layer_norm)\./;
+
+export function normalizeSingleFileKey(key: string): string {
+  return LEGACY_CLIP_KEY.test(key) ? key.replace('cond_stage_model.transformer.', CLIP_L_PREFIX) : key;
+}
+
+const COMPONENT_FILES: Record<DiffusersComponent, string[]> = {
+  unet: ['diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.fp16.safetensors'],
+  vae: ['diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.fp16.safetensors'],
+  text_encoder: ['model.safetensors', 'model.fp16.safetensors'],
+};
+
+async function openDiffusers(dir: string): Promise<OpenedSources> {
+  const files: SafetensorsFile[] = [];
+  const sources = new Map<string, Source>();
+  try {
+    for (const component of ['unet', 'vae', 'text_encoder'] as const) {
+      const name = COMPONENT_FILES[component].find((f) => existsSync(join(dir, component, f)));
+      if (!name) {
+        throw new CheckpointError('unsupported_format', `${dir}: diffusers folder needs ${component}/${COMPONENT_FILES[component][0]} (pickle .bin weights are not supported)`);
+      }
+      const file = await SafetensorsFile.open(join(dir, component, name));
+      files.push(file);
+      for (const m of mapDiffusersKeys(component, file.keys())) {
+        const info = file.info(m.source)!;
+        if (sources.has(m.target)) throw new CheckpointError('duplicate_key', `${dir}: two tensors map to "${m.target}"`);
+        const shape = m.reshape ? m.reshape(info.shape) : info.shape;
+        sources.set(m.target, { dtype: info.dtype, shape, read: () => file.readFloat32(m.source) });
+      }
+    }
+    const tokenizerDir = existsSync(join(dir, 'tokenizer', 'vocab.json')) ? join(dir, 'tokenizer') : undefined;
+    const overrides = await readDiffusersConfigs(dir);
+    return { sources, files, metadata: {}, overrides, diffusers: true, tokenizerDir };
+  } catch (err) {
+    await Promise.all(files.map((f) => f.close()));
+    throw err;
+  }
+}
+
+// What the diffusers JSON configs know that shapes cannot: head counts, activation, scale, schedule.
+async function readDiffusersConfigs(dir: string): Promise<DeepPartial<SD1Config>> {
+  const read = async (rel: string): Promise<Record<string, unknown>> => {
+    const p = join(dir, rel);
+    if (!existsSync(p)) return {};
+    try {
+      const v: unknown = JSON.parse(await readFile(p, 'utf8'));
+      return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+    } catch (err) {
+      throw new CheckpointError('bad_config', `${p}: ${(err as Error).message}`);
+    }
+  };
+  const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+  const [unet, vae, te, sched] = await Promise.all([
+    read('unet/config.json'),
+    read('vae/config.json'),
+    read('text_encoder/config.json'),
+    read('scheduler/scheduler_config.json'),
+  ]);
+  const out: DeepPartial<SD1Config> = {};
+  // diffusers' `attention_head_dim` for SD1 is historically the number of heads (8), not their width
+  const heads = num(unet.attention_head_dim);
+  if (heads !== undefined) out.unet = { num_heads: heads };
+  const scale = num(vae.scaling_factor);
+  if (scale !== undefined) out.scale_factor = scale;
+  const clip: DeepPartial<SD1Config['clip_text']> = {};
+  if (num(te.num_attention_heads) !== undefined) clip.num_attention_heads = num(te.num_attention_heads);
+  if (te.hidden_act === 'quick_gelu' || te.hidden_act === 'gelu') clip.hidden_act = te.hidden_act;
+  if (num(te.layer_norm_eps) !== undefined) clip.layer_norm_eps = num(te.layer_norm_eps);
+  if (num(te.bos_token_id) !== undefined) clip.bos_token_id = num(te.bos_token_id);
+  if (num(te.eos_token_id) !== undefined) clip.eos_token_id = num(te.eos_token_id);
+  if (Object.keys(clip).length > 0) out.clip_text = clip;
+  const schedule: DeepPartial<SD1Config['schedule']> = {};
+  if (num(sched.beta_start) !== undefined) schedule.linear_start = num(sched.beta_start);
+  if (num(sched.beta_end) !== undefined) schedule.linear_end = num(sched.beta_end);
+  if (num(sched.num_train_timesteps) !== undefined) schedule.timesteps = num(sched.num_train_timesteps);
+  if (Object.keys(schedule).length > 0) out.schedule = schedule;
+  if (sched.prediction_type === 'v_prediction') out.parameterization = 'v';
+  else if (sched.prediction_type === 'epsilon') out.parameterization = 'eps';
+  return out;
+}
+
+// Diffusers folders lack the DDPM buffers and (with newer transformers) CLIP's position_ids;
+// single files have them, so provide them to keep every checkpoint's key set the same.
+function addVirtualTensors(sources: Map<string, Source>, config: SD1Config): void {
+  const positionIds = `${CLIP_L_PREFIX}embeddings.position_ids`;
+  if (!sources.has(positionIds)) {
+    const n = config.clip_text.max_position_embeddings;
+    sources.set(positionIds, { dtype: 'I64', shape: [1, n], read: async () => Float32Array.from({ length: n }, (_, i) => i) });
+  }
+  let buffers: ReturnType<typeof ddpmScheduleBuffers> | undefined;
+  for (const name of SCHEDULE_BUFFER_NAMES) {
+    if (sources.has(name)) continue;
+    sources.set(name, {
+      dtype: 'F32',
+      shape: [config.schedule.timesteps],
+      read: async () => (buffers ??= ddpmScheduleBuffers(config.schedule))[name].slice(),
+    });
+  }
+}
+
+function mergeOverrides(a: DeepPartial<SD1Config>, b: DeepPartial<SD1Config> | undefined): DeepPartial<SD1Config> {
+  if (!b) return a;
+  return {
+    ...a,
+    ...b,
+    unet: { ...a.unet, ...b.unet },
+    vae: { ...a.vae, ...b.vae },
+    clip_text: { ...a.clip_text, ...b.clip_text },
+    schedule: { ...a.schedule, ...b.schedule },
+  };
+}

@@ -1,0 +1,118 @@
+// The SD1.x/SD2.x ldm UNetModel as an ONNX graph for one static request shape:
+// x [B, 4, h, w], t [B] (float32, fractional allowed), context [B, 77·k, ctx] -> eps [B, 4, h, w].
+// The block layout follows openaimodel.py (input_blocks / middle_block / output_blocks with the
+// same indices as the checkpoint keys). Skip connections use A1111's patch: when h and the skip
+// differ in H×W (latents that are not multiples of 8, i.e. images not multiples of 64 px), h is
+// resized to the skip's size with nearest interpolation before the concat; the Resize node exists
+// only where the static shapes differ.
+import { GraphBuilder } from '../graph/builder.js';
+import type { BuiltGraph, Precision, Value } from '../graph/builder.js';
+import { GraphError } from '../graph/graph-error.js';
+import { conv2d, groupNorm, linear, silu } from '../graph/ops-nn.js';
+import { cast, resizeNearest } from '../graph/ops-tensor.js';
+import type { UNetConfig } from './config.js';
+import { unetHeads } from './config.js';
+import { UNET_PREFIX } from './family.js';
+import {
+  RESBLOCK_NORM_EPS,
+  UNET_NORM_GROUPS,
+  downsample,
+  resBlock,
+  spatialTransformer,
+  timestepEmbedding,
+  upsample,
+} from './unet-blocks.js';
+
+export interface UNetGraphOptions {
+  batch: number;
+  /** Latent height and width (image size / 8). */
+  height: number;
+  width: number;
+  /** Context length: 77 per prompt chunk. */
+  tokens: number;
+  precision?: Precision;
+  weightShape?: (key: string) => readonly number[] | undefined;
+  /** Key prefix; default `model.diffusion_model.`. */
+  prefix?: string;
+}
+
+export const UNET_INPUTS = { x: 'x', t: 't', context: 'context' } as const;
+export const UNET_OUTPUT = 'eps';
+
+/** Builds the UNet for one (batch, latent size, context length). */
+export function buildUNetGraph(cfg: UNetConfig, opts: UNetGraphOptions): BuiltGraph {
+  const { batch, height, width, tokens } = opts;
+  if (![batch, height, width, tokens].every((v) => Number.isInteger(v) && v > 0)) {
+    throw new GraphError('graph_bad_config', `UNet shape must be positive integers, got batch ${batch}, ${height}×${width}, ${tokens} tokens`);
+  }
+  const p = opts.prefix ?? UNET_PREFIX;
+  const mc = cfg.model_channels;
+  const g = new GraphBuilder({
+    name: `unet-b${batch}-${height}x${width}-t${tokens}`,
+    precision: opts.precision,
+    weightShape: opts.weightShape,
+  });
+  const xIn = g.input(UNET_INPUTS.x, 'float32', [batch, cfg.in_channels, height, width]);
+  const tIn = g.input(UNET_INPUTS.t, 'float32', [batch]);
+  const ctxIn = g.input(UNET_INPUTS.context, 'float32', [batch, tokens, cfg.context_dim]);
+  const context = cast(g, ctxIn, g.floatType); // [B, T, ctx]
+
+  // time_embed: Linear(mc, 4mc), SiLU, Linear(4mc, 4mc); every ResBlock starts with SiLU(emb).
+  const tEmb = cast(g, timestepEmbedding(g, tIn, mc), g.floatType); // [B, mc]
+  const emb = linear(g, silu(g, linear(g, tEmb, `${p}time_embed.0`)), `${p}time_embed.2`); // [B, 4mc]
+  const embAct = silu(g, emb);
+
+  const transformer = (h: Value, key: string): Value => {
+    const { heads } = unetHeads(cfg, h.shape[1]);
+    return spatialTransformer(g, h, context, key, { heads, depth: cfg.transformer_depth, useLinear: cfg.use_linear_in_transformer });
+  };
+
+  let h = conv2d(g, cast(g, xIn, g.floatType), `${p}input_blocks.0.0`); // [B, mc, h, w]
+  const skips: Value[] = [h];
+  let block = 1;
+  let ds = 1;
+  cfg.channel_mult.forEach((mult, level) => {
+    for (let r = 0; r < cfg.num_res_blocks; r++) {
+      h = resBlock(g, h, embAct, `${p}input_blocks.${block}.0`, mult * mc);
+      if (cfg.attention_resolutions.includes(ds)) h = transformer(h, `${p}input_blocks.${block}.1`);
+      skips.push(h);
+      block++;
+    }
+    if (level !== cfg.channel_mult.length - 1) {
+      h = downsample(g, h, `${p}input_blocks.${block}.0`); // [B, C, ⌈H/2⌉, ⌈W/2⌉]
+      skips.push(h);
+      block++;
+      ds *= 2;
+    }
+  });
+
+  const midChannels = h.shape[1];
+  h = resBlock(g, h, embAct, `${p}middle_block.0`, midChannels);
+  h = transformer(h, `${p}middle_block.1`);
+  h = resBlock(g, h, embAct, `${p}middle_block.2`, midChannels);
+
+  block = 0;
+  [...cfg.channel_mult].reverse().forEach((mult, i) => {
+    const level = cfg.channel_mult.length - 1 - i;
+    for (let r = 0; r <= cfg.num_res_blocks; r++) {
+      const skip = skips.pop();
+      if (!skip) throw new GraphError('graph_bad_config', 'UNet skip stack exhausted: channel_mult/num_res_blocks inconsistent');
+      // A1111 sd_hijack_unet: resize h to the skip's size when they differ, then concat.
+      h = resizeNearest(g, h, skip.shape[2], skip.shape[3]);
+      h = g.op('Concat', [h, skip], { axis: 1 }); // [B, C + C_skip, H, W]
+      h = resBlock(g, h, embAct, `${p}output_blocks.${block}.0`, mult * mc);
+      let sub = 1;
+      if (cfg.attention_resolutions.includes(ds)) h = transformer(h, `${p}output_blocks.${block}.${sub++}`);
+      if (level !== 0 && r === cfg.num_res_blocks) {
+        h = upsample(g, h, `${p}output_blocks.${block}.${sub}`); // [B, C, 2H, 2W]
+        ds /= 2;
+      }
+      block++;
+    }
+  });
+
+  h = silu(g, groupNorm(g, h, `${p}out.0`, UNET_NORM_GROUPS, RESBLOCK_NORM_EPS));
+  h = conv2d(g, h, `${p}out.2`); // [B, out, h, w]
+  g.output(cast(g, h, 'float32'), UNET_OUTPUT);
+  return g.build();
+}

@@ -1,0 +1,32 @@
+// The wire types of the server's protocol module, imported as types only: nothing from server/
+// is bundled into the app. Components import from here (or better, from the data/ calls), never
+// from server/ directly, so a protocol change shows up in one place.
+export type {
+  Ack,
+  ActionAck,
+  ActionInput,
+  ActionName,
+  ActionResults,
+  ClientToServerEvents,
+  CompleteEvent,
+  DownloadProgressEvent,
+  DriveStatusEvent,
+  ErrorCode,
+  ErrorEvent,
+  GalleryChangedEvent,
+  GalleryImage,
+  GalleryNewEvent,
+  GalleryQuery,
+  GenerationParamsInput,
+  HandshakeAuth,
+  JobStatusEvent,
+  JobSummary,
+  ModelEntry,
+  ModelType,
+  PreviewEvent,
+  ProgressEvent,
+  QueueEvent,
+  QueuedEvent,
+  ServerToClientEvents,
+  WireError,
+} from '../../../server/protocol/index.js';
