@@ -1,10 +1,13 @@
 // What every runner shares: turning "a graph for this shape" into a cached session. On a miss the
 // graph is built, its external data is filled from the checkpoint (through the weight hook), the
 // session is created, and the external buffers are dropped (ORT keeps its own copy).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BuiltGraph } from '../graph/builder.js';
 import type { EngineRuntime, EngineSession, FeedTensor } from './ort-backend.js';
 import { SessionCache } from './session-cache.js';
-import { materializeWeights } from './weights.js';
+import { materializeWeights, stageWeightsOnDisk } from './weights.js';
 import type { WeightHook, WeightSource } from './weights.js';
 
 export interface ModelPartOptions {
@@ -13,7 +16,19 @@ export interface ModelPartOptions {
   weightHook?: WeightHook;
   /** Sessions kept per part (each holds a copy of the part's weights). Default 2. */
   maxSessions?: number;
+  /**
+   * How weights reach ONNX Runtime: 'memory' hands them over as in-memory external data (ORT
+   * copies them, so the load peak holds them twice); 'disk' writes them tensor by tensor to a
+   * temporary folder that ORT loads by path, then deletes it (one copy at peak). 'auto' (default)
+   * uses disk for parts above DISK_STAGING_BYTES.
+   */
+  weightsVia?: 'memory' | 'disk' | 'auto';
+  /** Where 'disk' staging writes (default: the OS temp folder). */
+  stagingDir?: string;
 }
+
+/** Parts larger than this load through a temporary file (full-size UNets and text encoders). */
+export const DISK_STAGING_BYTES = 256 * 1024 * 1024;
 
 export class ModelPart {
   private readonly cache: SessionCache;
@@ -36,6 +51,23 @@ export class ModelPart {
     let t = performance.now();
     const graph = build();
     this.loadMs.graph += performance.now() - t;
+    const bytes = graph.externalFiles.reduce((n, f) => n + f.byteLength, 0);
+    const via = this.opts.weightsVia ?? 'auto';
+    if (via === 'disk' || (via === 'auto' && bytes > DISK_STAGING_BYTES)) {
+      const dir = await mkdtemp(join(this.opts.stagingDir ?? tmpdir(), 'easel-weights-'));
+      try {
+        t = performance.now();
+        const modelPath = await stageWeightsOnDisk(graph, this.opts.source, dir, this.opts.weightHook);
+        this.loadMs.weights += performance.now() - t;
+        t = performance.now();
+        const session = await this.opts.runtime.createSessionFromFile(graph.name, modelPath);
+        this.loadMs.session += performance.now() - t;
+        return session;
+      } finally {
+        // ORT has read (or mapped) the data; an unlinked mapped file stays valid until released.
+        await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      }
+    }
     t = performance.now();
     const external = await materializeWeights(graph, this.opts.source, this.opts.weightHook);
     this.loadMs.weights += performance.now() - t;

@@ -43,6 +43,8 @@ export interface EngineRuntime {
   readonly device: Device;
   readonly precision: Precision;
   createSession(graph: BuiltGraph, externalData: readonly ExternalFile[]): Promise<EngineSession>;
+  /** A session from a model written to disk (stageWeightsOnDisk), its external data beside it. */
+  createSessionFromFile(name: string, modelPath: string): Promise<EngineSession>;
 }
 
 const CUDA_PROVIDER_LIBS: Record<string, string> = {
@@ -122,15 +124,23 @@ class OrtRuntime implements EngineRuntime {
   }
 
   async createSession(graph: BuiltGraph, externalData: readonly ExternalFile[]): Promise<EngineSession> {
+    return this.create(graph.name, () => ort.InferenceSession.create(graph.model, this.sessionOptions(externalData)));
+  }
+
+  async createSessionFromFile(name: string, modelPath: string): Promise<EngineSession> {
+    const { externalData: _none, ...options } = this.sessionOptions([]);
+    return this.create(name, () => ort.InferenceSession.create(modelPath, options));
+  }
+
+  private async create(name: string, make: () => Promise<ort.InferenceSession>): Promise<EngineSession> {
     try {
-      const session = await ort.InferenceSession.create(graph.model, this.sessionOptions(externalData));
-      return new OrtSession(graph.name, session);
+      return new OrtSession(name, await make());
     } catch (err) {
       const message = (err as Error).message;
       if (this.device === 'cuda' && /cuda|shared library/i.test(message)) {
         throw new EngineError('cuda_unavailable', `${CUDA_UNAVAILABLE_MESSAGE} (${message})`, { cause: err });
       }
-      throw new EngineError('session_failed', `cannot create session ${graph.name}: ${message}`, { cause: err });
+      throw new EngineError('session_failed', `cannot create session ${name}: ${message}`, { cause: err });
     }
   }
 }

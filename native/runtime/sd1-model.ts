@@ -22,6 +22,10 @@ export interface LoadSd1Options {
   weightHook?: WeightHook;
   /** Sessions kept per part and shape (each holds a copy of that part's weights). Default 2. */
   maxSessionsPerPart?: number;
+  /** How weights reach ONNX Runtime (see ModelPartOptions.weightsVia). Default 'auto'. */
+  weightsVia?: 'memory' | 'disk' | 'auto';
+  /** Folder for 'disk' staging (default: the OS temp folder). */
+  stagingDir?: string;
   /**
    * Graph precision per part. Text encoder and UNet default to the runtime's precision; the VAE
    * defaults to fp32 because the SD1.x VAE overflows in fp16 on some latents (A1111's
@@ -44,7 +48,7 @@ export class Sd1Model {
     checkpoint: WeightSource,
     opts: LoadSd1Options,
   ) {
-    const partOpts = { runtime: opts.runtime, source: checkpoint, weightHook: opts.weightHook, maxSessions: opts.maxSessionsPerPart };
+    const partOpts = { runtime: opts.runtime, source: checkpoint, weightHook: opts.weightHook, maxSessions: opts.maxSessionsPerPart, weightsVia: opts.weightsVia, stagingDir: opts.stagingDir };
     const te = new ModelPart('text-encoder', partOpts);
     const unet = new ModelPart('unet', partOpts);
     const dec = new ModelPart('vae-decoder', partOpts);

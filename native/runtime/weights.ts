@@ -2,6 +2,8 @@
 // (one at a time), passed through an optional hook (LoRA merges, tests that perturb a weight),
 // transposed if the graph asked for it, converted to the graph's dtype and copied to its offset.
 // Peak memory is the files themselves plus one tensor.
+import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { f32ToF16 } from '../io/dtype.js';
 import type { BuiltGraph, WeightBinding } from '../graph/builder.js';
 import { EngineError } from './engine-error.js';
@@ -41,7 +43,8 @@ function transpose2d(src: Float32Array, rows: number, cols: number): Float32Arra
   return out;
 }
 
-async function writeBinding(file: Uint8Array, b: WeightBinding, source: WeightSource, hook?: WeightHook): Promise<void> {
+/** The bytes one binding occupies in its external file (checkpoint tensor → graph layout and dtype). */
+async function bindingBytes(b: WeightBinding, source: WeightSource, hook?: WeightHook): Promise<Uint8Array> {
   let data = await source.readFloat32(b.key);
   const count = b.shape.reduce((p, d) => p * d, 1);
   if (hook) data = await hook(b.key, data);
@@ -54,12 +57,10 @@ async function writeBinding(file: Uint8Array, b: WeightBinding, source: WeightSo
   }
   switch (b.dtype) {
     case 'float32':
-      file.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), b.offset);
-      break;
+      return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     case 'float16': {
       const half = f32ToF16(data);
-      file.set(new Uint8Array(half.buffer, half.byteOffset, half.byteLength), b.offset);
-      break;
+      return new Uint8Array(half.buffer, half.byteOffset, half.byteLength);
     }
     default:
       throw new EngineError('weight_mismatch', `${b.key}: weights of type ${b.dtype} are not supported`);
@@ -74,9 +75,37 @@ export async function materializeWeights(graph: BuiltGraph, source: WeightSource
     if (!source.shape(b.key)) throw new EngineError('weight_missing', `checkpoint has no tensor ${b.key} (needed by ${graph.name})`);
     const file = files.get(b.file);
     if (!file) throw new EngineError('weight_mismatch', `${b.key}: unknown external file ${b.file}`);
-    await writeBinding(file, b, source, hook);
+    file.set(await bindingBytes(b, source, hook), b.offset);
   }
   return [...files].map(([path, data]) => ({ path, data }));
+}
+
+/**
+ * Writes the graph (`model.onnx`) and its external data files into `dir`, one tensor at a time, so
+ * ONNX Runtime can load the model by path. Unlike materializeWeights, the weights never sit in the
+ * JS heap as a whole: for a full-size UNet this removes one 3.4 GB copy from the load peak.
+ */
+export async function stageWeightsOnDisk(graph: BuiltGraph, source: WeightSource, dir: string, hook?: WeightHook): Promise<string> {
+  const modelPath = join(dir, 'model.onnx');
+  await writeFile(modelPath, graph.model);
+  const handles = new Map<string, FileHandle>();
+  try {
+    for (const f of graph.externalFiles) {
+      const h = await open(join(dir, f.path), 'w');
+      handles.set(f.path, h);
+      await h.truncate(f.byteLength);
+    }
+    for (const b of graph.weights) {
+      if (!source.shape(b.key)) throw new EngineError('weight_missing', `checkpoint has no tensor ${b.key} (needed by ${graph.name})`);
+      const h = handles.get(b.file);
+      if (!h) throw new EngineError('weight_mismatch', `${b.key}: unknown external file ${b.file}`);
+      const bytes = await bindingBytes(b, source, hook);
+      await h.write(bytes, 0, bytes.byteLength, b.offset);
+    }
+  } finally {
+    await Promise.all([...handles.values()].map((h) => h.close()));
+  }
+  return modelPath;
 }
 
 /** A WeightSource over tensors already in memory (scripts, tests, synthetic weights). */
