@@ -1,3 +1,4 @@
+import { pickScheduled } from '../sampling/cfg.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafetensorsFile } from '../io/safetensors.js';
 import { sd1TinyPath } from '../testing/fixtures.js';
@@ -7,7 +8,6 @@ import {
   applyOriginalEmphasis,
   buildConditioning,
   canBatchCondUncond,
-  conditioningAt,
   encodePrompts,
   getLearnedConditioning,
   getMulticondLearnedConditioning,
@@ -116,8 +116,8 @@ describe('buildConditioning plumbing', () => {
     expect(sched.map((e) => e.endAtStep)).toEqual([5, 10]);
     expect(calls.length).toBe(1); // both texts of the schedule in one batch
     expect(calls[0].batch).toBe(2);
-    expect(conditioningAt(sched, 3)).toBe(sched[0].cond);
-    expect(conditioningAt(sched, 6)).toBe(sched[1].cond);
+    expect(pickScheduled(sched, 3)).toBe(sched[0].cond);
+    expect(pickScheduled(sched, 6)).toBe(sched[1].cond);
 
     const [parts] = await getMulticondLearnedConditioning(['a cat AND a dog:0.5'], 10, deps);
     expect(parts.map((p) => p.weight)).toEqual([1, 0.5]);

@@ -200,12 +200,6 @@ export async function getMulticondLearnedConditioning(
   return indexes.map((parts) => parts.map(([index, weight]) => ({ weight, schedule: learned[index] })));
 }
 
-/** The conditioning of a schedule at a step (first entry with `step <= endAtStep`, else the first). */
-export function conditioningAt(schedule: readonly ScheduledConditioning[], step: number): Conditioning {
-  const hit = schedule.find((e) => step <= e.endAtStep);
-  return (hit ?? schedule[0]).cond;
-}
-
 // ---- cond / uncond shapes for CFG ----------------------------------------------------------------
 
 /** A1111 runs cond and uncond in one UNet batch only when their token lengths are equal. */

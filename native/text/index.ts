@@ -42,7 +42,6 @@ export {
   buildConditioning,
   canBatchCondUncond,
   CHUNK_IDS,
-  conditioningAt,
   encodePrompts,
   getLearnedConditioning,
   getMulticondLearnedConditioning,

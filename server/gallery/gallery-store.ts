@@ -9,7 +9,7 @@ import yazl from 'yazl';
 import { parseInfotext } from '../infotext/parse-infotext.js';
 import { readPngSize, readPngTextChunks, withPngTextChunk } from '../infotext/png-chunks.js';
 import { EaselError } from '../protocol/errors.js';
-import type { GalleryQuery } from '../protocol/gallery.js';
+import type { GalleryImage, GalleryQuery } from '../protocol/gallery.js';
 import { applySchema, type Db } from './database.js';
 import {
   confinedPath,
@@ -25,20 +25,11 @@ import {
 } from './gallery-files.js';
 import { compileQuery, encodeCursor, ftsQuery } from './gallery-query.js';
 
-export interface NewImageMeta {
-  job_id?: string | null;
-  task: string;
-  prompt: string;
-  negative_prompt: string;
-  model: string;
-  width: number;
-  height: number;
-  seed: number;
-  steps: number;
-  cfg_scale: number;
-  sampler: string;
-  scheduler: string;
-}
+/** What a new image's row records: the wire type's generation fields (server/protocol/gallery.ts). */
+export type NewImageMeta = Pick<
+  GalleryImage,
+  'task' | 'prompt' | 'negative_prompt' | 'model' | 'width' | 'height' | 'seed' | 'steps' | 'cfg_scale' | 'sampler' | 'scheduler'
+> & { job_id?: string | null };
 
 export interface ImageRecord extends NewImageMeta {
   id: string;
