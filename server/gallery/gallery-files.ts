@@ -29,7 +29,7 @@ export function newImageId(): string {
 export function sanitizeFileName(name: string): string {
   const cleaned = basename(name.replace(/\\/g, '/'))
     .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/^[._]+/, '')
+    .replace(/^\.+/, '')
     .slice(-MAX_FILE_NAME_CHARS);
   return cleaned === '' ? 'file' : cleaned;
 }
