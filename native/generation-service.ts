@@ -1,8 +1,12 @@
 // What the engine worker runs for a `generate` job: resolves the checkpoint by name under
-// $MODELS_DIR/checkpoints, keeps one model loaded (switching releases the previous sessions), runs
-// the pipeline and returns PNGs plus the effective parameters the server writes into the infotext.
+// $MODELS_DIR/checkpoints, LoRAs under loras/, embeddings under embeddings/ and the VAE under vae/,
+// keeps one model loaded (switching releases the previous sessions), runs the pipeline and returns
+// PNGs plus the effective parameters the server writes into the infotext.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
+import { NetworkError } from './lora/lora-error.js';
+import { extractLoraTags } from './text/lora-tags.js';
+import { VaeFile, VAE_EXTENSIONS } from './vae/vae-file.js';
 import { modelShortHash } from './models/model-hash.js';
 import { generate } from './pipelines/generate.js';
 import { encodePng } from './pipelines/resize.js';
@@ -17,21 +21,54 @@ export interface GenerationServiceOptions {
   device: Device;
   /** Overrides the tokenizer search (`TOKENIZER_DIR`). */
   tokenizerDir?: string;
+  /** VAE when a request names none (`DEFAULT_VAE`): a file name in $MODELS_DIR/vae, 'Automatic' (default) or 'None'. */
+  defaultVae?: string;
+  /** Merged-LoRA cache folder (`LORA_CACHE_DIR`, default $MODELS_DIR/.cache/lora-merged) and its size bound. */
+  loraCacheDir?: string;
+  loraCacheMaxBytes?: number;
 }
 
-const CHECKPOINT_EXT = /\.safetensors$/i;
+const CHECKPOINT_EXT = /\.(safetensors|ckpt)$/i;
+const LORA_EXT = ['.safetensors'];
+
+/** Files under `root` (recursively), relative paths with `/`. */
+function listFiles(root: string, exts: readonly string[]): string[] {
+  if (!existsSync(root)) return [];
+  return (readdirSync(root, { recursive: true }) as string[])
+    .map((f) => f.split(sep).join('/'))
+    .filter((f) => exts.includes(extname(f).toLowerCase()) && statSync(join(root, f)).isFile())
+    .sort();
+}
+
+/**
+ * A model file by the name a user gave: the relative path itself, the path plus a known extension,
+ * or (A1111's way for LoRAs) a file anywhere below `root` whose stem is the name. Confined to `root`.
+ */
+function findByName(root: string, name: string, exts: readonly string[]): string | undefined {
+  const direct = [name, ...exts.map((e) => name + e)].map((n) => resolve(root, n));
+  for (const p of direct) {
+    if (p.startsWith(root + sep) && exts.includes(extname(p).toLowerCase()) && existsSync(p) && statSync(p).isFile()) return p;
+  }
+  const byStem = listFiles(root, exts).find((f) => basename(f, extname(f)) === name || f.slice(0, -extname(f).length) === name);
+  return byStem ? join(root, byStem) : undefined;
+}
+
+/** Extra-network file errors the wire reports as one code. */
+const BAD_FILE_CODES = new Set(['bad_lora_file', 'lora_shape_mismatch', 'bad_vae_file', 'bad_embedding_file', 'unsupported_format']);
 
 /** Anything thrown with a string `code` keeps it on the wire; the rest is `internal`. */
 function toWorkerError(err: unknown): unknown {
   if (err instanceof WorkerError) return err;
   if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') {
-    return new WorkerError((err as Error & { code: string }).code, err.message);
+    const code = (err as Error & { code: string }).code;
+    return new WorkerError(err instanceof NetworkError && BAD_FILE_CODES.has(code) ? 'bad_model_file' : code, err.message);
   }
   return err;
 }
 
 export class GenerationService {
   private loaded: { path: string; engine: Sd1Engine } | null = null;
+  private readonly vaes = new Map<string, VaeFile>();
 
   constructor(private readonly opts: GenerationServiceOptions) {}
 
@@ -53,6 +90,42 @@ export class GenerationService {
     return { name, path };
   }
 
+  /** A LoRA file under $MODELS_DIR/loras by name (with or without extension, or by stem in a subfolder). */
+  resolveLora(name: string): string {
+    const root = resolve(this.opts.modelsDir, 'loras');
+    const path = findByName(root, name, LORA_EXT);
+    if (!path) throw new NetworkError('lora_not_found', `LoRA "${name}" not found in ${root}`);
+    return path;
+  }
+
+  /**
+   * The VAE for a request: a file name in $MODELS_DIR/vae, 'None' (the checkpoint's own) or
+   * 'Automatic' (A1111: a `<checkpoint>.vae.*` file next to the checkpoint or in vae/, else the
+   * checkpoint's own). Unset: the DEFAULT_VAE setting.
+   */
+  async resolveVae(param: string | undefined, checkpointPath: string): Promise<VaeFile | null> {
+    const choice = param ?? this.opts.defaultVae ?? 'Automatic';
+    if (choice === 'None' || choice === '') return null;
+    const root = resolve(this.opts.modelsDir, 'vae');
+    let path: string | undefined;
+    if (choice === 'Automatic') {
+      const stem = basename(checkpointPath, extname(checkpointPath));
+      const candidates = VAE_EXTENSIONS.flatMap((e) => [join(dirname(checkpointPath), `${stem}.vae${e}`), join(root, `${stem}.vae${e}`)]);
+      path = candidates.find((p) => existsSync(p));
+      if (!path) return null;
+    } else {
+      path = findByName(root, choice, VAE_EXTENSIONS);
+      if (!path) throw new NetworkError('vae_not_found', `VAE "${choice}" not found in ${root}`);
+    }
+    const st = statSync(path);
+    const cached = this.vaes.get(path);
+    if (cached && cached.version === `${path}:${st.size}:${st.mtimeMs}`) return cached;
+    await cached?.close();
+    const vae = await VaeFile.open(path);
+    this.vaes.set(path, vae);
+    return vae;
+  }
+
   private async engineFor(path: string): Promise<Sd1Engine> {
     if (this.loaded?.path === path) return this.loaded.engine;
     if (this.loaded) {
@@ -60,7 +133,13 @@ export class GenerationService {
       this.loaded = null;
       await old.engine.dispose();
     }
-    const engine = await loadSd1Engine(path, { modelsDir: this.opts.modelsDir, tokenizerDir: this.opts.tokenizerDir, device: this.opts.device });
+    const engine = await loadSd1Engine(path, {
+      modelsDir: this.opts.modelsDir,
+      tokenizerDir: this.opts.tokenizerDir,
+      device: this.opts.device,
+      loraCacheDir: this.opts.loraCacheDir ?? join(resolve(this.opts.modelsDir), '.cache', 'lora-merged'),
+      loraCacheMaxBytes: this.opts.loraCacheMaxBytes,
+    });
     this.loaded = { path, engine };
     return engine;
   }
@@ -74,19 +153,25 @@ export class GenerationService {
   }
 
   private async runUnsafe(params: Record<string, unknown>, hooks: RunHooks): Promise<RunOutput> {
-    const loras = Array.isArray(params.loras) ? params.loras : [];
-    if (loras.length > 0) throw new WorkerError('lora_unavailable', 'LoRA is not supported by this engine yet');
     const model = this.resolveModel(typeof params.model === 'string' ? params.model : undefined);
+    const request = toRequest(params);
+    // Resolve every file before loading anything, so a missing LoRA or VAE fails fast.
+    for (const l of [...(request.loras ?? []), ...extractLoraTags(request.prompt).loras]) this.resolveLora(l.name);
+    const vae = await this.resolveVae(typeof params.vae === 'string' ? params.vae : undefined, model.path);
     const engine = await this.engineFor(model.path);
     hooks.signal.throwIfAborted();
-    const request = toRequest(params);
     const [result, hash] = await Promise.all([
-      generate(engine, request, {
-        signal: hooks.signal,
-        previewEvery: hooks.previewEvery,
-        onProgress: (step, total) => hooks.onProgress(step, total),
-        onPreview: (step, jpeg) => hooks.onPreview(step, jpeg),
-      }),
+      generate(
+        engine,
+        request,
+        {
+          signal: hooks.signal,
+          previewEvery: hooks.previewEvery,
+          onProgress: (step, total) => hooks.onProgress(step, total),
+          onPreview: (step, jpeg) => hooks.onPreview(step, jpeg),
+        },
+        { resolveLora: (name) => this.resolveLora(name), embeddingsDir: resolve(this.opts.modelsDir, 'embeddings'), vae },
+      ),
       modelShortHash(model.path),
     ]);
     const images = [];
@@ -100,20 +185,31 @@ export class GenerationService {
       info: {
         seed: p.seed,
         all_seeds: p.all_seeds,
-        model: model.name.replace(/\.safetensors$/i, ''),
+        model: model.name.replace(CHECKPOINT_EXT, ''),
         model_file: model.name,
         model_hash: hash,
         sampler: p.sampler,
         scheduler: p.scheduler,
         denoising_strength: p.denoising_strength,
         extra: p.extra,
+        lora_hashes: p.lora_hashes,
+        ti_hashes: p.ti_hashes,
+        vae: p.vae,
+        vae_hash: p.vae_hash,
       },
     };
+  }
+
+  /** LoRA merges computed by the loaded model so far (cache misses); for tests and logs. */
+  get loraMerges(): number {
+    return this.loaded?.engine.networks.merges ?? 0;
   }
 
   async dispose(): Promise<void> {
     if (this.loaded) await this.loaded.engine.dispose();
     this.loaded = null;
+    await Promise.all([...this.vaes.values()].map((v) => v.close()));
+    this.vaes.clear();
   }
 }
 
@@ -150,5 +246,10 @@ export function toRequest(p: Record<string, unknown>): GenerateRequest {
     inpainting_fill: fill ?? 'original',
     inpainting_mask_invert: p.inpainting_mask_invert === true,
     resize_mode: resize,
+    loras: Array.isArray(p.loras)
+      ? p.loras
+          .filter((l): l is { name: string; weight?: unknown } => typeof l === 'object' && l !== null && typeof (l as { name?: unknown }).name === 'string')
+          .map((l) => ({ name: l.name, weight: num(l.weight, 1) }))
+      : [],
   };
 }

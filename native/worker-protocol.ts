@@ -8,6 +8,10 @@ export interface WorkerCapabilities {
   generate: boolean;
   upscale: boolean;
   adetailer: boolean;
+  /** LoRA / LyCORIS (`loras`, `<lora:…>`), textual-inversion embeddings, VAE override. */
+  lora?: boolean;
+  embeddings?: boolean;
+  vae?: boolean;
 }
 
 export type ParentMessage =

@@ -6,9 +6,14 @@ import type { Device } from './runtime/ort-backend.js';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerCapabilities } from './worker-protocol.js';
 
 /** What this build can do; flip a flag when its pipeline lands. */
-export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: false, adetailer: false };
+export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: false, adetailer: false, lora: true, embeddings: true, vae: true };
 
 let service: GenerationService | undefined;
+
+function mebibytes(v: string | undefined): number | undefined {
+  const n = Number(v);
+  return v && Number.isFinite(n) && n > 0 ? n * 1024 * 1024 : undefined;
+}
 
 /**
  * Runs one generation: progress each step through `hooks.onProgress`, a preview every
@@ -20,6 +25,9 @@ export async function runGeneration(params: Record<string, unknown>, hooks: RunH
     modelsDir: process.env.MODELS_DIR ?? 'models',
     device: (process.env.ENGINE_DEVICE === 'cuda' ? 'cuda' : 'cpu') satisfies Device,
     tokenizerDir: process.env.TOKENIZER_DIR || undefined,
+    defaultVae: process.env.DEFAULT_VAE || undefined,
+    loraCacheDir: process.env.LORA_CACHE_DIR || undefined,
+    loraCacheMaxBytes: mebibytes(process.env.LORA_CACHE_MAX_MB),
   });
   return service.run(params, hooks);
 }

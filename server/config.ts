@@ -26,9 +26,32 @@ export interface Config {
   /** A preview every N steps (0 = none). */
   previewEvery: number;
   engineDevice: 'cpu' | 'cuda';
+  /** VAE for requests that name none: a file in MODELS_DIR/vae, 'Automatic' or 'None'. */
+  defaultVae: string;
   logLevel: string;
   /** Folder with the built PWA, served at `/` when it exists. */
   webDist: string;
+  /** Model downloads (server/models/downloads). */
+  hfToken: string | undefined;
+  civitaiToken: string | undefined;
+  /** Let downloads reach loopback/private addresses (off: SSRF guard). */
+  allowPrivateDownloads: boolean;
+  /** The most bytes $MODELS_DIR may hold after a download (0 = only the disk's free space counts). */
+  downloadQuotaBytes: number;
+  hfEndpoint: string;
+  civitaiEndpoint: string;
+  /** Google Drive backup (server/drive): an OAuth client, or a service-account key file. */
+  driveClientId: string | undefined;
+  driveClientSecret: string | undefined;
+  driveRedirectUri: string;
+  driveServiceAccountKey: string | undefined;
+  driveFolder: string;
+  driveParentId: string;
+  /** Seconds between automatic syncs (0 = only manual and after new images). */
+  driveSyncIntervalS: number;
+  driveRetryBaseMs: number;
+  driveApiRoot: string;
+  driveTokenUrl: string;
 }
 
 interface Setting {
@@ -69,6 +92,22 @@ const level = (raw: string, name: string): string => {
   return raw;
 };
 
+const bool = (raw: string, name: string): boolean => {
+  if (['true', '1', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['false', '0', 'no', 'off', ''].includes(raw.toLowerCase())) return false;
+  throw new EaselError('invalid_params', `${name} must be true or false, got "${raw}"`, { field: name });
+};
+const baseUrl = (raw: string, name: string): string => {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw new EaselError('invalid_params', `${name} must be an http(s) URL, got "${raw}"`, { field: name });
+  return raw.replace(/\/+$/, '');
+};
+
 /** The table the README's "Configuration" section mirrors. */
 export const SETTINGS: readonly Setting[] = [
   { env: 'PORT', flag: '--port', key: 'port', def: '7860', doc: 'HTTP + Socket.IO port (0 = any free port)', parse: int(0, 65535) },
@@ -87,8 +126,25 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'IO_CONCURRENCY', flag: '--io-concurrency', key: 'ioConcurrency', def: '2', doc: 'parallel downloads/uploads', parse: int(1, 64) },
   { env: 'PREVIEW_EVERY', flag: '--preview-every', key: 'previewEvery', def: '2', doc: 'send a preview every N steps (0 = off)', parse: int(0, 1000) },
   { env: 'ENGINE_DEVICE', flag: '--engine-device', key: 'engineDevice', def: 'cpu', doc: 'cpu or cuda', parse: device },
+  { env: 'DEFAULT_VAE', flag: '--default-vae', key: 'defaultVae', def: 'Automatic', doc: "VAE when a request names none: a file in MODELS_DIR/vae, 'Automatic' or 'None'", parse: (r) => r.trim() || 'Automatic' },
   { env: 'LOG_LEVEL', flag: '--log-level', key: 'logLevel', def: 'info', doc: 'pino log level', parse: level },
   { env: 'WEB_DIST', flag: '--web-dist', key: 'webDist', def: './web/dist', doc: 'built PWA served at /', parse: (r) => resolve(r) },
+  { env: 'HF_TOKEN', flag: '--hf-token', key: 'hfToken', def: '', doc: 'Hugging Face access token for gated/private model downloads', parse: optional },
+  { env: 'CIVITAI_TOKEN', flag: '--civitai-token', key: 'civitaiToken', def: '', doc: 'Civitai API key for downloads that need login', parse: optional },
+  { env: 'ALLOW_PRIVATE_DOWNLOADS', flag: '--allow-private-downloads', key: 'allowPrivateDownloads', def: 'false', doc: 'let downloads reach loopback/private/link-local addresses (true/false)', parse: bool },
+  { env: 'DOWNLOAD_QUOTA_BYTES', flag: '--download-quota-bytes', key: 'downloadQuotaBytes', def: '0', doc: 'most bytes MODELS_DIR may hold; larger downloads are refused (0 = free disk space only)', parse: int(0, Number.MAX_SAFE_INTEGER) },
+  { env: 'HF_ENDPOINT', flag: '--hf-endpoint', key: 'hfEndpoint', def: 'https://huggingface.co', doc: 'Hugging Face base URL (a mirror; tests)', parse: baseUrl },
+  { env: 'CIVITAI_ENDPOINT', flag: '--civitai-endpoint', key: 'civitaiEndpoint', def: 'https://civitai.com', doc: 'Civitai base URL (tests)', parse: baseUrl },
+  { env: 'DRIVE_CLIENT_ID', flag: '--drive-client-id', key: 'driveClientId', def: '', doc: 'Google OAuth client id (Desktop app type) for Drive backup', parse: optional },
+  { env: 'DRIVE_CLIENT_SECRET', flag: '--drive-client-secret', key: 'driveClientSecret', def: '', doc: 'its client secret', parse: optional },
+  { env: 'DRIVE_REDIRECT_URI', flag: '--drive-redirect-uri', key: 'driveRedirectUri', def: 'http://localhost', doc: 'OAuth redirect URI; the page it lands on shows the code to paste', parse: str },
+  { env: 'DRIVE_SERVICE_ACCOUNT_KEY', flag: '--drive-service-account-key', key: 'driveServiceAccountKey', def: '', doc: 'path of a service-account JSON key (instead of OAuth)', parse: (r) => (r === '' ? undefined : resolve(r)) },
+  { env: 'DRIVE_FOLDER', flag: '--drive-folder', key: 'driveFolder', def: 'StableDiffusion_Gallery', doc: 'Drive folder that holds the YYYY/MM/DD backup tree', parse: str },
+  { env: 'DRIVE_PARENT_ID', flag: '--drive-parent-id', key: 'driveParentId', def: 'root', doc: 'id of the Drive folder DRIVE_FOLDER is created in (a shared-drive folder for a service account)', parse: str },
+  { env: 'DRIVE_SYNC_INTERVAL_S', flag: '--drive-sync-interval-s', key: 'driveSyncIntervalS', def: '300', doc: 'seconds between automatic Drive syncs (0 = off)', parse: int(0, 86_400) },
+  { env: 'DRIVE_RETRY_BASE_MS', flag: '--drive-retry-base-ms', key: 'driveRetryBaseMs', def: '1000', doc: 'first Drive retry delay; doubles per retry', parse: int(1, 60_000) },
+  { env: 'DRIVE_API_ROOT', flag: '--drive-api-root', key: 'driveApiRoot', def: 'https://www.googleapis.com/', doc: 'Drive API root (tests point it at a fake)', parse: str },
+  { env: 'DRIVE_TOKEN_URL', flag: '--drive-token-url', key: 'driveTokenUrl', def: 'https://oauth2.googleapis.com/token', doc: 'OAuth token endpoint (tests point it at a fake)', parse: str },
 ];
 
 /**

@@ -24,11 +24,16 @@ import { DEFAULT_GENERATION_LIMITS, type GenerationLimits } from './protocol/gen
 import { makeActionSchemas } from './protocol/actions.js';
 import { attachHandlers, createBroadcaster, createSocketServer, queueListener, type SocketServerOptions } from './realtime/socket-server.js';
 import type { GalleryPort } from './realtime/ports.js';
-import { listModels } from './models/registry.js';
+import { ModelRegistry } from './models/registry.js';
+import { DownloadManager } from './models/download-manager.js';
+import { createModelRoutes } from './http/models.js';
 import { createTokenizeRoutes } from './http/tokenize.js';
 import { createHttpApp } from './http/app.js';
 import { buildInfo, SERVER_VERSION } from './http/info.js';
 import { createFileRoutes, createImageRoutes } from './http/images.js';
+import { DriveAuth } from './drive/auth.js';
+import { DriveService } from './drive/drive-service.js';
+import { UploadLedger } from './drive/upload-ledger.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The real engine worker. */
@@ -54,6 +59,11 @@ export interface RunningServer {
   ioLane: IoLane;
   /** Pushes events to clients (the benchmark measures delivery through it). */
   events: Broadcaster;
+  /** The model registry and the download manager (tests wait on them). */
+  models: ModelRegistry;
+  downloads: DownloadManager;
+  /** Google Drive backup (disabled unless configured). */
+  drive: DriveService;
   close(): Promise<void>;
 }
 
@@ -87,7 +97,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     entry: opts.workerEntry ?? DEFAULT_WORKER_ENTRY,
     logger: logger.child({ part: 'engine' }),
     ...opts.supervisor,
-    env: { ENGINE_DEVICE: config.engineDevice, MODELS_DIR: config.modelsDir, ...opts.supervisor?.env },
+    env: { ENGINE_DEVICE: config.engineDevice, MODELS_DIR: config.modelsDir, DEFAULT_VAE: config.defaultVae, ...opts.supervisor?.env },
   });
   try {
     await supervisor.start();
@@ -121,6 +131,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const saveImage: ImageSink = async (job, image, info) => {
     const infotext = formatInfotext(toInfotextParams(job, image, info));
     const record = await gallery.addImage({ png: Buffer.from(image.png.buffer, image.png.byteOffset, image.png.byteLength), infotext, meta: toImageMeta(job, image, info) });
+    drive.notifyNewImages();
     return toWireImage(record, signer);
   };
   const queue = new JobQueue({
@@ -130,6 +141,34 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     executor: createJobExecutor({ supervisor, saveImage, events, previewEvery: config.previewEvery }),
   });
   const ioLane = new IoLane(config.ioConcurrency);
+  // Every image without a drive_uploads row is pending; uploads share the IO lane with downloads.
+  const drive = new DriveService({
+    auth: new DriveAuth({
+      dataDir: config.dataDir,
+      clientId: config.driveClientId,
+      clientSecret: config.driveClientSecret,
+      redirectUri: config.driveRedirectUri,
+      serviceAccountKey: config.driveServiceAccountKey,
+      tokenUrl: config.driveTokenUrl,
+    }),
+    ledger: new UploadLedger(db),
+    gallery,
+    runIo: (task) => ioLane.run(task),
+    folderName: config.driveFolder,
+    parentId: config.driveParentId,
+    syncIntervalMs: config.driveSyncIntervalS * 1000,
+    retry: { baseDelayMs: config.driveRetryBaseMs, maxAttempts: 6 },
+    apiRoot: config.driveApiRoot,
+    broadcast: (status) => events.toAll('drive:status', status),
+    onRestored: (ids) => {
+      const images = ids.flatMap((id) => {
+        const r = gallery.get(id);
+        return r ? [toWireImage(r, signer)] : [];
+      });
+      for (let i = 0; i < images.length; i += 100) events.toAll('gallery:new', { images: images.slice(i, i + 100) });
+    },
+    logger: logger.child({ part: 'drive' }),
+  });
 
   const galleryPort: GalleryPort = {
     list: (q) => {
@@ -146,8 +185,33 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     },
     delete: (ids) => gallery.delete(ids),
   };
-  const models = (type?: Parameters<typeof listModels>[1]) => listModels(config.modelsDir, type);
-  attachHandlers(io, socketOpts, { queue, capabilities: () => supervisor.capabilities, gallery: galleryPort, events, listModels: models });
+  const registry = new ModelRegistry({
+    modelsDir: config.modelsDir,
+    cachePath: join(config.dataDir, 'model-cache.json'),
+    onChange: () => events.toAll('models:changed', {}),
+    onError: (err, path) => logger.warn({ err, path }, 'model registry: could not read a model file'),
+  });
+  await registry.start();
+  const downloads = new DownloadManager({
+    lane: ioLane,
+    events,
+    rescan: () => registry.rescan(),
+    options: {
+      modelsDir: config.modelsDir,
+      ...(config.hfToken ? { hfToken: config.hfToken } : {}),
+      ...(config.civitaiToken ? { civitaiToken: config.civitaiToken } : {}),
+      allowPrivate: config.allowPrivateDownloads,
+      hfEndpoint: config.hfEndpoint,
+      civitaiEndpoint: config.civitaiEndpoint,
+      ...(config.downloadQuotaBytes > 0 ? { quotaBytes: config.downloadQuotaBytes } : {}),
+    },
+    onFinished: (jobId, outcome) => {
+      if (outcome.error) logger.warn({ jobId, err: outcome.error }, 'download failed');
+      else logger.info({ jobId, path: outcome.result?.path, warnings: outcome.result?.warnings }, 'download finished');
+    },
+  });
+  const models = (type?: Parameters<ModelRegistry['list']>[0]) => registry.list(type);
+  attachHandlers(io, socketOpts, { queue, capabilities: () => supervisor.capabilities, gallery: galleryPort, events, listModels: models, drive, downloads });
 
   app = createHttpApp({
     token,
@@ -165,6 +229,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     info: () => buildInfo({ limits, listModels: models, capabilities: () => supervisor.capabilities }),
     imageRoutes: createImageRoutes({ store: gallery, signer }),
     fileRoutes: createFileRoutes({ store: gallery, signer }),
+    modelRoutes: createModelRoutes({ listModels: models }),
     tokenizeRoutes: createTokenizeRoutes({ modelsDir: config.modelsDir, tokenizerDir: process.env.TOKENIZER_DIR || undefined }),
   });
 
@@ -186,17 +251,23 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     closing ??= (async () => {
       // Stop taking work, record the running job as failed (server_stopped), then tear down.
       await queue.stop();
+      const driveStopped = drive.stop();
+      downloads.close();
       ioLane.close();
+      await driveStopped;
       await supervisor.stop();
       io.disconnectSockets(true);
       await new Promise<void>((r) => {
         void io.close(() => r());
         http.closeAllConnections();
       });
+      await registry.close();
       db.close();
     })();
     return closing;
   };
 
-  return { url, port, token, tokenCreated: created, logger, queue, supervisor, gallery, ioLane, events, close };
+  drive.start();
+
+  return { url, port, token, tokenCreated: created, logger, queue, supervisor, gallery, ioLane, events, models: registry, downloads, drive, close };
 }

@@ -65,7 +65,8 @@ describe('openCheckpoint, single file', () => {
     }
   });
 
-  it('refuses pickle files, missing paths and non-SD1 families with coded errors', async () => {
+  it('refuses .ckpt files that are not torch files, missing paths and non-SD1 families with coded errors', async () => {
+    // real torch .ckpt files load through the restricted reader (checkpoint-torch.test.ts)
     const ckptPath = join(dir, 'model.ckpt');
     await writeFile(ckptPath, 'PK');
     await expect(openCheckpoint(ckptPath)).rejects.toMatchObject({ code: 'unsupported_format' });

@@ -1,5 +1,6 @@
 // Opening a checkpoint: a single .safetensors file (keys used as they are, except the legacy
-// CLIP naming below) or a diffusers folder
+// CLIP naming below), a single torch file (.ckpt/.pt/.pth/.bin through the restricted reader in
+// native/io/torch-file.ts; a `state_dict` wrapper is unwrapped) or a diffusers folder
 // (unet/, vae/, text_encoder/, tokenizer/, scheduler/; keys renamed to the original single-file
 // names by keys-diffusers.ts). Either way the rest of the engine sees one flat set of original
 // keys, the family, and the SD1 config, and reads tensors one at a time as float32.
@@ -7,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { SafetensorsFile, type DType } from '../io/safetensors.js';
+import { openTorchFile, stateDictTensors } from '../io/torch-file.js';
 import { CheckpointError } from './checkpoint-error.js';
 import { CONFIG_METADATA_KEY, type SD1Config } from './config.js';
 import { SCHEDULE_BUFFER_NAMES, ddpmScheduleBuffers } from './ddpm-schedule.js';
@@ -37,6 +39,10 @@ export interface OpenCheckpointOptions {
 
 const PICKLE_EXTENSIONS = new Set(['.ckpt', '.pt', '.pth', '.bin']);
 
+interface Closable {
+  close(): Promise<void>;
+}
+
 interface Source {
   dtype: DType;
   shape: number[];
@@ -50,7 +56,7 @@ class IndexedCheckpoint implements Checkpoint {
     readonly config: SD1Config,
     readonly metadata: Record<string, string>,
     private readonly sources: Map<string, Source>,
-    private readonly files: SafetensorsFile[],
+    private readonly files: Closable[],
     readonly tokenizerDir?: string,
   ) {}
 
@@ -111,7 +117,7 @@ export async function detectCheckpointFamily(path: string, hints: FamilyHints = 
 
 interface OpenedSources {
   sources: Map<string, Source>;
-  files: SafetensorsFile[];
+  files: Closable[];
   metadata: Record<string, string>;
   overrides: DeepPartial<SD1Config>;
   diffusers: boolean;
@@ -126,9 +132,7 @@ async function openSources(path: string): Promise<OpenedSources> {
     throw new CheckpointError('unsupported_format', `checkpoint not found: ${path}`);
   }
   if (isDir) return openDiffusers(path);
-  if (PICKLE_EXTENSIONS.has(extname(path).toLowerCase())) {
-    throw new CheckpointError('unsupported_format', `${path}: pickle checkpoints (.ckpt/.pt/.pth/.bin) are not supported; convert to .safetensors`);
-  }
+  if (PICKLE_EXTENSIONS.has(extname(path).toLowerCase())) return openTorchSources(path);
   const file = await SafetensorsFile.open(path);
   const sources = new Map<string, Source>();
   for (const key of file.keys()) {
@@ -136,6 +140,24 @@ async function openSources(path: string): Promise<OpenedSources> {
     sources.set(normalizeSingleFileKey(key), { dtype: info.dtype, shape: info.shape, read: () => file.readFloat32(key) });
   }
   return { sources, files: [file], metadata: file.metadata, overrides: {}, diffusers: false };
+}
+
+// Torch files carry no safetensors metadata: the config comes from the shapes (and overrides).
+async function openTorchSources(path: string): Promise<OpenedSources> {
+  const file = await openTorchFile(path);
+  try {
+    const sources = new Map<string, Source>();
+    for (const [key, t] of stateDictTensors(file.root)) {
+      const name = normalizeSingleFileKey(key);
+      if (sources.has(name)) throw new CheckpointError('duplicate_key', `${path}: two tensors map to "${name}"`);
+      sources.set(name, { dtype: t.dtype, shape: [...t.shape], read: () => t.toFloat32() });
+    }
+    if (sources.size === 0) throw new CheckpointError('unsupported_format', `${path}: the torch file holds no state dict of tensors`);
+    return { sources, files: [file], metadata: {}, overrides: {}, diffusers: false };
+  } catch (err) {
+    await file.close();
+    throw err;
+  }
 }
 
 // SD1 files saved with transformers < 4.x lack the `text_model.` level in CLIP keys

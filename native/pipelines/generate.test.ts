@@ -108,8 +108,8 @@ describe('txt2img', () => {
     expect(seen).toBe(2);
   });
 
-  it('refuses LoRA tags instead of ignoring them', async () => {
-    await expect(generate(engine, { ...base, prompt: 'a cat <lora:detail:0.8>' })).rejects.toMatchObject({ code: 'lora_unavailable' });
+  it('refuses LoRA tags it cannot resolve instead of ignoring them', async () => {
+    await expect(generate(engine, { ...base, prompt: 'a cat <lora:detail:0.8>' })).rejects.toMatchObject({ code: 'lora_not_found', message: expect.stringContaining('detail') as string });
   });
 });
 

@@ -1,7 +1,8 @@
 // txt2img, img2img and inpaint for SD1.x, the A1111 way, written out top to bottom:
 // prompts → conditioning → (init image → latent) → seed noise → sampler with CFG → VAE decode →
 // 8-bit pixels → (inpaint: paste back over the original). One batch of `batch_size` images per
-// `n_iter` iteration, image i with seed + i.
+// `n_iter` iteration, image i with seed + i. Before any of that, the request's LoRAs (tags and
+// `loras`), embeddings and VAE are put onto the model (native/lora/engine-networks.ts).
 import { promptScheduleSteps } from '../sampling/registry.js';
 import { type CfgImage, type CfgOptions, type ScheduledCond } from '../sampling/cfg.js';
 import { LATENT_CHANNELS, type UNetEpsFn } from '../sampling/denoiser.js';
@@ -12,14 +13,16 @@ import type { SamplerStep } from '../sampling/sampler.js';
 import { batchSeeds, createGenerator, resolveSeed } from '../sampling/seeds.js';
 import { f32 } from '../sampling/torch-math.js';
 import { getLearnedConditioning, getMulticondLearnedConditioning, type ConditioningDeps, type ScheduledConditioning } from '../text/conditioning.js';
-import { extractLoraTags } from '../text/lora-tags.js';
+import { extractLoraTags, type LoraRequest } from '../text/lora-tags.js';
+import { EngineNetworks, type LoraUse } from '../lora/engine-networks.js';
+import { NetworkError } from '../lora/lora-error.js';
 import { compositeOverlay, makeRaster, paste, type Raster } from './image-ops.js';
 import { prepareInit, type PreparedInit } from './init-image.js';
 import { PipelineError } from './pipeline-error.js';
 import { previewJpeg } from './preview.js';
 import { resizeRaster } from './resize.js';
 import type { Sd1Engine } from './sd1-engine.js';
-import type { EffectiveParams, GenerateRequest, GenerateResult, GeneratedImage, PipelineHooks } from './types.js';
+import type { EffectiveParams, GenerateRequest, GenerateResources, GenerateResult, GeneratedImage, PipelineHooks } from './types.js';
 
 /** Latent state shared by every image of an img2img/inpaint run. */
 interface InitLatents {
@@ -150,12 +153,40 @@ function labelOf(list: readonly { id: string; label: string }[], id: string): st
   return list.find((e) => e.id === id)?.label ?? id;
 }
 
+/** LoRAs one generation may use (the protocol's `loras` limit; tags count too). */
+export const MAX_LORAS = 7;
+
+/** LoRAs asked for by name, in first-mention order (A1111 applies a name listed twice twice, so weights add). */
+function combineLoras(tags: readonly LoraRequest[], param: readonly { name: string; weight: number }[]): { name: string; teWeight: number; unetWeight: number }[] {
+  const byName = new Map<string, { name: string; teWeight: number; unetWeight: number }>();
+  const add = (name: string, te: number, unet: number) => {
+    const e = byName.get(name);
+    if (e) {
+      e.teWeight += te;
+      e.unetWeight += unet;
+    } else byName.set(name, { name, teWeight: te, unetWeight: unet });
+  };
+  for (const l of param) add(l.name, l.weight, l.weight);
+  for (const t of tags) add(t.name, t.teWeight, t.unetWeight);
+  return [...byName.values()];
+}
+
+async function resolveLoras(list: ReturnType<typeof combineLoras>, resources: GenerateResources): Promise<LoraUse[]> {
+  if (list.length > MAX_LORAS) throw new PipelineError('bad_input', `at most ${MAX_LORAS} LoRAs at once, got ${list.length}`);
+  const out: LoraUse[] = [];
+  for (const l of list) {
+    if (!resources.resolveLora) throw new NetworkError('lora_not_found', `LoRA "${l.name}" not found: no LoRA folder is configured`);
+    out.push({ ...l, path: await resources.resolveLora(l.name) });
+  }
+  return out;
+}
+
 /**
  * Runs a txt2img, img2img or inpaint request to finished RGB images.
  *
  * @example const { images, params } = await generate(engine, { task: 'txt2img', prompt: 'a cat', ... }, { signal })
  */
-export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: PipelineHooks = {}): Promise<GenerateResult> {
+export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: PipelineHooks = {}, resources: GenerateResources = {}): Promise<GenerateResult> {
   checkRequest(req);
   const { signal } = hooks;
   const { width, height, batch_size: batch, n_iter: nIter } = req;
@@ -164,12 +195,12 @@ export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: P
   const strength = req.strength ?? 0.75;
   const samplerInfo = SAMPLERS.find((s) => s.id === req.sampler)!;
 
+  // A1111 reads extra-network tags from the positive prompt only; tags in the negative prompt are
+  // cut out of its text and not applied.
   const positive = extractLoraTags(req.prompt);
   const negative = extractLoraTags(req.negative_prompt);
-  if (positive.loras.length > 0 || negative.loras.length > 0) {
-    // LoRA merging lands with the model manager; refusing beats silently ignoring the tags.
-    throw new PipelineError('lora_unavailable', `LoRA is not supported by this engine yet (prompt asks for ${positive.loras.map((l) => l.name).join(', ')})`);
-  }
+  const loras = await resolveLoras(combineLoras(positive.loras, req.loras ?? []), resources);
+  const networks = await engine.networks.apply({ loras, embeddingsDir: resources.embeddingsDir, vae: resources.vae });
   const seed = resolveSeed(req.seed);
   const allSeeds = batchSeeds(seed, batch * nIter);
 
@@ -177,6 +208,7 @@ export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: P
   const condDeps: ConditioningDeps = {
     tokenizer: engine.tokenizer,
     clipSkip: req.clip_skip,
+    embeddings: networks.embeddings,
     encodeChunk: (ids, b, opts) => engine.model.textEncoder.encode(ids, b, { clipSkip: opts.clipSkip }),
   };
   const scheduleSteps = promptScheduleSteps(req.sampler, req.steps);
@@ -261,7 +293,11 @@ export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: P
     prompt: req.prompt,
     negative_prompt: req.negative_prompt,
     prompt_for_model: positive.prompt,
-    loras: [],
+    loras: loras.map((l) => ({ name: l.name, weight: l.teWeight })),
+    lora_hashes: networks.loraHashes,
+    ti_hashes: await EngineNetworks.tiHashes(networks.usedEmbeddings),
+    vae: networks.vae?.name,
+    vae_hash: networks.vae?.hash,
     seed,
     all_seeds: allSeeds,
     steps: req.steps,

@@ -1,6 +1,11 @@
 // A loaded SD1.x checkpoint with everything a pipeline needs: the ONNX-backed text encoder, UNet
 // and VAE, the CLIP tokenizer and the model's noise schedule. One instance per model; `dispose()`
-// releases its sessions when the user switches models.
+// releases its sessions when the user switches models. `networks` switches the model's parts to a
+// request's LoRA set, embeddings and VAE.
+import { stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { EngineNetworks } from '../lora/engine-networks.js';
 import { openCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import type { SD1Config } from '../models/config.js';
 import { createEngineRuntime, type Device, type EngineRuntime } from '../runtime/ort-backend.js';
@@ -16,6 +21,10 @@ export interface LoadEngineOptions {
   /** `$MODELS_DIR`, for the shared tokenizer folder. */
   modelsDir?: string;
   runtime?: EngineRuntime;
+  /** Folder of merged LoRA sets (default: `easel-lora-cache` in the OS temp folder). */
+  loraCacheDir?: string;
+  /** Bytes that folder may hold (default 8 GiB). */
+  loraCacheMaxBytes?: number;
 }
 
 export interface Sd1Engine {
@@ -24,6 +33,8 @@ export interface Sd1Engine {
   readonly model: Sd1Model;
   readonly tokenizer: PromptTokenizer;
   readonly schedule: ModelSchedule;
+  /** LoRA, textual inversion and VAE override for this model. */
+  readonly networks: EngineNetworks;
   dispose(): Promise<void>;
 }
 
@@ -45,13 +56,21 @@ export async function loadSd1Engine(path: string, opts: LoadEngineOptions = {}):
     const [tokenizer, schedule] = await Promise.all([loadClipTokenizer(tokenizerDir), scheduleOf(checkpoint)]);
     const runtime = opts.runtime ?? (await createEngineRuntime({ device: opts.device ?? 'cpu' }));
     const model = await loadSd1Model(checkpoint, { runtime });
+    const st = await stat(path);
+    const networks = new EngineNetworks(model, checkpoint, `${resolve(path)}:${st.size}:${st.mtimeMs}`, tokenizer, {
+      cacheDir: opts.loraCacheDir ?? join(tmpdir(), 'easel-lora-cache'),
+      cacheMaxBytes: opts.loraCacheMaxBytes,
+      runtime,
+    });
     return {
       path,
       config: checkpoint.config,
       model,
       tokenizer,
       schedule,
+      networks,
       async dispose() {
+        await networks.close();
         await model.dispose();
         await checkpoint.close();
       },

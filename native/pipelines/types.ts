@@ -2,6 +2,7 @@
 // (A1111's snake_case) so the worker hands validated GenerationParams straight through.
 import type { SamplerId, SchedulerId } from '../sampling/names.js';
 import type { RngSource } from '../sampling/seeds.js';
+import type { VaeFile } from '../vae/vae-file.js';
 import type { Raster } from './image-ops.js';
 
 export type Task = 'txt2img' | 'img2img' | 'inpaint';
@@ -37,6 +38,18 @@ export interface GenerateRequest {
   inpainting_mask_invert?: boolean;
   /** A1111 resize_mode for the init image: 0 just resize, 1 crop and resize, 2 resize and fill. */
   resize_mode?: 0 | 1 | 2;
+  /** LoRAs besides the prompt's `<lora:…>` tags (same name twice: the weights add up). */
+  loras?: { name: string; weight: number }[];
+}
+
+/** Files a generation may draw on besides the checkpoint (the worker resolves them under $MODELS_DIR). */
+export interface GenerateResources {
+  /** Path of a LoRA file by the name used in a tag or `loras`; throws code `lora_not_found`. */
+  resolveLora?: (name: string) => string | Promise<string>;
+  /** Folder of textual-inversion embeddings, used by file name in prompts. */
+  embeddingsDir?: string;
+  /** Override VAE (null/undefined: the checkpoint's own). */
+  vae?: VaeFile | null;
 }
 
 export interface PipelineHooks {
@@ -60,6 +73,13 @@ export interface EffectiveParams {
   /** Prompt with `<lora:…>` tags removed (what the text encoder saw). */
   prompt_for_model: string;
   loras: { name: string; weight: number }[];
+  /** `Lora hashes`: name as written → 12-hex addnet hash. */
+  lora_hashes: { name: string; hash: string }[];
+  /** `TI hashes`: embeddings the prompts used → 12-hex sha256. */
+  ti_hashes: { name: string; hash: string }[];
+  /** Override VAE file name and 10-hex hash (absent: the checkpoint's VAE). */
+  vae?: string;
+  vae_hash?: string;
   seed: number;
   all_seeds: number[];
   steps: number;

@@ -11,7 +11,7 @@ import type { Precision } from '../graph/builder.js';
 import type { Checkpoint } from '../models/checkpoint.js';
 import type { SD1Config } from '../models/config.js';
 import { EngineError } from './engine-error.js';
-import { ModelPart } from './model-part.js';
+import { ModelPart, type PartWeights } from './model-part.js';
 import type { EngineRuntime } from './ort-backend.js';
 import { TextEncoderRunner, UNetRunner, VaeRunner } from './sd1-runners.js';
 import type { WeightHook, WeightSource } from './weights.js';
@@ -34,6 +34,8 @@ export interface LoadSd1Options {
   precision?: { textEncoder?: Precision; unet?: Precision; vae?: Precision };
 }
 
+export type Sd1PartName = 'textEncoder' | 'unet' | 'vae';
+
 /** Just what the loader needs of a checkpoint (a `Checkpoint` from openCheckpoint fits). */
 export type Sd1Checkpoint = Pick<Checkpoint, 'family' | 'config'> & WeightSource;
 
@@ -42,6 +44,7 @@ export class Sd1Model {
   readonly unet: UNetRunner;
   readonly vae: VaeRunner;
   private readonly parts: ModelPart[];
+  private readonly byName: Record<Sd1PartName, ModelPart[]>;
 
   constructor(
     readonly config: SD1Config,
@@ -54,11 +57,31 @@ export class Sd1Model {
     const dec = new ModelPart('vae-decoder', partOpts);
     const enc = new ModelPart('vae-encoder', partOpts);
     this.parts = [te, unet, dec, enc];
-    const shape = (k: string) => checkpoint.shape(k);
+    this.byName = { textEncoder: [te], unet: [unet], vae: [dec, enc] };
     const precision = opts.runtime.precision;
-    this.textEncoder = new TextEncoderRunner(te, config.clip_text, opts.precision?.textEncoder ?? precision, shape);
-    this.unet = new UNetRunner(unet, config.unet, opts.precision?.unet ?? precision, shape);
-    this.vae = new VaeRunner(dec, enc, config.vae, opts.precision?.vae ?? 'fp32', shape);
+    // Graph shapes follow the part's current weights (an extended token table has more rows).
+    this.textEncoder = new TextEncoderRunner(te, config.clip_text, opts.precision?.textEncoder ?? precision, (k) => te.shape(k));
+    this.unet = new UNetRunner(unet, config.unet, opts.precision?.unet ?? precision, (k) => unet.shape(k));
+    this.vae = new VaeRunner(dec, enc, config.vae, opts.precision?.vae ?? 'fp32', (k) => dec.shape(k));
+  }
+
+  /**
+   * Switches a part to other weights (LoRA-merged, an override VAE, extra embedding rows; null =
+   * the checkpoint's). Only that part's sessions change; an unchanged id costs nothing, and a
+   * recent id reuses its sessions while the per-part LRU holds them.
+   */
+  useWeights(part: Sd1PartName, weights: PartWeights | null): void {
+    for (const p of this.byName[part]) p.useWeights(weights);
+  }
+
+  /** The weights id a part currently uses ('base' = the checkpoint's). */
+  weightsId(part: Sd1PartName): string {
+    return this.byName[part][0].weightsId;
+  }
+
+  /** Sessions created so far per part (a rebuild after a weight switch shows up here). */
+  sessionsCreated(): Record<string, number> {
+    return Object.fromEntries(this.parts.map((p) => [p.label, p.sessionsCreated]));
   }
 
   /** Milliseconds spent so far building graphs, filling weights and creating sessions, per part. */

@@ -2,8 +2,9 @@
 // (`modules/sd_hijack_clip.py: FrozenCLIPEmbedderWithCustomWordsBase.tokenize_line`): 75 prompt
 // tokens per chunk between BOS and EOS, padded with EOS; `BREAK` closes a chunk; when a chunk fills
 // up and the next token is not a comma, the tokens after the last comma (if it is within the last
-// `commaPaddingBacktrack` tokens) move to the next chunk. Textual-inversion embeddings are not
-// handled here (A1111 looks them up at this point; Easel has none yet).
+// `commaPaddingBacktrack` tokens) move to the next chunk. Textual-inversion embeddings are found
+// here too, by the token ids of their names: an embedding of n vectors takes n positions and
+// never straddles two chunks (A1111 starts a new chunk when it would not fit).
 
 import { isBreakRun, parsePromptAttention, type AttentionRun } from './prompt-attention.js';
 
@@ -32,7 +33,24 @@ export interface TokenizedLine {
   tokenCount: number;
 }
 
+/** A textual-inversion embedding found in a prompt's tokens. */
+export interface EmbeddingMatch {
+  /** The embedding's name (file stem). */
+  name: string;
+  /** The ids that stand for its vectors (rows appended to the token table), one per vector. */
+  ids: readonly number[];
+  /** How many prompt tokens its name took. */
+  nameLength: number;
+}
+
+/** Finds embeddings by the token ids of their names (A1111 `find_embedding_at_position`). */
+export interface EmbeddingLookup {
+  findAt(tokens: readonly number[], position: number): EmbeddingMatch | undefined;
+}
+
 export interface ChunkingOptions {
+  /** Textual-inversion embeddings to recognise (none by default). */
+  embeddings?: EmbeddingLookup;
   /** Default 'Original'; 'None' skips the attention syntax entirely. */
   emphasis?: EmphasisMode;
   /** A1111's `comma_padding_backtrack`, default 20; 0 disables it. */
@@ -92,7 +110,10 @@ export function tokenizeLine(line: string, tokenizer: PromptTokenizer, opts: Chu
       continue;
     }
     const [text, weight] = run;
-    for (const token of tokenizer.encode(text)) {
+    const runTokens = tokenizer.encode(text);
+    let position = 0;
+    while (position < runTokens.length) {
+      const token = runTokens[position];
       if (tokenizer.commaId !== undefined && token === tokenizer.commaId) {
         lastComma = tokens.length;
       } else if (backtrack !== 0 && tokens.length === CHUNK_LENGTH && lastComma !== -1 && tokens.length - lastComma <= backtrack) {
@@ -107,8 +128,17 @@ export function tokenizeLine(line: string, tokenizer: PromptTokenizer, opts: Chu
         multipliers = relocMultipliers;
       }
       if (tokens.length === CHUNK_LENGTH) nextChunk();
-      tokens.push(token);
-      multipliers.push(weight);
+      const embedding = opts.embeddings?.findAt(runTokens, position);
+      if (!embedding) {
+        tokens.push(token);
+        multipliers.push(weight);
+        position++;
+        continue;
+      }
+      if (tokens.length + embedding.ids.length > CHUNK_LENGTH) nextChunk();
+      tokens.push(...embedding.ids);
+      multipliers.push(...new Array<number>(embedding.ids.length).fill(weight));
+      position += embedding.nameLength;
     }
   }
   if (tokens.length > 0 || chunks.length === 0) nextChunk(true);

@@ -8,6 +8,7 @@ import {
   CHUNK_LENGTH,
   emptyChunk,
   tokenizeLine,
+  type EmbeddingLookup,
   type EmphasisMode,
   type PromptChunk,
   type PromptTokenizer,
@@ -29,6 +30,8 @@ export interface ConditioningDeps {
   clipSkip?: number;
   emphasis?: EmphasisMode;
   commaPaddingBacktrack?: number;
+  /** Textual-inversion embeddings the prompts may name (their ids must exist in the encoder's token table). */
+  embeddings?: EmbeddingLookup;
 }
 
 /** One prompt's conditioning, [1, tokens, channels] with tokens = 77 · chunks. */
@@ -108,7 +111,7 @@ export async function encodePrompts(prompts: readonly string[], deps: Conditioni
   const lines = prompts.map((p) => {
     let line = cache.get(p);
     if (line === undefined) {
-      line = tokenizeLine(p, deps.tokenizer, { emphasis, commaPaddingBacktrack: deps.commaPaddingBacktrack });
+      line = tokenizeLine(p, deps.tokenizer, { emphasis, commaPaddingBacktrack: deps.commaPaddingBacktrack, embeddings: deps.embeddings });
       cache.set(p, line);
     }
     return line;

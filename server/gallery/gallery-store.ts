@@ -290,6 +290,29 @@ export class GalleryStore {
     return this.insertRows(rows);
   }
 
+  /**
+   * Restores one image as it was (Drive restore): the PNG bytes unchanged at `record.file` (or a
+   * free name beside it when that file exists), its thumbnail, then the row with the given id,
+   * created_at and favorite. False when the id is already in the gallery.
+   */
+  async importImage(png: Uint8Array, record: ImportedImageRecord & { id: string }): Promise<boolean> {
+    if (this.get(record.id)) return false;
+    if (!isSafeRelativeFile(record.file)) throw new EaselError('invalid_params', `file: not a safe relative path: ${record.file}`, { field: 'file' });
+    let file = record.file;
+    if (existsSync(confinedPath(this.outputsDir, file)) || this.reserved.has(file)) file = file.replace(/\.png$/i, '') + `-${record.id}.png`;
+    const abs = confinedPath(this.outputsDir, file);
+    const thumb = this.thumbPath(record.id);
+    try {
+      await writeFileAtomic(abs, png);
+      await writeFileAtomic(thumb, await makeThumbnail(png));
+      return this.insertRecords([{ ...record, file }]) === 1;
+    } catch (err) {
+      await unlinkQuiet(abs).catch(() => false);
+      await unlinkQuiet(thumb).catch(() => false);
+      throw err;
+    }
+  }
+
   /** Inserts rows (skipping existing ids/files) and indexes exactly the new ones, in one transaction. */
   private insertRows(rows: ImageRow[]): number {
     const insert = this.db.prepare(INSERT_SQL);

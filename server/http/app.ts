@@ -20,6 +20,8 @@ export interface HttpAppDeps {
   imageRoutes?: Router;
   /** POST /api/tokenize, behind the token. */
   tokenizeRoutes?: Router;
+  /** GET /api/models, behind the token. */
+  modelRoutes?: Router;
   /** B's signed file routes, mounted at /files (the signature is the credential). */
   fileRoutes?: Router;
   /** The built PWA, served at / when the folder exists. */
@@ -57,6 +59,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   });
   if (deps.imageRoutes) api.use(deps.imageRoutes);
   if (deps.tokenizeRoutes) api.use(deps.tokenizeRoutes);
+  if (deps.modelRoutes) api.use(deps.modelRoutes);
   api.use((_req, res) => sendError(res, 404, 'not_found', 'no such API route'));
   app.use('/api', api);
 

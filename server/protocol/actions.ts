@@ -5,9 +5,13 @@ import { DEFAULT_GENERATION_LIMITS, finishGenerationSchema, generationFields, ty
 import { imageInputSchema } from './image-input.js';
 import { DeleteImagesSchema, GalleryQuerySchema, UpdateImageSchema, type GalleryImage } from './gallery.js';
 import type { JobSummary } from './jobs.js';
+import type { DriveStatusEvent } from './events.js';
 
 export const MODEL_TYPES = ['checkpoint', 'lora', 'vae', 'embedding', 'controlnet', 'upscaler', 'detector'] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];
+
+/** Sources `download_model` takes: an https URL, `hf:owner/repo[@rev]/path[@rev]` (or `hf:owner/repo` for a tokenizer), `civitai:<versionId>`. */
+export const DOWNLOAD_SOURCE_PATTERN = /^(https:\/\/\S+|hf:[\w.-]+\/[\w.-]+(@[\w.-]+)?(\/\S+)?|civitai:\d+)$/;
 
 /** Job and image ids are short URL-safe strings; bound them so junk never reaches a query. */
 export const idSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be an id (letters, digits, _ and -)');
@@ -66,16 +70,28 @@ export function makeActionSchemas(limits: GenerationLimits = DEFAULT_GENERATION_
         source: z
           .string()
           .max(2048)
-          .regex(/^(https:\/\/\S+|hf:[\w.-]+\/[\w.-]+\/\S+|civitai:\d+)$/, 'must be an https URL, hf:owner/repo/path or civitai:<versionId>'),
-        type: z.enum(MODEL_TYPES),
+          .regex(DOWNLOAD_SOURCE_PATTERN, 'must be an https URL, hf:owner/repo/path or civitai:<versionId>'),
+        /** `tokenizer` fetches a tokenizer repo's small files (source `hf:owner/repo`). */
+        type: z.enum([...MODEL_TYPES, 'tokenizer']),
         filename: z
           .string()
           .min(1)
           .max(200)
           .regex(/^[\w][\w .()+-]*\.(safetensors|ckpt|pt|pth|bin|onnx)$/, 'must be a plain file name with a model extension')
           .optional(),
+        /** Expected sha256 (64 hex); the file is refused when it differs. */
+        sha256: z
+          .string()
+          .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits')
+          .optional(),
+        /** Hugging Face branch, tag or commit (default main). */
+        revision: z
+          .string()
+          .regex(/^[\w.\/-]{1,128}$/, 'must be a branch, tag or commit')
+          .optional(),
       })
       .strict(),
+    cancel_download: z.object({ job_id: idSchema }).strict(),
     get_models: z
       .object({ type: z.enum(MODEL_TYPES).optional() })
       .strict()
@@ -85,6 +101,16 @@ export function makeActionSchemas(limits: GenerationLimits = DEFAULT_GENERATION_
     get_job: z.object({ job_id: idSchema }).strict(),
     update_image: UpdateImageSchema,
     delete_images: DeleteImagesSchema,
+    // Google Drive backup (server/drive).
+    drive_status: empty,
+    /** Without `code`: answers the Google consent URL. With it: the code, or the whole URL the browser was sent to. */
+    drive_connect: z
+      .object({ code: z.string().min(1).max(4096).optional() })
+      .strict()
+      .optional(),
+    drive_disconnect: empty,
+    drive_sync: empty,
+    drive_restore: empty,
   } as const;
 }
 
@@ -103,6 +129,35 @@ export interface ModelEntry {
   name: string;
   type: ModelType;
   size_bytes: number;
+  /** ISO time of the file's last change. */
+  modified_at?: string;
+  /** Full sha256 (hex); null while it is being computed (`hash_pending`). */
+  sha256?: string | null;
+  /** A1111 `Model hash` (AutoV2): first 10 hex of sha256. */
+  short_hash?: string | null;
+  /** A1111 `Lora hashes` value: 12 hex of the kohya "addnet" hash (or `sshs_model_hash`); LoRAs only. */
+  lora_hash?: string | null;
+  hash_pending?: boolean;
+  /** From the safetensors keys: sd1, sd2, sd2-v, sdxl or unknown. */
+  family?: string;
+  /** What the file says about itself (safetensors `__metadata__`: kohya `ss_*`, `modelspec.*`). */
+  metadata?: ModelFileMetadata;
+}
+
+export interface ModelFileMetadata {
+  title?: string;
+  /** Kohya `ss_output_name`. */
+  output_name?: string;
+  /** `ss_base_model_version` or `modelspec.architecture`. */
+  base_model?: string;
+  /** `ss_sd_model_name`: the checkpoint the LoRA was trained on. */
+  trained_on?: string;
+  /** Most frequent training tags (kohya `ss_tag_frequency`), best first. */
+  trigger_words?: string[];
+  resolution?: string;
+  network?: { module?: string; dim?: number; alpha?: number };
+  description?: string;
+  author?: string;
 }
 
 /** The success part of each action's ack (the ack adds `ok: true`). */
@@ -113,10 +168,18 @@ export interface ActionResults {
   adetailer: { job_id: string; position: number };
   enhance_prompt: { prompt: string };
   download_model: { job_id: string };
+  cancel_download: { job_id: string; status: 'cancelling' };
   get_models: { models: ModelEntry[] };
   get_gallery: { items: GalleryImage[]; next_cursor: string | null };
   get_queue: { jobs: JobSummary[]; queued: number; running: string | null };
   get_job: { job: JobSummary };
   update_image: { image: GalleryImage };
   delete_images: { deleted: string[]; missing: string[] };
+  drive_status: { status: DriveStatusEvent };
+  /** `auth_url` when the flow starts: open it, approve, then send back the code. */
+  drive_connect: { status: DriveStatusEvent; auth_url?: string };
+  drive_disconnect: { status: DriveStatusEvent };
+  /** `started` is false when a sync or restore was already running (it goes on). */
+  drive_sync: { status: DriveStatusEvent; started: boolean };
+  drive_restore: { status: DriveStatusEvent; started: boolean };
 }

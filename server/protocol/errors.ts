@@ -24,6 +24,23 @@ export const ERROR_CODES = [
   'unsupported_model',
   'lora_unavailable',
   'engine_error',
+  // Model downloads (server/models/downloads).
+  'download_failed',
+  'checksum_mismatch',
+  'insufficient_space',
+  'forbidden_address',
+  'bad_model_file',
+  // Google Drive backup (server/drive): what to do is in the message.
+  'drive_not_configured',
+  'drive_not_connected',
+  'drive_auth_failed',
+  'drive_forbidden',
+  'drive_not_found',
+  'drive_unavailable',
+  'drive_error',
+  // Extra networks of a generate job (native/lora): a named LoRA / VAE file is not there.
+  'lora_not_found',
+  'vae_not_found',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

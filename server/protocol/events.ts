@@ -69,12 +69,35 @@ export interface DownloadProgressEvent {
   job_id: string;
   received_bytes: number;
   total_bytes: number | null;
-  status: 'running' | 'completed' | 'failed';
+  status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+  /** Bytes per second over the last seconds (0 before the first bytes). */
+  speed_bps?: number;
+  eta_s?: number | null;
+  /** What was asked for, and once known the file name and model type it lands as. */
+  source?: string;
+  name?: string;
+  type?: string;
+  error?: { code: ErrorCode; message: string };
 }
 
+/** Where Google Drive backup stands (server/drive); broadcast on every change, also the ack of `drive_*` actions. */
 export interface DriveStatusEvent {
-  state: 'disabled' | 'idle' | 'syncing' | 'error';
+  /**
+   * disabled: no OAuth client or service-account key configured on the server; disconnected:
+   * configured but not connected; connected: idle; error: the last sync or restore failed
+   * (`last_error` says why; pending images stay pending and the next sync tries again).
+   */
+  state: 'disabled' | 'disconnected' | 'connected' | 'syncing' | 'restoring' | 'error';
+  /** How the server authenticates to Drive, once connected. */
+  auth: 'oauth' | 'service_account' | null;
+  /** Gallery images not yet on Drive. */
   pending: number;
+  /** ISO time of the last sync that finished without error. */
+  last_sync_at: string | null;
+  last_error: { code: ErrorCode; message: string; at: string } | null;
+  /** The running or last restore of this server process. */
+  restore: { state: 'running' | 'completed' | 'failed'; total: number; done: number; added: number } | null;
+  /** One-line summary for simple displays. */
   message?: string;
 }
 

@@ -4,7 +4,8 @@ import type { GalleryImage, GalleryQuery } from '../protocol/gallery.js';
 import type { WorkerCapabilities } from '../../native/worker-protocol.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { Broadcaster } from '../jobs/job-runner.js';
-import type { ModelEntry, ModelType } from '../protocol/actions.js';
+import type { ActionPayload, ModelEntry, ModelType } from '../protocol/actions.js';
+import type { DriveStatusEvent } from '../protocol/events.js';
 
 /** The gallery as the protocol sees it: wire images with signed URLs. */
 export interface GalleryPort {
@@ -15,6 +16,28 @@ export interface GalleryPort {
   delete(ids: string[]): Promise<{ deleted: string[]; missing: string[] }>;
 }
 
+/** Google Drive backup (server/drive/drive-service.ts). Progress arrives as `drive:status` events. */
+export interface DriveControl {
+  status(): DriveStatusEvent;
+  /** Without a code: the consent URL; with one: finishes connecting. */
+  connect(code?: string): Promise<{ auth_url?: string }>;
+  disconnect(): Promise<void>;
+  /** Throws drive_not_configured / drive_not_connected. */
+  requireConnected(): void;
+  sync(): { started: boolean };
+  restore(): { started: boolean };
+}
+
+export type DownloadModelRequest = ActionPayload<'download_model'>;
+
+/** Model downloads (server/models/download-manager.ts). Progress arrives as `download:progress` events. */
+export interface DownloadsPort {
+  /** Queues a download on the IO lane; throws invalid_params for a bad source before queueing. */
+  start(req: DownloadModelRequest, clientId: string): { job_id: string };
+  /** Throws not_found for an unknown or finished download. */
+  cancel(jobId: string): { job_id: string; status: 'cancelling' };
+}
+
 export interface HandlerDeps {
   queue: JobQueue;
   /** The engine's current capabilities (undefined while it has never started). */
@@ -22,4 +45,8 @@ export interface HandlerDeps {
   gallery: GalleryPort;
   events: Broadcaster;
   listModels: (type?: ModelType) => Promise<ModelEntry[]>;
+  /** Absent in tests that do not need Drive: the drive_* actions then answer drive_not_configured. */
+  drive?: DriveControl;
+  /** Absent in tests that do not need downloads: download_model then answers not_implemented. */
+  downloads?: DownloadsPort;
 }

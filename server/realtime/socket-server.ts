@@ -16,6 +16,7 @@ import { registerActions, type ActionSocket } from './ack.js';
 import { jobHandlers } from './job-handlers.js';
 import { galleryHandlers } from './gallery-handlers.js';
 import { modelHandlers } from './model-handlers.js';
+import { driveHandlers } from './drive-handlers.js';
 import type { HandlerDeps } from './ports.js';
 
 interface SocketData {
@@ -89,7 +90,7 @@ export function createSocketServer(http: HttpServer, opts: SocketServerOptions):
 
 /** Installs the handshake checks and the per-connection setup. */
 export function attachHandlers(io: EaselServer, opts: SocketServerOptions, deps: HandlerDeps): void {
-  const handlers = { ...jobHandlers(deps), ...galleryHandlers(deps), ...modelHandlers(deps) };
+  const handlers = { ...jobHandlers(deps), ...galleryHandlers(deps), ...modelHandlers(deps), ...driveHandlers(deps) };
 
   io.use((socket, next) => {
     const fail = (err: EaselError): void => {

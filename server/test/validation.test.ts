@@ -1,7 +1,7 @@
 // Every action with bad input gets an error naming the field, and nothing changes; the 101st action
 // in the window is refused with a retry time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, connect, startTestServer, type AnySocket, type TestServer } from './helpers.js';
+import { call, connect, startTestServer, waitFor, type AnySocket, type TestServer } from './helpers.js';
 
 describe('validation over Socket.IO', () => {
   let server: TestServer;
@@ -35,6 +35,9 @@ describe('validation over Socket.IO', () => {
     ['download_model', { source: 'file:///etc/passwd', type: 'lora' }, 'source'],
     ['download_model', { source: 'civitai:123', type: 'lora', filename: '../evil.safetensors' }, 'filename'],
     ['download_model', { source: 'civitai:123', type: 'weird' }, 'type'],
+    ['download_model', { source: 'hf:owner/repo', type: 'lora' }, 'source'],
+    ['download_model', { source: 'https://example.com/x.safetensors', type: 'tokenizer' }, 'source'],
+    ['cancel_download', { job_id: '../x' }, 'job_id'],
     ['get_models', { type: 'weird' }, 'type'],
     ['get_gallery', { limit: 1000 }, 'limit'],
     ['get_gallery', { sort: 'x' }, 'sort'],
@@ -64,7 +67,10 @@ describe('validation over Socket.IO', () => {
   });
 
   it('answers not-yet-built actions clearly after validating them', async () => {
-    expect((await call(s, 'download_model', { source: 'civitai:123', type: 'lora' })).error).toMatchObject({ code: 'not_implemented' });
+    // download_model is built: it queues, and the SSRF guard fails this one without any network.
+    const failed = waitFor<{ status: string; error?: { code: string } }>(s, 'download:progress', (e) => e.status === 'failed');
+    expect(await call(s, 'download_model', { source: 'https://127.0.0.1/x.safetensors', type: 'lora' })).toMatchObject({ ok: true, job_id: expect.stringMatching(/^dl_/) });
+    expect((await failed).error).toMatchObject({ code: 'forbidden_address' });
     expect((await call(s, 'enhance_prompt', { prompt: 'a cat' })).error).toMatchObject({ code: 'not_implemented' });
     expect((await call(s, 'upscale', { image_id: 'nope', upscaler: 'x' })).error).toMatchObject({ code: 'engine_unavailable' });
     expect((await call(s, 'generate', { model: 'missing.safetensors' })).error).toMatchObject({ code: 'invalid_params', field: 'model' });

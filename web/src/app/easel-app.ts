@@ -9,18 +9,21 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import '../components/connection-status/connection-status.js';
+import '../components/drive-status/drive-status.js';
 import '../components/toast/toast-stack.js';
 import '../components/generate/generate-panel.js';
 import '../components/gallery/gallery-panel.js';
 import '../components/settings/settings-panel.js';
 import '../components/placeholder/feature-placeholder.js';
+import '../components/inpaint/inpaint-panel.js';
 import type { EaselGeneratePanel } from '../components/generate/generate-panel.js';
-import type { EaselFeaturePlaceholder } from '../components/placeholder/feature-placeholder.js';
+import type { EaselInpaintPanel } from '../components/inpaint/inpaint-panel.js';
 import { controls } from '../components/shared/styles.js';
 import { icons } from '../components/shared/icons.js';
 import { connection, currentSettings, startServices, updateSettings } from '../data/services.js';
 import { describeError } from '../data/errors.js';
 import type { ConnectionState } from '../data/connection.js';
+import { takeServerLink } from '../data/server-link.js';
 import { hashForTab, tabFromHash, TAB_LABELS, TABS, tokenFromHash, type Tab } from './routes.js';
 import { applyTheme } from './theme.js';
 import { toast } from './toasts.js';
@@ -171,6 +174,12 @@ export class EaselApp extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    // `#server=<url>&token=<t>` (the link setup_colab.sh prints): remember, connect, clear the bar.
+    const linked = takeServerLink(location, history, localStorage);
+    if (linked) {
+      updateSettings({ serverUrl: linked.serverUrl, token: linked.token });
+      this.tab = 'generate';
+    }
     const token = tokenFromHash(location.hash);
     if (token) {
       updateSettings({ token });
@@ -225,7 +234,7 @@ export class EaselApp extends LitElement {
     this.go(target === 'img2img' ? 'generate' : 'inpaint');
     await this.updateComplete;
     if (target === 'img2img') await this.generatePanel()?.useImage(image);
-    else this.renderRoot.querySelector<EaselFeaturePlaceholder>('easel-feature-placeholder[feature="inpaint"]')?.receiveImage(image);
+    else await this.renderRoot.querySelector<EaselInpaintPanel>('easel-inpaint-panel')?.receiveImage(image);
   }
 
   private toggleTheme(): void {
@@ -239,7 +248,7 @@ export class EaselApp extends LitElement {
       case 'generate':
         return html`<easel-generate-panel></easel-generate-panel>`;
       case 'inpaint':
-        return html`<easel-feature-placeholder feature="inpaint"></easel-feature-placeholder>`;
+        return html`<easel-inpaint-panel></easel-inpaint-panel>`;
       case 'controlnet':
         return html`<easel-feature-placeholder feature="controlnet"></easel-feature-placeholder>`;
       case 'gallery':
@@ -274,6 +283,7 @@ export class EaselApp extends LitElement {
       <header>
         <span class="brand"><img src="${import.meta.env.BASE_URL}icons/icon.svg" alt="" />Easel</span>
         <span class="spacer"></span>
+        <easel-drive-status></easel-drive-status>
         <easel-connection-status></easel-connection-status>
         <button class="icon theme-toggle" aria-label="Switch theme" title="Switch theme" @click=${() => this.toggleTheme()}>
           ${this.theme === 'dark' ? icons.sun : icons.moon}

@@ -17,10 +17,36 @@ export function listModels(conn: ConnectionManager, type?: ModelType): Promise<M
   return conn.request('get_models', type ? { type } : {}, { queue: false }).then((r) => r.models);
 }
 
-/** Starts a server-side download; `source` is an https URL, `hf:owner/repo/path` or `civitai:<versionId>`. */
-export function startDownload(conn: ConnectionManager, req: { source: string; type: ModelType; filename?: string }): Promise<string> {
+/** What the server's download_model takes (kept in step with DOWNLOAD_SOURCE_PATTERN in server/protocol/actions.ts). */
+export const DOWNLOAD_SOURCE = /^(https:\/\/\S+|hf:[\w.-]+\/[\w.-]+(@[\w.-]+)?(\/\S+)?|civitai:\d+)$/;
+
+/** Starts a server-side download; `source` is an https URL (Civitai/Hugging Face pages too), `hf:owner/repo/path` or `civitai:<versionId>`. */
+export function startDownload(conn: ConnectionManager, req: { source: string; type: ModelType; filename?: string; sha256?: string }): Promise<string> {
   return conn.request('download_model', req).then((r) => r.job_id);
 }
+
+/** Stops a queued or running download (its partial file is deleted). */
+export function cancelDownload(conn: ConnectionManager, jobId: string): Promise<void> {
+  return conn.request('cancel_download', { job_id: jobId }, { queue: false }).then(() => undefined);
+}
+
+/** "12.3 MB/s" */
+export function formatSpeed(bps: number | undefined): string {
+  return bps && bps > 0 ? `${formatBytes(bps)}/s` : '';
+}
+
+/** "1 h 02 min", "3 min 05 s", "42 s"; empty when unknown. */
+export function formatEta(s: number | null | undefined): string {
+  if (s === null || s === undefined || !Number.isFinite(s)) return '';
+  const t = Math.max(0, Math.round(s));
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  if (t >= 3600) return `${Math.floor(t / 3600)} h ${pad(Math.floor((t % 3600) / 60))} min`;
+  if (t >= 60) return `${Math.floor(t / 60)} min ${pad(t % 60)} s`;
+  return `${t} s`;
+}
+
+/** A finished download stays on screen this long, then drops off the list. */
+export const FINISHED_DOWNLOAD_TTL_MS = 15_000;
 
 export function onDownloadProgress(conn: ConnectionManager, fn: (e: DownloadProgressEvent) => void): () => void {
   return conn.on('download:progress', fn);

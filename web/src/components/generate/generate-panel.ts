@@ -1,8 +1,9 @@
 // <easel-generate-panel>: the Generate tab. Prompt and negative prompt with token counts, model,
 // size presets, steps, CFG, sampler and scheduler (lists from the server), seed (random / reuse
-// last), batch size and count, LoRA slots, clip skip, an optional img2img source (pick or drop)
+// last), batch size and count, LoRA slots, clip skip, an optional img2img source (pick, drop or paste)
 // with strength; Generate and Cancel; live preview and progress; the results with their actions.
-// The form is remembered in localStorage so a reload or reconnect never loses it.
+// The parameters live in form-store.ts (localStorage, shared with the Inpaint tab) so a reload or
+// reconnect never loses them; the img2img source stays with this tab.
 //
 // Public surface: methods `useImage(image)` (switch to img2img from a gallery/result image) and
 // `applyParams(image)` ("use these parameters").
@@ -14,6 +15,8 @@ import './init-image.js';
 import './job-progress.js';
 import './result-grid.js';
 import { readImageFile } from './init-image.js';
+import { formStore } from './form-store.js';
+import { pastedImage } from '../inpaint/image-source.js';
 import { toast, toastError } from '../../app/toasts.js';
 import { ConnectionController } from '../../controllers/connection-controller.js';
 import { EventController } from '../../controllers/event-controller.js';
@@ -23,7 +26,6 @@ import { FALLBACK_INFO, fetchServerInfo, type ServerInfo } from '../../data/info
 import type { GalleryImage } from '../../data/protocol.js';
 import { currentSettings, jobs, rest } from '../../data/services.js';
 import {
-  defaultFormState,
   formToParams,
   hasErrors,
   LIMITS,
@@ -39,16 +41,9 @@ import { CUSTOM_PRESET_ID, findPreset, presetIdFor, SIZE_PRESETS, snapSide, swap
 import { icons } from '../shared/icons.js';
 import { controls } from '../shared/styles.js';
 
-const FORM_KEY = 'easel.form';
-
+/** The shared parameters (also edited by the Inpaint tab) plus this tab's own img2img source. */
 function loadForm(): GenerationFormState {
-  try {
-    const raw = localStorage.getItem(FORM_KEY);
-    if (raw) return { ...defaultFormState(), ...(JSON.parse(raw) as Partial<GenerationFormState>), initImage: null };
-  } catch {
-    // A corrupt saved form is not worth an error: start from the defaults.
-  }
-  return defaultFormState();
+  return { ...formStore.get(), initImage: null };
 }
 
 @customElement('easel-generate-panel')
@@ -145,17 +140,28 @@ export class EaselGeneratePanel extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     jobs.addEventListener('failed', this.onJobFailed);
+    formStore.addEventListener('change', this.onSharedForm);
+    // Edits made in the Inpaint tab while this one was not connected.
+    this.form = { ...this.form, ...formStore.get() };
     if (this.conn.connected) void this.loadInfo();
     this.addEventListener('dragover', this.onDragOver);
     this.addEventListener('dragleave', this.onDragLeave);
     this.addEventListener('drop', this.onDrop);
+    window.addEventListener('paste', this.onPaste);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     jobs.removeEventListener('failed', this.onJobFailed);
+    formStore.removeEventListener('change', this.onSharedForm);
+    window.removeEventListener('paste', this.onPaste);
     window.clearInterval(this.etaTimer);
   }
+
+  /** The Inpaint tab changed a shared parameter (prompt, sampler, ...): show it here too. */
+  private readonly onSharedForm = (e: Event): void => {
+    if ((e as CustomEvent<{ source: unknown }>).detail.source !== this) this.form = { ...this.form, ...formStore.get() };
+  };
 
   private readonly onJobFailed = (e: Event): void => toastError((e as CustomEvent<EaselClientError>).detail);
 
@@ -212,12 +218,8 @@ export class EaselGeneratePanel extends LitElement {
 
   private update_(patch: Partial<GenerationFormState>): void {
     this.form = { ...this.form, ...patch };
-    const { initImage: _omit, ...persisted } = this.form;
-    try {
-      localStorage.setItem(FORM_KEY, JSON.stringify(persisted));
-    } catch {
-      // Storage full or disabled: the form just is not remembered.
-    }
+    const { initImage: _omit, ...shared } = this.form;
+    formStore.update(shared, this);
     if (hasErrors(this.errors)) this.errors = validateForm(this.form, this.info.loras);
   }
 
@@ -272,6 +274,19 @@ export class EaselGeneratePanel extends LitElement {
     try {
       const init = await readImageFile(file, file.name);
       this.update_({ initImage: init });
+      toast('Image added: img2img mode', 'success');
+    } catch (err) {
+      toastError(err);
+    }
+  };
+
+  /** A pasted image becomes the img2img source, as a dropped one does (only while this tab shows). */
+  private readonly onPaste = async (e: ClipboardEvent): Promise<void> => {
+    const file = this.offsetParent !== null ? pastedImage(e) : null;
+    if (!file) return;
+    e.preventDefault();
+    try {
+      this.update_({ initImage: await readImageFile(file, file.name || 'pasted image') });
       toast('Image added: img2img mode', 'success');
     } catch (err) {
       toastError(err);
