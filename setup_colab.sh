@@ -69,6 +69,8 @@ Options:
 
 Environment: HF_TOKEN, CIVITAI_TOKEN (downloads), AUTH_TOKEN (fixed token), CORS_ORIGINS (more
 origins besides the Pages one), EASEL_PAGES_URL, EASEL_BIN_DIR (where cloudflared goes).
+Every other variable of the environment reaches the server as it is, e.g. DRIVE_CLIENT_ID,
+DRIVE_CLIENT_SECRET or DRIVE_SERVICE_ACCOUNT_KEY for the Google Drive backup (see the README).
 EOF
 }
 

@@ -2,11 +2,10 @@
 // modify, and the hashes A1111 records for it. Module names this engine cannot map (other
 // architectures, exotic targets) and module types it does not implement are listed in `skipped`
 // rather than failing the whole file: A1111 logs and skips them the same way.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { SafetensorsFile } from '../io/safetensors.js';
+import { hashModelFile } from '../models/file-hashes.js';
 import { loraTargetKey, partOfKey } from './kohya-keys.js';
 import { NetworkError } from './lora-error.js';
 import type { LoraModule, LoraModuleWeights, Tensor } from './lora-math.js';
@@ -53,6 +52,15 @@ function toModule(parts: Map<string, Tensor>): LoraModule | string {
   return m;
 }
 
+/** The header of a LoRA file, with a header error reported as `bad_lora_file` naming the file. */
+async function openLoraSafetensors(path: string): Promise<SafetensorsFile> {
+  try {
+    return await SafetensorsFile.open(path);
+  } catch (err) {
+    throw new NetworkError('bad_lora_file', `${basename(path)}: ${(err as Error).message}`);
+  }
+}
+
 /**
  * Loads every module of a LoRA file (float32, in memory: LoRA files are small next to a checkpoint).
  * `targetShape` tells which checkpoint keys exist; modules whose target is missing are skipped.
@@ -64,12 +72,7 @@ export async function readLoraFile(path: string, targetShape: (key: string) => r
   if (extname(path).toLowerCase() !== '.safetensors') {
     throw new NetworkError('unsupported_format', `${basename(path)}: only .safetensors LoRA files are supported`);
   }
-  let file: SafetensorsFile;
-  try {
-    file = await SafetensorsFile.open(path);
-  } catch (err) {
-    throw new NetworkError('bad_lora_file', `${basename(path)}: ${(err as Error).message}`);
-  }
+  const file = await openLoraSafetensors(path);
   try {
     const grouped = new Map<string, Map<string, Tensor>>();
     for (const key of file.keys()) {
@@ -105,27 +108,24 @@ export async function readLoraFile(path: string, targetShape: (key: string) => r
 const hashCache = new Map<string, string>();
 
 /**
- * kohya's "addnet" hash (Civitai AutoV3): sha256 of the safetensors bytes after the header, or the
- * file's `sshs_model_hash` metadata when present, as A1111's NetworkOnDisk.set_hash does. The
- * first 12 hex digits are the `Lora hashes` short hash.
+ * kohya's "addnet" hash (Civitai AutoV3): the file's `sshs_model_hash` metadata when the trainer
+ * wrote one, else sha256 of the safetensors bytes after the header, as A1111's
+ * NetworkOnDisk.set_hash does. The first 12 hex digits are the `Lora hashes` short hash.
  */
 export async function loraAddnetHash(path: string): Promise<string> {
   const st = await stat(path);
   const key = `${path}:${st.size}:${st.mtimeMs}`;
   const hit = hashCache.get(key);
   if (hit) return hit;
-  const file = await SafetensorsFile.open(path);
-  let hex: string;
+  const file = await openLoraSafetensors(path);
+  let declared: string;
   try {
-    hex = file.metadata.sshs_model_hash ?? '';
-    if (!hex) {
-      const h = createHash('sha256');
-      for await (const chunk of createReadStream(path, { start: file.dataStart, highWaterMark: 1 << 22 })) h.update(chunk as Buffer);
-      hex = h.digest('hex');
-    }
+    declared = file.metadata.sshs_model_hash ?? '';
   } finally {
     await file.close();
   }
+  const hex = declared || (await hashModelFile(path)).addnetSha256;
+  if (!hex) throw new NetworkError('bad_lora_file', `${basename(path)}: not a readable safetensors file`);
   hashCache.set(key, hex);
   return hex;
 }
@@ -136,12 +136,7 @@ export async function loraAddnetHash(path: string): Promise<string> {
  * @throws NetworkError `bad_lora_file` when the file is not a readable safetensors file
  */
 export async function loraFileParts(path: string): Promise<Set<'unet' | 'textEncoder'>> {
-  let file: SafetensorsFile;
-  try {
-    file = await SafetensorsFile.open(path);
-  } catch (err) {
-    throw new NetworkError('bad_lora_file', `${basename(path)}: ${(err as Error).message}`);
-  }
+  const file = await openLoraSafetensors(path);
   try {
     const parts = new Set<'unet' | 'textEncoder'>();
     for (const key of file.keys()) {

@@ -1,6 +1,6 @@
 // Errors of the pipeline layer: a stable code for the wire, a message for people.
 
-export type PipelineErrorCode = 'bad_input' | 'cancelled' | 'lora_unavailable' | 'unsupported';
+export type PipelineErrorCode = 'bad_input' | 'cancelled' | 'unsupported';
 
 export class PipelineError extends Error {
   readonly code: PipelineErrorCode;

@@ -1,12 +1,19 @@
 // POST /api/tokenize: the A1111 token count of a prompt ({ prompt } → { tokens, chunks }), so the
 // PWA's "N/75" counters are exact without shipping CLIP's 1.6 MB vocabulary to the browser.
-// `<lora:…>` and other extra-network tags are removed first, as A1111 counts them.
+// `<lora:…>` and other extra-network tags are removed first, as A1111 counts them, and a
+// textual-inversion name in $MODELS_DIR/embeddings counts as its vectors, as it does in the engine.
+import { join } from 'node:path';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import { tokenizeLine } from '../../native/text/chunking.js';
 import { findTokenizerDir, loadClipTokenizer, type ClipTokenizer } from '../../native/text/clip-tokenizer.js';
 import { extractLoraTags } from '../../native/text/lora-tags.js';
+import { EmbeddingTable, scanEmbeddings } from '../../native/embeddings/embedding-table.js';
 import { EaselError } from '../protocol/errors.js';
+
+/** SD1's CLIP-L: the token table's rows and the width embeddings must have to be usable. */
+const SD1_VOCAB_ROWS = 49408;
+const SD1_TEXT_WIDTH = 768;
 
 export interface TokenizeDeps {
   modelsDir: string;
@@ -41,10 +48,14 @@ export function createTokenizeRoutes(deps: TokenizeDeps): Router {
       next(new EaselError('invalid_params', `${issue.path.join('.') || 'body'}: ${issue.message}`, { field: issue.path.join('.') || undefined }));
       return;
     }
-    tokenizer().then((tok) => {
-      const line = tokenizeLine(extractLoraTags(parsed.data.prompt).prompt, tok);
+    (async () => {
+      const tok = await tokenizer();
+      // Parsed embedding files are cached by size and mtime, so a scan per request only lists the folder.
+      const scan = await scanEmbeddings(join(deps.modelsDir, 'embeddings'), SD1_TEXT_WIDTH);
+      const embeddings = scan.loaded.length > 0 ? new EmbeddingTable(scan.loaded, tok, SD1_VOCAB_ROWS).lookup(new Map()) : undefined;
+      const line = tokenizeLine(extractLoraTags(parsed.data.prompt).prompt, tok, { embeddings });
       res.json({ tokens: line.tokenCount, chunks: line.chunks.length });
-    }, next);
+    })().catch(next);
   });
   return router;
 }

@@ -5,7 +5,6 @@
 import { SafetensorsFile } from '../../native/io/safetensors.js';
 import { detectFamily } from '../../native/models/family.js';
 import type { ModelFileMetadata } from '../protocol/actions.js';
-import { hashModelFile, loraShortHashOf } from './file-hashes.js';
 
 export interface ModelFileInfo {
   family: string;
@@ -114,15 +113,4 @@ export async function readModelFileInfo(path: string): Promise<ModelFileInfo> {
   } finally {
     await file.close();
   }
-}
-
-/**
- * The `Lora hashes` value A1111 writes for a LoRA file (12 hex). Reads the whole file; the
- * registry caches it (`ModelEntry.lora_hash`), so prefer that in a running server.
- *
- * @example await loraShortHash('models/loras/add_detail.safetensors') // '7c6bad76eb54'
- */
-export async function loraShortHash(path: string): Promise<string> {
-  const [info, hashes] = await Promise.all([readModelFileInfo(path), hashModelFile(path)]);
-  return loraShortHashOf(hashes, info.declaredHash);
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../native/io/safetensors.js';
-import { hashModelFile, type FileHashes } from './file-hashes.js';
+import { hashModelFile, type FileHashes } from '../../native/models/file-hashes.js';
 import { listModels, ModelRegistry } from './registry.js';
 
 const tiny = { dtype: 'F32' as const, shape: [4], data: new Float32Array([1, 2, 3, 4]) };

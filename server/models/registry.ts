@@ -9,7 +9,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { ModelEntry, ModelType } from '../protocol/actions.js';
-import { hashModelFile, loraShortHashOf, type FileHashes } from './file-hashes.js';
+import { hashModelFile, loraShortHashOf, type FileHashes } from '../../native/models/file-hashes.js';
 import { MODEL_FILE_EXT, MODEL_FOLDERS } from './folders.js';
 import { HashCache } from './hash-cache.js';
 import { readModelFileInfo, type ModelFileInfo } from './model-info.js';
@@ -139,7 +139,12 @@ export class ModelRegistry {
     await mkdir(this.opts.modelsDir, { recursive: true });
     await this.list();
     try {
-      this.watcher = watch(this.opts.modelsDir, { recursive: true, persistent: false }, () => this.scheduleRescan());
+      // Hidden paths (`.x.part` downloads in progress, `.cache/` merged LoRAs) change constantly and
+      // are never listed, so they do not trigger a rescan.
+      this.watcher = watch(this.opts.modelsDir, { recursive: true, persistent: false }, (_event, file) => {
+        if (file && String(file).split(/[\\/]/).some((seg) => seg.startsWith('.'))) return;
+        this.scheduleRescan();
+      });
       this.watcher.on('error', (err) => {
         this.opts.onError?.(err, this.opts.modelsDir);
         this.watcher?.close();

@@ -3,6 +3,7 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSafetensors } from '../../native/io/safetensors.js';
 import { sd1TinyPath } from '../../native/testing/fixtures.js';
 import { startTestServer, type TestServer } from './helpers.js';
 
@@ -37,6 +38,19 @@ describe('POST /api/tokenize', () => {
     }
     const lora = (await (await post({ prompt: 'a cat <lora:detail:0.8>' })).json()) as { tokens: number };
     expect(lora.tokens).toBe(((await (await post({ prompt: 'a cat' })).json()) as { tokens: number }).tokens);
+  });
+
+  it('counts a textual-inversion name in the embeddings folder as its vectors', async () => {
+    const dir = join(server.config.modelsDir, 'embeddings');
+    mkdirSync(dir, { recursive: true });
+    const count = async (prompt: string) => ((await (await post({ prompt })).json()) as { tokens: number }).tokens;
+    const plain = await count('a zqxstyle cat');
+    // Three vectors of SD1's width: the name's own tokens are replaced by three slots.
+    const vectors = new Float32Array(3 * 768).fill(0.01);
+    await writeSafetensors(join(dir, 'zqxstyle.safetensors'), { emb_params: { dtype: 'F32', shape: [3, 768], data: vectors } });
+    const nameTokens = plain - (await count('a cat'));
+    expect(nameTokens).toBeGreaterThan(0);
+    expect(await count('a zqxstyle cat')).toBe(plain - nameTokens + 3);
   });
 
   it('validates the body and requires the token', async () => {

@@ -13,7 +13,7 @@ import { SafetensorsFile } from '../../../native/io/safetensors.js';
 import { detectFamily } from '../../../native/models/family.js';
 import type { ModelType } from '../../protocol/actions.js';
 import { EaselError, isEaselError } from '../../protocol/errors.js';
-import { hashModelFile } from '../file-hashes.js';
+import { hashModelFile } from '../../../native/models/file-hashes.js';
 import { MODEL_FOLDERS } from '../folders.js';
 import { addressPolicy, type AddressPolicy } from './address-guard.js';
 import { availableBytes } from './disk-space.js';

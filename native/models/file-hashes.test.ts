@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeSafetensors } from '../../native/io/safetensors.js';
+import { writeSafetensors } from '../io/safetensors.js';
 import { hashModelFile, loraShortHashOf } from './file-hashes.js';
-import { loraShortHash } from './model-info.js';
+import { loraAddnetHash } from '../lora/lora-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'easel-hash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,7 +27,7 @@ describe('hashModelFile', () => {
     const path2 = join(dir, 'l2.safetensors');
     await writeSafetensors(path2, { w: { dtype: 'F32', shape: [big.length], data: big } }, { ss_output_name: 'renamed' });
     expect((await hashModelFile(path2)).addnetSha256).toBe(h.addnetSha256);
-    expect(await loraShortHash(path)).toBe(h.addnetSha256!.slice(0, 12));
+    expect(await loraAddnetHash(path)).toBe(h.addnetSha256);
   });
 
   it('has no addnet hash for other formats; the LoRA short hash then uses sha256, and sshs_model_hash wins', async () => {

@@ -8,15 +8,15 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSafetensors, type TensorData } from '../../io/safetensors.js';
-import { openCheckpoint } from '../../models/checkpoint.js';
-import { sd1TinyPath } from '../../testing/fixtures.js';
-import { GenerationService } from '../../generation-service.js';
-import type { RunHooks, RunOutput } from '../../worker-protocol.js';
-import { formatInfotext } from '../../../server/infotext/index.js';
-import { toInfotextParams } from '../../../server/jobs/result-infotext.js';
-import type { Job } from '../../../server/jobs/job.js';
-import { seededValues } from './make-lora.js';
+import { writeSafetensors, type TensorData } from '../../native/io/safetensors.js';
+import { openCheckpoint } from '../../native/models/checkpoint.js';
+import { sd1TinyPath } from '../../native/testing/fixtures.js';
+import { GenerationService } from '../../native/generation-service.js';
+import type { RunHooks, RunOutput } from '../../native/worker-protocol.js';
+import { formatInfotext } from '../infotext/index.js';
+import { toInfotextParams } from '../jobs/result-infotext.js';
+import type { Job } from '../jobs/job.js';
+import { seededValues } from '../../native/lora/test/make-lora.js';
 
 let root: string;
 let service: GenerationService;
