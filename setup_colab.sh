@@ -7,8 +7,8 @@
 # `--dry-run` prints the plan and changes nothing. Details: docs/deploy.md.
 set -euo pipefail
 
-# The PWA on GitHub Pages (.github/workflows/pages.yml publishes it). EASEL_PAGES_URL or
-# --pages-url override it, e.g. for a fork.
+# The PWA on GitHub Pages (.github/workflows/pages.yml publishes it): by default the Pages site of
+# the GitHub repository this clone came from, else this URL. EASEL_PAGES_URL or --pages-url win.
 DEFAULT_PAGES_URL="https://easel-studio.github.io/easel"
 # Node we install when the machine has none or an older one (package.json needs >= 20.19).
 NODE_VERSION="20.20.2"
@@ -34,7 +34,15 @@ DATA_DIR=""
 PORT=7860
 TUNNEL=1
 RESTART=0
-PAGES_URL="${EASEL_PAGES_URL:-$DEFAULT_PAGES_URL}"
+# A clone of a fork links to the fork's own Pages site: https://<owner>.github.io/<repo>.
+pages_url_from_remote() {
+  local remote
+  remote="$(git -C "$REPO_DIR" remote get-url origin 2>/dev/null)" || return 1
+  [[ "$remote" =~ github\.com[:/]([^/]+)/([^/]+)$ ]] || return 1
+  local owner="${BASH_REMATCH[1]}" name="${BASH_REMATCH[2]%.git}"
+  printf 'https://%s.github.io/%s\n' "${owner,,}" "$name"
+}
+PAGES_URL="${EASEL_PAGES_URL:-$(pages_url_from_remote || printf '%s' "$DEFAULT_PAGES_URL")}"
 MODEL_ARGS=()
 
 usage() {

@@ -132,6 +132,18 @@ describe('setup_colab.sh', () => {
     expect(r.calls).toEqual([]);
   });
 
+  it("defaults the Pages link to the GitHub Pages site of the clone's origin", () => {
+    makeStubs();
+    const git = (...args: string[]) => expect(spawnSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).status).toBe(0);
+    git('init', '-q');
+    git('remote', 'add', 'origin', 'https://github.com/Alice/easel-fork.git');
+    expect(runScript(['--help'], { EASEL_PAGES_URL: '' }).stdout).toContain('(default https://alice.github.io/easel-fork)');
+    git('remote', 'set-url', 'origin', 'git@github.com:bob/studio');
+    expect(runScript(['--help'], { EASEL_PAGES_URL: '' }).stdout).toContain('(default https://bob.github.io/studio)');
+    // An explicit URL wins over the remote.
+    expect(runScript(['--help']).stdout).toContain(`(default ${PAGES})`);
+  });
+
   it.each([
     [['--frobnicate'], /unknown option --frobnicate/],
     [['--port', 'abc'], /--port must be an integer/],
