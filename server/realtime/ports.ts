@@ -5,7 +5,7 @@ import type { WorkerCapabilities } from '../../native/worker-protocol.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { Broadcaster } from '../jobs/job-runner.js';
 import type { ActionPayload, ModelEntry, ModelType } from '../protocol/actions.js';
-import type { DriveStatusEvent } from '../protocol/events.js';
+import type { DownloadProgressEvent, DriveStatusEvent } from '../protocol/events.js';
 
 /** The gallery as the protocol sees it: wire images with signed URLs. */
 export interface GalleryPort {
@@ -36,6 +36,8 @@ export interface DownloadsPort {
   start(req: DownloadModelRequest, clientId: string): { job_id: string };
   /** Throws not_found for an unknown or finished download. */
   cancel(jobId: string): { job_id: string; status: 'cancelling' };
+  /** Downloads queued or running now, with their latest progress. */
+  readonly active: DownloadProgressEvent[];
 }
 
 export interface HandlerDeps {

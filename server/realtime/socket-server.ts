@@ -123,6 +123,8 @@ export function attachHandlers(io: EaselServer, opts: SocketServerOptions, deps:
     });
     // A (re)connecting client learns where its jobs stand without asking.
     socket.emit('queue', { seq: nextSeq(), jobs: deps.queue.entriesFor(clientId), queued_total: deps.queue.queuedCount });
+    // Downloads are shared: a client that connects mid-transfer sees them at once, not at the next tick.
+    for (const progress of deps.downloads?.active ?? []) socket.emit('download:progress', progress);
   });
 }
 

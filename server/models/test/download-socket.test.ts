@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { io as connectClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeHeader } from '../../../native/io/safetensors.js';
 import type { DownloadProgressEvent, ModelEntry } from '../../protocol/index.js';
@@ -87,6 +88,31 @@ describe('downloads over Socket.IO and REST', () => {
     const loras = readdirSync(join(server.config.modelsDir, 'loras'));
     expect(loras.filter((f) => f.includes('tiny_detail'))).toEqual([]);
     expect((await call(a, 'cancel_download', { job_id: 'dl_nope' })).error).toMatchObject({ code: 'not_found', field: 'job_id' });
+  });
+
+  it('tells a client that connects mid-download where the download stands at once', async () => {
+    host.json('/api/models/me/loras/paths-info/main', fixtureJson('hf-paths-info.json', { SHA256: sha, SIZE: LORA.length, PATH: 'late.safetensors' }), 'POST');
+    // A long pause after each chunk: no progress tick can reach the late client in time on its own.
+    host.bytes('/me/loras/resolve/main/late.safetensors', LORA, { trickle: { chunk: 4096, delayMs: 4000 } });
+    const ack = await call(a, 'download_model', { source: 'hf:me/loras/late.safetensors', type: 'lora' });
+    await waitFor<DownloadProgressEvent>(a, 'download:progress', (e) => e.job_id === ack.job_id && e.received_bytes > 0);
+    // Listen before connecting, so the events sent on connection cannot be missed.
+    const late = connectClient(server.url, { auth: { token: server.token, client_id: 'client-late' }, transports: ['websocket'], reconnection: false, forceNew: true, autoConnect: false });
+    const first = new Promise<DownloadProgressEvent>((res) => late.once('download:progress', res));
+    const connectedAt = Date.now();
+    late.connect();
+    try {
+      const got = await first;
+      expect(got).toMatchObject({ job_id: ack.job_id, status: 'running', name: 'late.safetensors' });
+      expect(got.received_bytes).toBeGreaterThan(0);
+      // Sent with the connection, well before the next throttled (250 ms) progress tick would be.
+      expect(Date.now() - connectedAt).toBeLessThan(2000);
+    } finally {
+      late.close();
+    }
+    const ended = waitFor<DownloadProgressEvent>(a, 'download:progress', (e) => e.job_id === ack.job_id && e.status !== 'running');
+    await call(a, 'cancel_download', { job_id: ack.job_id });
+    await ended;
   });
 
   it('reports a failed download with its code', async () => {
