@@ -5,22 +5,23 @@
 // server runs the real engine worker: first with no model installed (its refusal must reach the
 // user), then with the shared tiny SD1 checkpoint, generating a real image end to end.
 // Screenshots of every tab at phone and desktop size go to screenshots/ (git-ignored).
-import { mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sd1TinyPath } from '../../native/testing/fixtures.js';
 import { TABS } from '../src/app/routes.js';
+import { openConnected, waitConnected } from './browser-steps.js';
 import {
-  buildWeb,
-  launchChromium,
-  requireChromium,
+  installTaggedLora,
   installTinyCheckpoint,
   SCREENSHOTS_DIR,
   seedGallery,
+  startBrowserRig,
   startWebServer,
-  tempWebDist,
   TEST_TOKEN,
   TINY_MODEL,
+  type BrowserRig,
   type WebTestServer,
 } from './harness.js';
 
@@ -30,10 +31,9 @@ const DESKTOP = { width: 1280, height: 800 };
 const FAKE_STEP_MS = 250;
 const SLOW = 180_000;
 
-let dist = '';
+let rig: BrowserRig;
 let main: WebTestServer;
 let noEngine: WebTestServer;
-let browser: Browser;
 /** One context (one browser profile) shared by the tests that build on each other's state. */
 let ctx: BrowserContext;
 let page: Page;
@@ -43,12 +43,6 @@ const SEEDED = [
   ...['blue whale breaching', 'whale song', 'humpback whale at dawn', 'whale shark'].map((prompt) => ({ prompt, task: 'img2img' })),
   ...['castle on a hill', 'city at night', 'portrait of an astronaut', 'bowl of fruit', 'mountain lake', 'desert road'].map((prompt) => ({ prompt })),
 ];
-
-// Locators pierce open shadow roots, but innerText does not: always read an element inside the
-// component, never the custom element host itself.
-async function waitConnected(p: Page): Promise<void> {
-  await expect.poll(() => p.locator('easel-connection-status button').innerText(), { timeout: 60_000 }).toContain('Connected');
-}
 
 async function galleryCount(p: Page): Promise<number> {
   const text = await p.locator('[data-testid="gallery-status"]').innerText();
@@ -60,29 +54,22 @@ async function noHorizontalScroll(p: Page): Promise<{ scrollWidth: number; inner
 }
 
 beforeAll(async () => {
-  requireChromium();
-  dist = tempWebDist();
-  buildWeb(dist);
+  rig = await startBrowserRig();
   [main, noEngine] = await Promise.all([
-    startWebServer(dist, { fakeEngine: true, stepMs: FAKE_STEP_MS }),
-    startWebServer(dist, { fakeEngine: false }),
+    startWebServer(rig.dist, { fakeEngine: true, stepMs: FAKE_STEP_MS }),
+    startWebServer(rig.dist, { fakeEngine: false }),
   ]);
   await seedGallery(main.server, SEEDED);
-  browser = await launchChromium();
-  ctx = await browser.newContext({ viewport: PHONE });
-  // The CI machine is shared and slow: generous waits, never fixed sleeps as assertions.
-  ctx.setDefaultTimeout(60_000);
-  ctx.setDefaultNavigationTimeout(120_000);
+  // The CI machine is shared and slow: the rig's contexts wait generously; never fixed sleeps as assertions.
+  ctx = await rig.newContext({ viewport: PHONE });
   page = await ctx.newPage();
   mkdirSync(SCREENSHOTS_DIR, { recursive: true });
 }, 600_000);
 
 afterAll(async () => {
-  await ctx?.close();
-  await browser?.close();
+  await rig?.close();
   await main?.dispose();
   await noEngine?.dispose();
-  if (dist) rmSync(dist, { recursive: true, force: true });
 }, 120_000);
 
 describe.sequential('Easel PWA in Chromium', () => {
@@ -124,6 +111,47 @@ describe.sequential('Easel PWA in Chromium', () => {
       await page.locator('[data-testid="gallery-item"]').first().click();
       await expect.poll(() => page.locator('[data-testid="viewer-prompt"]').innerText()).toContain('a lighthouse at dusk');
       await page.keyboard.press('Escape');
+    },
+    SLOW,
+  );
+
+  it(
+    'lists the registry\'s VAEs and LoRA trigger words as the files arrive, and shares the VAE with the Inpaint tab',
+    async () => {
+      await page.goto(`${main.server.url}/#/generate`);
+      await waitConnected(page);
+      const vae = page.locator('#f-vae');
+      await expect.poll(() => vae.locator('option').allInnerTexts()).toEqual(['Automatic', 'None']);
+      expect(await vae.inputValue()).toBe('');
+
+      // Files that appear while the app is open: the registry's watcher announces models:changed.
+      mkdirSync(join(main.dataDir, 'models', 'vae'), { recursive: true });
+      copyFileSync(sd1TinyPath('vae.safetensors'), join(main.dataDir, 'models', 'vae', 'test-vae.safetensors'));
+      installTaggedLora(main.dataDir, 'ink-style.safetensors', 'inkstyle', { brush: 2, 'sumi-e': 5, inkstyle: 1 });
+      await expect.poll(() => vae.locator('option').allInnerTexts(), { timeout: 30_000 }).toEqual(['Automatic', 'None', 'test-vae.safetensors']);
+      await vae.selectOption('test-vae.safetensors');
+
+      const slots = page.locator('easel-lora-slots');
+      await slots.getByRole('button', { name: '+ Add LoRA' }).click();
+      await slots.getByLabel('LoRA 1', { exact: true }).selectOption('ink-style.safetensors');
+      // The declared trigger phrase first, then the training tags by count.
+      await expect.poll(() => slots.locator('.words button').allInnerTexts(), { timeout: 30_000 }).toEqual(['inkstyle', 'sumi-e', 'brush']);
+      const prompt = page.locator('easel-prompt-field[name="prompt"] textarea');
+      await prompt.fill('a heron');
+      await slots.getByRole('button', { name: 'sumi-e' }).click();
+      await expect.poll(() => prompt.inputValue()).toBe('a heron, sumi-e');
+
+      // The VAE is a shared parameter: the Inpaint tab shows the same choice, and a change there shows here.
+      await page.goto(`${main.server.url}/#/inpaint`);
+      await page.locator('easel-inpaint-form summary').click();
+      await expect.poll(() => page.locator('#i-vae').inputValue()).toBe('test-vae.safetensors');
+      await page.locator('#i-vae').selectOption('None');
+      await page.goto(`${main.server.url}/#/generate`);
+      await expect.poll(() => vae.inputValue()).toBe('None');
+
+      await vae.selectOption('');
+      await slots.getByRole('button', { name: 'Remove LoRA 1' }).click();
+      await prompt.fill('');
     },
     SLOW,
   );
@@ -215,13 +243,10 @@ describe.sequential('Easel PWA in Chromium', () => {
   it(
     'shows the real engine\'s error clearly when it cannot run the job',
     async () => {
-      const other = await browser.newContext({ viewport: PHONE });
-      other.setDefaultTimeout(60_000);
-      other.setDefaultNavigationTimeout(120_000);
+      const other = await rig.newContext({ viewport: PHONE });
       try {
         const p = await other.newPage();
-        await p.goto(`${noEngine.server.url}/#token=${TEST_TOKEN}`);
-        await waitConnected(p);
+        await openConnected(p, noEngine.server.url);
         expect(p.url()).not.toContain(TEST_TOKEN);
         await p.locator('easel-prompt-field[name="prompt"] textarea').fill('a cat');
         // Record every toast as it appears: an error toast is dismissed after a few seconds, and a
@@ -253,13 +278,10 @@ describe.sequential('Easel PWA in Chromium', () => {
     'generates a real image with the engine and the tiny checkpoint',
     async () => {
       installTinyCheckpoint(noEngine.dataDir);
-      const other = await browser.newContext({ viewport: DESKTOP });
-      other.setDefaultTimeout(60_000);
-      other.setDefaultNavigationTimeout(120_000);
+      const other = await rig.newContext({ viewport: DESKTOP });
       try {
         const p = await other.newPage();
-        await p.goto(`${noEngine.server.url}/#token=${TEST_TOKEN}`);
-        await waitConnected(p);
+        await openConnected(p, noEngine.server.url);
         // The model list comes from /api/info once connected.
         await expect.poll(() => p.locator(`#f-model option[value="${TINY_MODEL}"]`).count(), { timeout: 30_000 }).toBe(1);
         await p.locator('#f-model').selectOption(TINY_MODEL);

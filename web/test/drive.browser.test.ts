@@ -3,75 +3,55 @@
 // Settings → Connect opens Google's consent URL; the test plays Google (the fake issues a code
 // for the PKCE challenge in that URL), pastes the redirect address, presses Finish, and the
 // header indicator and the panel follow the sync that starts by itself; Restore adds nothing.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../server/config.js';
-import { startServer, type RunningServer } from '../../server/server.js';
+import type { RunningServer } from '../../server/server.js';
 import { FakeDrive } from '../../server/drive/test/fake-drive.js';
 import { CLIENT } from '../../server/drive/test/helpers.js';
-import { buildWeb, FAKE_WORKER, launchChromium, requireChromium, SCREENSHOTS_DIR, seedGallery, tempWebDist, TEST_TOKEN } from './harness.js';
+import { openConnected } from './browser-steps.js';
+import { SCREENSHOTS_DIR, seedGallery, startBrowserRig, startWebServer, type BrowserRig, type WebTestServer } from './harness.js';
 
 const SLOW = 180_000;
-let dist = '';
-let dataDir = '';
+let rig: BrowserRig;
 let fake: FakeDrive;
+let web: WebTestServer;
 let server: RunningServer;
-let browser: Browser;
 let ctx: BrowserContext;
 let page: Page;
 
 beforeAll(async () => {
-  requireChromium();
-  dist = tempWebDist();
-  buildWeb(dist);
+  rig = await startBrowserRig();
   fake = await new FakeDrive().start();
-  dataDir = mkdtempSync(join(tmpdir(), 'easel-drive-web-'));
-  mkdirSync(join(dataDir, 'models'), { recursive: true });
-  server = await startServer(
-    loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      MODELS_DIR: join(dataDir, 'models'),
-      AUTH_TOKEN: TEST_TOKEN,
-      WEB_DIST: dist,
-      LOG_LEVEL: 'silent',
-      CONN_RATE_LIMIT: '10000',
-      REST_RATE_LIMIT: '100000',
-      RATE_LIMIT_POINTS: '100000',
+  web = await startWebServer(rig.dist, {
+    fakeEngine: true,
+    env: {
       DRIVE_CLIENT_ID: CLIENT.clientId,
       DRIVE_CLIENT_SECRET: CLIENT.clientSecret,
       DRIVE_API_ROOT: fake.url,
       DRIVE_TOKEN_URL: fake.tokenUrl,
       DRIVE_RETRY_BASE_MS: '1',
-    }),
-    { workerEntry: FAKE_WORKER },
-  );
+    },
+  });
+  server = web.server;
   await seedGallery(server, [{ prompt: 'a lighthouse on a cliff' }, { prompt: 'an oak tree' }]);
-  browser = await launchChromium();
-  ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
-  ctx.setDefaultTimeout(60_000);
-  ctx.setDefaultNavigationTimeout(120_000);
+  ctx = await rig.newContext({ viewport: { width: 390, height: 844 } });
   page = await ctx.newPage();
+  mkdirSync(SCREENSHOTS_DIR, { recursive: true });
 }, 600_000);
 
 afterAll(async () => {
-  await ctx?.close();
-  await browser?.close();
-  await server?.close();
+  await rig?.close();
+  await web?.dispose();
   await fake?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  if (dist) rmSync(dist, { recursive: true, force: true });
 }, 120_000);
 
 describe('Drive backup in Chromium', () => {
   it(
     'connects by pasting the redirect address, shows the sync in the header and the panel, restores nothing twice',
     async () => {
-      await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
+      await openConnected(page, server.url);
       await page.goto(`${server.url}/#/settings`);
       const panel = page.locator('easel-drive-panel');
       const indicator = page.locator('[data-testid="drive-status"]');

@@ -1,12 +1,13 @@
 // Plumbing shared by the browser tests and `npm run bench:web`: build the PWA once into a temp
 // folder, start the real server (server/server.ts) serving it on 127.0.0.1 port 0 with a temp
-// DATA_DIR and a fixed token, and launch Debian's Chromium through playwright-core.
+// DATA_DIR and a fixed token, and launch Debian's Chromium through playwright-core. Nothing here
+// imports vitest (the bench runs outside it); test-only steps live in browser-steps.ts.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core';
 import sharp from 'sharp';
 import { sd1TinyPath } from '../../native/testing/fixtures.js';
 import { loadConfig } from '../../server/config.js';
@@ -59,8 +60,22 @@ export interface WebTestServer {
   dispose(): Promise<void>;
 }
 
-/** Starts the real server on 127.0.0.1:0 serving `webDist`; `fakeEngine` swaps in the test double. */
-export async function startWebServer(webDist: string, opts: { fakeEngine: boolean; stepMs?: number }): Promise<WebTestServer> {
+export interface WebServerOptions {
+  /** true: the engine test double (real IPC, no model); false: the real engine worker. */
+  fakeEngine: boolean;
+  /** The double's time per step. */
+  stepMs?: number;
+  /** AUTH_TOKEN (default TEST_TOKEN). */
+  token?: string;
+  /** More environment settings (CORS_ORIGINS, DRIVE_*, ...); they win over the defaults here. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Starts the real server on 127.0.0.1:0 with a temp DATA_DIR (removed by `dispose`), serving
+ * `webDist` (null: no web app, as a Colab server seen from GitHub Pages).
+ */
+export async function startWebServer(webDist: string | null, opts: WebServerOptions): Promise<WebTestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'easel-web-'));
   mkdirSync(join(dataDir, 'models'), { recursive: true });
   const config = loadConfig({
@@ -68,14 +83,15 @@ export async function startWebServer(webDist: string, opts: { fakeEngine: boolea
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     MODELS_DIR: join(dataDir, 'models'),
-    AUTH_TOKEN: TEST_TOKEN,
-    WEB_DIST: webDist,
+    AUTH_TOKEN: opts.token ?? TEST_TOKEN,
+    ...(webDist ? { WEB_DIST: webDist } : {}),
     LOG_LEVEL: 'silent',
     PREVIEW_EVERY: '1',
     // The tests reload and reconnect often; keep the per-IP limits out of their way.
     CONN_RATE_LIMIT: '10000',
     REST_RATE_LIMIT: '100000',
     RATE_LIMIT_POINTS: '100000',
+    ...opts.env,
   });
   const server = await startServer(
     config,
@@ -146,4 +162,64 @@ export async function seedGallery(server: RunningServer, images: readonly SeedIm
 
 export function tempWebDist(): string {
   return mkdtempSync(join(tmpdir(), 'easel-web-dist-'));
+}
+
+/**
+ * Writes a minimal LoRA file into a server's models/loras: one tiny tensor and the kohya /
+ * modelspec metadata the registry reads trigger words from (`modelspec.trigger_phrase` first,
+ * then the tags of `ss_tag_frequency` by count).
+ */
+export function installTaggedLora(dataDir: string, name: string, triggerPhrase: string, tagCounts: Record<string, number>): void {
+  const header = JSON.stringify({
+    __metadata__: { 'modelspec.trigger_phrase': triggerPhrase, ss_tag_frequency: JSON.stringify({ '10_train': tagCounts }) },
+    'lora_unet_x.alpha': { dtype: 'F32', shape: [], data_offsets: [0, 4] },
+  });
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(Buffer.byteLength(header)));
+  const dir = join(dataDir, 'models', 'loras');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), Buffer.concat([len, Buffer.from(header), Buffer.from(new Float32Array([1]).buffer)]));
+}
+
+/**
+ * The built PWA and one Chromium for a browser test file: contexts made here get the generous
+ * waits a shared, slow CI machine needs, and `close` ends them all and removes the build.
+ */
+export interface BrowserRig {
+  dist: string;
+  browser: Browser;
+  newContext(options?: BrowserContextOptions): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+export async function startBrowserRig(): Promise<BrowserRig> {
+  requireChromium();
+  const dist = tempWebDist();
+  const contexts = new Set<BrowserContext>();
+  let browser: Browser | undefined;
+  try {
+    buildWeb(dist);
+    browser = await launchChromium();
+  } catch (err) {
+    rmSync(dist, { recursive: true, force: true });
+    throw err;
+  }
+  const b = browser;
+  return {
+    dist,
+    browser: b,
+    async newContext(options) {
+      const ctx = await b.newContext(options);
+      ctx.setDefaultTimeout(60_000);
+      ctx.setDefaultNavigationTimeout(120_000);
+      contexts.add(ctx);
+      ctx.on('close', () => contexts.delete(ctx));
+      return ctx;
+    },
+    async close() {
+      for (const ctx of [...contexts]) await ctx.close();
+      await b.close();
+      rmSync(dist, { recursive: true, force: true });
+    },
+  };
 }

@@ -6,12 +6,13 @@
 // nothing elsewhere; a pinch zooms without painting or scrolling; a second finger cancels a
 // stroke; undo/redo from the keyboard. Then a full "inpaint only masked" job whose result may
 // differ from the input only near the mask. Screenshots go to screenshots/ (git-ignored).
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWeb, installTinyCheckpoint, launchChromium, requireChromium, SCREENSHOTS_DIR, startWebServer, tempWebDist, TEST_TOKEN, TINY_MODEL, type WebTestServer } from './harness.js';
+import { openConnected } from './browser-steps.js';
+import { installTinyCheckpoint, SCREENSHOTS_DIR, startBrowserRig, startWebServer, TINY_MODEL, type BrowserRig, type WebTestServer } from './harness.js';
 import { clientAt, editorState, exportedMask, imageAt, insideBox, nearest, patternPng, TouchScreen, type EditorState, type Pt } from './inpaint-harness.js';
 
 const PHONE = { width: 390, height: 844 };
@@ -23,16 +24,14 @@ const BLUR_REACH = 12;
 /** The VAE works on 8×8 pixel cells: a repaint can bleed up to one cell past the blurred mask. */
 const LATENT_CELL = 8;
 
-let dist = '';
+let rig: BrowserRig;
 let server: WebTestServer;
-let browser: Browser;
 let desktop: BrowserContext;
 let phone: BrowserContext;
 
 async function openInpaint(ctx: BrowserContext): Promise<Page> {
   const p = await ctx.newPage();
-  await p.goto(`${server.server.url}/#token=${TEST_TOKEN}`);
-  await expect.poll(() => p.locator('easel-connection-status button').innerText(), { timeout: 60_000 }).toContain('Connected');
+  await openConnected(p, server.server.url);
   await p.goto(`${server.server.url}/#/inpaint`);
   await p.locator('[data-testid="inpaint-empty"]').waitFor();
   return p;
@@ -84,27 +83,17 @@ function expectStrokes(mask: { width: number; height: number; data: Uint8Array }
 }
 
 beforeAll(async () => {
-  requireChromium();
-  dist = tempWebDist();
-  buildWeb(dist);
-  server = await startWebServer(dist, { fakeEngine: false });
+  rig = await startBrowserRig();
+  server = await startWebServer(rig.dist, { fakeEngine: false });
   installTinyCheckpoint(server.dataDir);
-  browser = await launchChromium();
-  desktop = await browser.newContext({ viewport: DESKTOP });
-  phone = await browser.newContext({ viewport: PHONE, hasTouch: true, isMobile: true, deviceScaleFactor: 3 });
-  for (const c of [desktop, phone]) {
-    c.setDefaultTimeout(60_000);
-    c.setDefaultNavigationTimeout(120_000);
-  }
+  desktop = await rig.newContext({ viewport: DESKTOP });
+  phone = await rig.newContext({ viewport: PHONE, hasTouch: true, isMobile: true, deviceScaleFactor: 3 });
   mkdirSync(SCREENSHOTS_DIR, { recursive: true });
 }, 600_000);
 
 afterAll(async () => {
-  await desktop?.close();
-  await phone?.close();
-  await browser?.close();
+  await rig?.close();
   await server?.dispose();
-  if (dist) rmSync(dist, { recursive: true, force: true });
 }, 120_000);
 
 describe.sequential('Inpaint editor in Chromium', () => {

@@ -3,29 +3,21 @@
 // is a second real server that allows A's origin by CORS (as a Colab server allows the Pages
 // origin). The two galleries hold different images, so a gallery search shows which server
 // the app is really talking to.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../server/config.js';
-import { startServer, type RunningServer } from '../../server/server.js';
-import { buildWeb, FAKE_WORKER, launchChromium, requireChromium, seedGallery, startWebServer, tempWebDist, TEST_TOKEN, type WebTestServer } from './harness.js';
+import type { RunningServer } from '../../server/server.js';
+import { waitConnected } from './browser-steps.js';
+import { seedGallery, startBrowserRig, startWebServer, TEST_TOKEN, type BrowserRig, type WebTestServer } from './harness.js';
 
 const SLOW = 180_000;
 const B_TOKEN = 'colab-token-b-0123456789abcdef';
 
-let dist = '';
+let rig: BrowserRig;
 let pages: WebTestServer;
+let colabServer: WebTestServer;
 let colab: RunningServer;
-let colabDir = '';
-let browser: Browser;
 let ctx: BrowserContext;
 let page: Page;
-
-async function waitConnected(p: Page): Promise<void> {
-  await expect.poll(() => p.locator('easel-connection-status button').innerText(), { timeout: 60_000 }).toContain('Connected');
-}
 
 /**
  * Reloads the app on the gallery tab and waits until a search for `term` shows `expected` images
@@ -61,43 +53,21 @@ async function servers(p: Page): Promise<{ name: string; url: string | null; act
 }
 
 beforeAll(async () => {
-  requireChromium();
-  dist = tempWebDist();
-  buildWeb(dist);
-  pages = await startWebServer(dist, { fakeEngine: true });
-  colabDir = mkdtempSync(join(tmpdir(), 'easel-colab-server-'));
-  mkdirSync(join(colabDir, 'models'), { recursive: true });
-  colab = await startServer(
-    loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: colabDir,
-      MODELS_DIR: join(colabDir, 'models'),
-      AUTH_TOKEN: B_TOKEN,
-      CORS_ORIGINS: pages.server.url,
-      LOG_LEVEL: 'silent',
-      CONN_RATE_LIMIT: '10000',
-      REST_RATE_LIMIT: '100000',
-      RATE_LIMIT_POINTS: '100000',
-    }),
-    { workerEntry: FAKE_WORKER },
-  );
+  rig = await startBrowserRig();
+  pages = await startWebServer(rig.dist, { fakeEngine: true });
+  // B serves no web app and allows A's origin, as a Colab server allows the Pages origin.
+  colabServer = await startWebServer(null, { fakeEngine: true, token: B_TOKEN, env: { CORS_ORIGINS: pages.server.url } });
+  colab = colabServer.server;
   await seedGallery(pages.server, [{ prompt: 'a lighthouse on a cliff' }]);
   await seedGallery(colab, [{ prompt: 'a zebra in the savanna' }, { prompt: 'zebra crossing a road' }, { prompt: 'an oak tree' }]);
-  browser = await launchChromium();
-  ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
-  ctx.setDefaultTimeout(60_000);
-  ctx.setDefaultNavigationTimeout(120_000);
+  ctx = await rig.newContext({ viewport: { width: 390, height: 844 } });
   page = await ctx.newPage();
 }, 600_000);
 
 afterAll(async () => {
-  await ctx?.close();
-  await browser?.close();
-  await colab?.close();
+  await rig?.close();
+  await colabServer?.dispose();
   await pages?.dispose();
-  if (colabDir) rmSync(colabDir, { recursive: true, force: true });
-  if (dist) rmSync(dist, { recursive: true, force: true });
 }, 120_000);
 
 describe.sequential('server links and remembered servers in Chromium', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { apiUrl, fileUrl } from './http.js';
-import { FALLBACK_INFO, parseServerInfo } from './info.js';
+import { FALLBACK_INFO, parseServerInfo, withRegistry } from './info.js';
+import { registryLists } from './models.js';
 
 describe('server info', () => {
   it('reads the /api/info shape of the server', () => {
@@ -10,12 +11,28 @@ describe('server info', () => {
       schedulers: [{ id: 'karras', label: 'Karras' }],
       models: ['tiny.safetensors'],
       loras: ['ink.safetensors', { name: 'glow', trigger_words: ['glowing', 3] }],
+      vaes: ['kl-f8.safetensors', 7],
       engine: { capabilities: { generate: false } },
     });
     expect(info.samplers).toEqual([{ id: 'dpmpp_2m', label: 'DPM++ 2M' }]);
     expect(info.models).toEqual(['tiny.safetensors']);
     expect(info.loras).toEqual([{ name: 'ink.safetensors' }, { name: 'glow', trigger_words: ['glowing'] }]);
+    expect(info.vaes).toEqual(['kl-f8.safetensors']);
     expect(info.engineCanGenerate).toBe(false);
+  });
+
+  it('takes the VAE list and the LoRA trigger words from the model registry', () => {
+    const info = parseServerInfo({ models: ['tiny.safetensors'], loras: ['ink.safetensors', 'plain.safetensors'], vaes: ['stale.safetensors'] });
+    const registry = registryLists([
+      { name: 'tiny.safetensors', type: 'checkpoint', size_bytes: 10 },
+      { name: 'ink.safetensors', type: 'lora', size_bytes: 10, metadata: { trigger_words: ['inkstyle', 'sumi-e'] } },
+      { name: 'plain.safetensors', type: 'lora', size_bytes: 10, metadata: { title: 'no tags' } },
+      { name: 'sd-vae-ft-mse.safetensors', type: 'vae', size_bytes: 10 },
+    ]);
+    const merged = withRegistry(info, registry);
+    expect(merged.vaes).toEqual(['sd-vae-ft-mse.safetensors']);
+    expect(merged.loras).toEqual([{ name: 'ink.safetensors', trigger_words: ['inkstyle', 'sumi-e'] }, { name: 'plain.safetensors' }]);
+    expect(merged.models).toEqual(['tiny.safetensors']);
   });
 
   it('falls back to built-in lists for missing or malformed parts', () => {

@@ -1,8 +1,10 @@
 // The server's self-description (GET /api/info) reduced to what the Generate form needs: sampler
-// and scheduler lists, checkpoints, LoRAs (with trigger words when the server knows them), limits.
-// Tolerant of missing fields so an older or newer server still gives a usable form.
-import type { LoraInfo } from '../logic/lora-slots.js';
+// and scheduler lists, checkpoints, VAEs, LoRAs (with trigger words when the server knows them),
+// limits. Tolerant of missing fields so an older or newer server still gives a usable form. The
+// model registry (get_models) knows more than /api/info: `withRegistry` folds that in.
+import { mergeLoraInfo, type LoraInfo } from '../logic/lora-slots.js';
 import { restJson, type RestTarget } from './http.js';
+import type { RegistryLists } from './models.js';
 
 export interface NamedOption {
   id: string;
@@ -14,6 +16,8 @@ export interface ServerInfo {
   samplers: NamedOption[];
   schedulers: NamedOption[];
   models: string[];
+  /** VAE files in the registry (the form adds Automatic and None). */
+  vaes: string[];
   loras: LoraInfo[];
   engineCanGenerate: boolean | null;
 }
@@ -42,9 +46,14 @@ export const FALLBACK_INFO: ServerInfo = {
     { id: 'simple', label: 'Simple' },
   ],
   models: [],
+  vaes: [],
   loras: [],
   engineCanGenerate: null,
 };
+
+function names(raw: unknown): string[] {
+  return Array.isArray(raw) ? raw.filter((m): m is string => typeof m === 'string') : [];
+}
 
 function options(raw: unknown): NamedOption[] | null {
   if (!Array.isArray(raw)) return null;
@@ -81,10 +90,16 @@ export function parseServerInfo(raw: unknown): ServerInfo {
     version: typeof o.version === 'string' ? o.version : FALLBACK_INFO.version,
     samplers: options(o.samplers) ?? FALLBACK_INFO.samplers,
     schedulers: options(o.schedulers) ?? FALLBACK_INFO.schedulers,
-    models: Array.isArray(o.models) ? o.models.filter((m): m is string => typeof m === 'string') : [],
+    models: names(o.models),
+    vaes: names(o.vaes),
     loras: loraList(o.loras),
     engineCanGenerate: typeof generate === 'boolean' ? generate : null,
   };
+}
+
+/** The info with the registry's VAE list and the LoRA trigger words from the files' metadata. */
+export function withRegistry(info: ServerInfo, registry: RegistryLists): ServerInfo {
+  return { ...info, vaes: registry.vaes, loras: mergeLoraInfo(info.loras, registry.loras) };
 }
 
 export async function fetchServerInfo(target: RestTarget): Promise<ServerInfo> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DOWNLOAD_SOURCE, formatBytes, formatEta, formatSpeed } from './models.js';
+import { DOWNLOAD_SOURCE, formatBytes, formatEta, formatSpeed, registryLists } from './models.js';
 
 describe('model formatting', () => {
   it('formats sizes, speeds and ETAs', () => {
@@ -18,5 +18,20 @@ describe('model formatting', () => {
       expect(DOWNLOAD_SOURCE.test(ok)).toBe(true);
     }
     for (const bad of ['http://example.com/m.safetensors', 'file:///etc/passwd', 'civitai:abc', 'hf:only']) expect(DOWNLOAD_SOURCE.test(bad)).toBe(false);
+  });
+});
+
+describe('registry lists for the generation form', () => {
+  it('keeps VAEs by name and LoRAs with their non-empty trigger words; other types stay out', () => {
+    const lists = registryLists([
+      { name: 'a.safetensors', type: 'checkpoint', size_bytes: 1 },
+      { name: 'anime/kl-f8.safetensors', type: 'vae', size_bytes: 1 },
+      { name: 'ink.safetensors', type: 'lora', size_bytes: 1, metadata: { trigger_words: ['inkstyle', ' ', 'brush'] } },
+      { name: 'bare.safetensors', type: 'lora', size_bytes: 1, metadata: { trigger_words: [] } },
+      { name: 'nometa.safetensors', type: 'lora', size_bytes: 1 },
+      { name: 'e.pt', type: 'embedding', size_bytes: 1 },
+    ]);
+    expect(lists.vaes).toEqual(['anime/kl-f8.safetensors']);
+    expect(lists.loras).toEqual([{ name: 'ink.safetensors', trigger_words: ['inkstyle', 'brush'] }, { name: 'bare.safetensors' }, { name: 'nometa.safetensors' }]);
   });
 });

@@ -1,5 +1,6 @@
 // Model calls for Settings: the list by type, starting a download, and following its progress
 // (`download:progress`) and the `models:changed` broadcast.
+import type { LoraInfo } from '../logic/lora-slots.js';
 import type { ConnectionManager } from './connection.js';
 import type { DownloadProgressEvent, ModelEntry, ModelType } from './protocol.js';
 
@@ -15,6 +16,31 @@ export const MODEL_TYPE_LABELS: Record<ModelType, string> = {
 
 export function listModels(conn: ConnectionManager, type?: ModelType): Promise<ModelEntry[]> {
   return conn.request('get_models', type ? { type } : {}, { queue: false }).then((r) => r.models);
+}
+
+/** What the generation form takes from the registry: the VAE names and each LoRA's trigger words. */
+export interface RegistryLists {
+  vaes: string[];
+  loras: LoraInfo[];
+}
+
+/** Splits one get_models answer into the form's lists (names sorted as the registry sends them). */
+export function registryLists(entries: readonly ModelEntry[]): RegistryLists {
+  const vaes: string[] = [];
+  const loras: LoraInfo[] = [];
+  for (const m of entries) {
+    if (m.type === 'vae') vaes.push(m.name);
+    else if (m.type === 'lora') {
+      const words = m.metadata?.trigger_words?.filter((w) => w.trim() !== '') ?? [];
+      loras.push(words.length > 0 ? { name: m.name, trigger_words: words } : { name: m.name });
+    }
+  }
+  return { vaes, loras };
+}
+
+/** One get_models call for the form's VAE and LoRA lists (not queued: the form works without it). */
+export async function fetchRegistryLists(conn: ConnectionManager): Promise<RegistryLists> {
+  return registryLists(await listModels(conn));
 }
 
 /** What the server's download_model takes (kept in step with DOWNLOAD_SOURCE_PATTERN in server/protocol/actions.ts). */

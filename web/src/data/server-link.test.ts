@@ -14,17 +14,8 @@ import {
   type LinkHistory,
   type ServerBook,
 } from './server-link.js';
-import { loadSettings, saveSettings, type KeyValueStore } from './settings.js';
-
-function memoryStore(): KeyValueStore & { map: Map<string, string> } {
-  const map = new Map<string, string>();
-  return {
-    map,
-    getItem: (k) => map.get(k) ?? null,
-    setItem: (k, v) => void map.set(k, v),
-    removeItem: (k) => void map.delete(k),
-  };
-}
+import { loadSettings, saveSettings } from './settings.js';
+import { memoryStore } from './testing/memory-store.js';
 
 function recordingHistory(): LinkHistory & { urls: string[] } {
   const urls: string[] = [];

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultServerUrlFor, loadSettings, newClientId, normalizeServerUrl, saveSettings, type KeyValueStore } from './settings.js';
-
-function memoryStore(): KeyValueStore & { map: Map<string, string> } {
-  const map = new Map<string, string>();
-  return {
-    map,
-    getItem: (k) => map.get(k) ?? null,
-    setItem: (k, v) => void map.set(k, v),
-    removeItem: (k) => void map.delete(k),
-  };
-}
+import { defaultServerUrlFor, loadSettings, newClientId, normalizeServerUrl, saveSettings } from './settings.js';
+import { memoryStore } from './testing/memory-store.js';
 
 describe('settings', () => {
   it('creates a stable client id once', () => {

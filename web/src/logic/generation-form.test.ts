@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultFormState, formToParams, hasErrors, randomSeed, reuseSeed, validateForm, type GenerationFormState } from './generation-form.js';
+import { defaultFormState, formToParams, hasErrors, randomSeed, reuseSeed, VAE_AUTOMATIC, VAE_NONE, validateForm, type GenerationFormState } from './generation-form.js';
 
 function form(patch: Partial<GenerationFormState> = {}): GenerationFormState {
   return { ...defaultFormState(), prompt: 'a cat', ...patch };
@@ -68,6 +68,17 @@ describe('form to generate payload', () => {
     const p = formToParams(form());
     expect('scheduler' in p).toBe(false);
     expect('model' in p).toBe(false);
+  });
+
+  it('sends the VAE only when one is chosen: Automatic omits it, None and a file name go as they are', () => {
+    expect(defaultFormState().vae).toBe(VAE_AUTOMATIC);
+    expect('vae' in formToParams(form())).toBe(false);
+    expect(formToParams(form({ vae: VAE_NONE })).vae).toBe('None');
+    expect(formToParams(form({ vae: 'sd-vae-ft-mse.safetensors' })).vae).toBe('sd-vae-ft-mse.safetensors');
+    expect(formToParams(form({ vae: 'sub/kl-f8.safetensors', initImage: { dataUrl: 'data:image/png;base64,AAAA', name: 'a.png', width: 8, height: 8 } }))).toMatchObject({
+      task: 'img2img',
+      vae: 'sub/kl-f8.safetensors',
+    });
   });
 
   it('switches to img2img with strength when an image is attached', () => {

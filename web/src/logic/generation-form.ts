@@ -21,6 +21,11 @@ export const LIMITS = {
   maxClipSkip: 12,
 } as const;
 
+/** The VAE choice that sends no `vae` field, so the server's DEFAULT_VAE applies. */
+export const VAE_AUTOMATIC = '';
+/** A1111's "None": decode with the checkpoint's own VAE even when the server has a default. */
+export const VAE_NONE = 'None';
+
 export interface InitImage {
   /** data: URL of the picked or dropped image (the protocol takes base64 / data URLs). */
   dataUrl: string;
@@ -45,6 +50,8 @@ export interface GenerationFormState {
   batchCount: number;
   loras: LoraSlot[];
   clipSkip: number;
+  /** VAE_AUTOMATIC (the field is left out: the checkpoint's own or the server's default), VAE_NONE, or a registry name. */
+  vae: string;
   /** Set when an image was dropped or picked: the form then runs img2img. */
   initImage: InitImage | null;
   strength: number;
@@ -67,6 +74,7 @@ export function defaultFormState(): GenerationFormState {
     batchCount: 1,
     loras: [],
     clipSkip: 1,
+    vae: VAE_AUTOMATIC,
     initImage: null,
     strength: 0.75,
   };
@@ -135,6 +143,7 @@ export function formToParams(s: GenerationFormState): GenerationParamsInput {
   };
   if (s.model) params.model = s.model;
   if (s.scheduler && s.scheduler !== 'automatic') params.scheduler = s.scheduler;
+  if (s.vae !== VAE_AUTOMATIC) params.vae = s.vae;
   if (s.initImage) {
     params.image = s.initImage.dataUrl;
     params.strength = s.strength;

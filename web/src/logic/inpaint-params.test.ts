@@ -42,6 +42,13 @@ describe('inpaint parameters', () => {
     expect(p.strength).toBe(0.75);
   });
 
+  it('carries the shared VAE choice into the inpaint payload, and leaves it out on Automatic', () => {
+    const src = { image: 'data:image/png;base64,AAAA', width: 64, height: 64, mask: 'data:image/png;base64,BBBB' };
+    expect(inpaintParams({ ...shared, vae: 'kl-f8-anime.safetensors' }, defaultInpaintSettings(), src)).toMatchObject({ task: 'inpaint', vae: 'kl-f8-anime.safetensors' });
+    expect(inpaintParams({ ...shared, vae: 'None' }, defaultInpaintSettings(), { ...src, mask: null })).toMatchObject({ task: 'img2img', vae: 'None' });
+    expect('vae' in inpaintParams(shared, defaultInpaintSettings(), src)).toBe(false);
+  });
+
   it('reports invalid settings with what was expected', () => {
     expect(validateInpaint(defaultInpaintSettings())).toEqual({});
     const e = validateInpaint({ ...defaultInpaintSettings(), strength: 1.5, maskBlur: -1, padding: 2.5, sizeFromImage: false, width: 500 });

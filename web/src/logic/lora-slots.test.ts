@@ -5,6 +5,7 @@ import {
   emptySlot,
   extractLoraTags,
   MAX_LORA_SLOTS,
+  mergeLoraInfo,
   removeSlot,
   slotsFromParams,
   slotsToParams,
@@ -74,5 +75,14 @@ describe('LoRA slots', () => {
       { name: 'Glow', weight: 1 },
     ]);
     expect(r.prompt).toBe('a cat, detailed');
+  });
+
+  it('merges the two LoRA lists: each name once, trigger words from whichever source knows them', () => {
+    const fromInfo = [{ name: 'ink' }, { name: 'glow', trigger_words: ['glowing'] }];
+    const fromRegistry = [{ name: 'glow', trigger_words: ['other'] }, { name: 'ink', trigger_words: ['inkstyle'] }, { name: 'new' }];
+    const merged = mergeLoraInfo(fromInfo, fromRegistry);
+    expect(merged).toEqual([{ name: 'ink', trigger_words: ['inkstyle'] }, { name: 'glow', trigger_words: ['glowing'] }, { name: 'new' }]);
+    expect(triggerWordsFor('ink', merged)).toEqual(['inkstyle']);
+    expect(mergeLoraInfo([{ name: 'x', trigger_words: [] }], [])).toEqual([{ name: 'x' }]);
   });
 });

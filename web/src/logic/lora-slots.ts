@@ -13,7 +13,7 @@ export interface LoraSlot {
   weight: number;
 }
 
-/** What /api/info says about a LoRA; `trigger_words` only when the file's metadata had some. */
+/** A LoRA the server lists (/api/info, or the registry with the file's metadata); `trigger_words` only when known. */
 export interface LoraInfo {
   name: string;
   trigger_words?: readonly string[];
@@ -71,6 +71,20 @@ export function slotsFromParams(loras: readonly { name: string; weight?: number 
 /** Trigger words for the filled slots, for display under each slot. */
 export function triggerWordsFor(name: string, known: readonly LoraInfo[]): readonly string[] {
   return known.find((k) => k.name === name)?.trigger_words ?? [];
+}
+
+/**
+ * One LoRA list from two sources (/api/info's names and the registry's entries with metadata):
+ * every name once, in first-seen order, with the first non-empty trigger words either source has.
+ */
+export function mergeLoraInfo(a: readonly LoraInfo[], b: readonly LoraInfo[]): LoraInfo[] {
+  const byName = new Map<string, LoraInfo>();
+  for (const l of [...a, ...b]) {
+    const seen = byName.get(l.name);
+    if (!seen) byName.set(l.name, l.trigger_words?.length ? { name: l.name, trigger_words: l.trigger_words } : { name: l.name });
+    else if (!seen.trigger_words?.length && l.trigger_words?.length) byName.set(l.name, { name: l.name, trigger_words: l.trigger_words });
+  }
+  return [...byName.values()];
 }
 
 /**

@@ -9,6 +9,7 @@ import { appEvent } from '../../app/events.js';
 import type { ConnectionState } from '../../data/connection.js';
 import { connection } from '../../data/services.js';
 import { ConnectionController } from '../../controllers/connection-controller.js';
+import { statusPill } from '../shared/styles.js';
 
 const LABELS: Record<ConnectionState, string> = {
   connected: 'Connected',
@@ -20,59 +21,31 @@ const LABELS: Record<ConnectionState, string> = {
 
 @customElement('easel-connection-status')
 export class EaselConnectionStatus extends LitElement {
-  static override styles = css`
-    *,
-    *::before,
-    *::after {
-      box-sizing: border-box;
-    }
-    button {
-      display: inline-flex;
-      align-items: center;
-      gap: 8px;
-      min-height: var(--touch);
-      padding: 0 12px;
-      border-radius: 999px;
-      border: 1px solid var(--border);
-      background: var(--surface-2);
-      color: var(--text);
-      font: inherit;
-      font-size: 0.85rem;
-      cursor: pointer;
-      white-space: nowrap;
-    }
-    .dot {
-      width: 10px;
-      height: 10px;
-      border-radius: 50%;
-      background: var(--text-muted);
-      flex: none;
-    }
-    [data-state='connected'] .dot {
-      background: var(--ok);
-    }
-    [data-state='connecting'] .dot {
-      background: var(--warn);
-      animation: pulse 1s ease-in-out infinite;
-    }
-    [data-state='disconnected'] .dot,
-    [data-state='unauthorized'] .dot {
-      background: var(--danger);
-    }
-    .queued {
-      color: var(--text-muted);
-    }
-    @keyframes pulse {
-      50% {
-        opacity: 0.3;
+  static override styles = [
+    statusPill,
+    css`
+      .dot {
+        width: 10px;
+        height: 10px;
+        border-radius: 50%;
+        background: var(--text-muted);
+        flex: none;
       }
-    }
-    @media (prefers-reduced-motion: reduce) {
+      [data-state='connected'] .dot {
+        background: var(--ok);
+      }
       [data-state='connecting'] .dot {
-        animation: none;
+        background: var(--warn);
       }
-    }
-  `;
+      [data-state='disconnected'] .dot,
+      [data-state='unauthorized'] .dot {
+        background: var(--danger);
+      }
+      .queued {
+        color: var(--text-muted);
+      }
+    `,
+  ];
 
   private readonly conn = new ConnectionController(this);
 
@@ -86,7 +59,7 @@ export class EaselConnectionStatus extends LitElement {
       aria-label="Connection: ${LABELS[state]}"
       @click=${() => this.dispatchEvent(appEvent('easel-navigate', { tab: 'settings' }))}
     >
-      <span class="dot"></span><span class="label">${LABELS[state]}</span>${queued > 0 ? html`<span class="queued">· ${queued} waiting</span>` : ''}
+      <span class="dot ${state === 'connecting' ? 'pulsing' : ''}"></span><span class="label">${LABELS[state]}</span>${queued > 0 ? html`<span class="queued">· ${queued} waiting</span>` : ''}
     </button>`;
   }
 }

@@ -9,56 +9,40 @@ import { appEvent } from '../../app/events.js';
 import { driveTracker, summarizeDrive } from '../../data/drive.js';
 import { connection } from '../../data/services.js';
 import { EventController } from '../../controllers/event-controller.js';
+import { statusPill } from '../shared/styles.js';
 
 const cloud = svg`<svg viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M7 18h10a4 4 0 00.6-8A6 6 0 006.2 9.2 4.5 4.5 0 007 18z"/></svg>`;
 
 @customElement('easel-drive-status')
 export class EaselDriveStatus extends LitElement {
-  static override styles = css`
-    button {
-      display: inline-flex;
-      align-items: center;
-      gap: 6px;
-      min-height: var(--touch);
-      padding: 0 10px;
-      border-radius: 999px;
-      border: 1px solid var(--border);
-      background: var(--surface-2);
-      color: var(--text-muted);
-      font: inherit;
-      font-size: 0.85rem;
-      cursor: pointer;
-      white-space: nowrap;
-    }
-    [data-tone='ok'] {
-      color: var(--ok);
-    }
-    [data-tone='warn'] {
-      color: var(--warn);
-    }
-    [data-tone='error'] {
-      color: var(--danger);
-    }
-    [data-tone='busy'] svg {
-      color: var(--accent);
-      animation: pulse 1s ease-in-out infinite;
-    }
-    @keyframes pulse {
-      50% {
-        opacity: 0.3;
+  static override styles = [
+    statusPill,
+    css`
+      button {
+        color: var(--text-muted);
       }
-    }
-    @media (prefers-reduced-motion: reduce) {
+      [data-tone='ok'] {
+        color: var(--ok);
+      }
+      [data-tone='warn'] {
+        color: var(--warn);
+      }
+      [data-tone='error'] {
+        color: var(--danger);
+      }
       [data-tone='busy'] svg {
-        animation: none;
+        color: var(--accent);
       }
-    }
-    @media (max-width: 600px) {
-      .label {
-        display: none;
+      .icon {
+        display: inline-flex;
       }
-    }
-  `;
+      @media (max-width: 600px) {
+        .label {
+          display: none;
+        }
+      }
+    `,
+  ];
 
   private readonly drive = driveTracker(connection);
 
@@ -78,7 +62,7 @@ export class EaselDriveStatus extends LitElement {
       aria-label="Drive backup: ${summary.label}"
       @click=${() => this.dispatchEvent(appEvent('easel-navigate', { tab: 'settings' }))}
     >
-      ${cloud}<span class="label">${summary.label}</span>
+      <span class="icon ${summary.tone === 'busy' ? 'pulsing' : ''}">${cloud}</span><span class="label">${summary.label}</span>
     </button>`;
   }
 }

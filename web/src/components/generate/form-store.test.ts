@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { memoryStore as memory } from '../../data/testing/memory-store.js';
 import { FORM_KEY, FormStore } from './form-store.js';
-
-function memory(initial: Record<string, string> = {}) {
-  const items = new Map(Object.entries(initial));
-  return { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v), items };
-}
 
 describe('shared generation form', () => {
   it('starts from the saved form, drops a stale init image, and survives corrupt storage', () => {
@@ -13,6 +9,8 @@ describe('shared generation form', () => {
     expect(s.prompt).toBe('a fox');
     expect(s.steps).toBe(9);
     expect(s.sampler).toBe('euler_a');
+    // A form saved before the VAE field existed gets Automatic.
+    expect(s.vae).toBe('');
     expect('initImage' in s).toBe(false);
     expect(new FormStore(() => memory({ [FORM_KEY]: '{oops' })).get().prompt).toBe('');
   });
@@ -25,7 +23,7 @@ describe('shared generation form', () => {
     const inpaintTab = {};
     store.update({ prompt: 'a red door', cfgScale: 5 }, inpaintTab);
     expect(seen).toEqual([inpaintTab]);
-    expect(JSON.parse(storage.items.get(FORM_KEY)!)).toMatchObject({ prompt: 'a red door', cfgScale: 5 });
+    expect(JSON.parse(storage.map.get(FORM_KEY)!)).toMatchObject({ prompt: 'a red door', cfgScale: 5 });
     // A second store over the same storage (the next page load) sees it.
     expect(new FormStore(() => storage).get().prompt).toBe('a red door');
   });

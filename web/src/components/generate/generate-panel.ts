@@ -2,6 +2,8 @@
 // size presets, steps, CFG, sampler and scheduler (lists from the server), seed (random / reuse
 // last), batch size and count, LoRA slots, clip skip, an optional img2img source (pick, drop or paste)
 // with strength; Generate and Cancel; live preview and progress; the results with their actions.
+// The VAE (Automatic, None or a registry file) and the LoRAs' trigger words come from the model
+// registry (controllers/server-info-controller.ts).
 // The parameters live in form-store.ts (localStorage, shared with the Inpaint tab) so a reload or
 // reconnect never loses them; the img2img source stays with this tab.
 //
@@ -9,7 +11,6 @@
 // `applyParams(image)` ("use these parameters").
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
-import './prompt-field.js';
 import './lora-slots.js';
 import './init-image.js';
 import './job-progress.js';
@@ -19,27 +20,21 @@ import { formStore } from './form-store.js';
 import { pastedImage } from '../inpaint/image-source.js';
 import { toast, toastError } from '../../app/toasts.js';
 import { ConnectionController } from '../../controllers/connection-controller.js';
+import { SharedFormController } from '../../controllers/shared-form-controller.js';
 import { EventController } from '../../controllers/event-controller.js';
+import { FileDropController } from '../../controllers/file-drop-controller.js';
+import { ServerInfoController } from '../../controllers/server-info-controller.js';
 import { EaselClientError } from '../../data/errors.js';
 import { fetchFile } from '../../data/http.js';
-import { FALLBACK_INFO, fetchServerInfo, type ServerInfo } from '../../data/info.js';
 import type { GalleryImage } from '../../data/protocol.js';
-import { currentSettings, jobs, rest } from '../../data/services.js';
-import {
-  formToParams,
-  hasErrors,
-  LIMITS,
-  randomSeed,
-  reuseSeed,
-  validateForm,
-  type FieldErrors,
-  type GenerationFormState,
-} from '../../logic/generation-form.js';
+import { currentSettings, jobs } from '../../data/services.js';
+import { formToParams, hasErrors, LIMITS, randomSeed, reuseSeed, validateForm, type FieldErrors, type GenerationFormState } from '../../logic/generation-form.js';
 import { infotextValue, parseInfotext } from '../../logic/infotext.js';
 import { extractLoraTags, validateSlots } from '../../logic/lora-slots.js';
 import { CUSTOM_PRESET_ID, findPreset, presetIdFor, SIZE_PRESETS, snapSide, swapSides } from '../../logic/size-presets.js';
+import { cfgField, formField, modelField, promptFields, samplerField, schedulerField, seedField, stepsField, vaeField, type ParamFieldContext } from '../shared/form-fields.js';
 import { icons } from '../shared/icons.js';
-import { controls } from '../shared/styles.js';
+import { controls, tabLayout } from '../shared/styles.js';
 
 /** The shared parameters (also edited by the Inpaint tab) plus this tab's own img2img source. */
 function loadForm(): GenerationFormState {
@@ -50,12 +45,8 @@ function loadForm(): GenerationFormState {
 export class EaselGeneratePanel extends LitElement {
   static override styles = [
     controls,
+    tabLayout,
     css`
-      .layout {
-        display: grid;
-        gap: 16px;
-        grid-template-columns: minmax(0, 1fr);
-      }
       @media (min-width: 1000px) {
         .layout {
           grid-template-columns: minmax(360px, 460px) minmax(0, 1fr);
@@ -70,11 +61,6 @@ export class EaselGeneratePanel extends LitElement {
         display: grid;
         gap: 14px;
         min-width: 0;
-      }
-      .actions {
-        display: grid;
-        grid-template-columns: minmax(0, 1fr) auto;
-        gap: 8px;
       }
       .actions .primary {
         font-size: 1.05rem;
@@ -99,69 +85,37 @@ export class EaselGeneratePanel extends LitElement {
         grid-template-columns: repeat(3, minmax(0, 1fr));
         gap: var(--gap);
       }
-      .drop-hint {
-        position: fixed;
-        inset: 0;
-        z-index: 60;
-        display: grid;
-        place-items: center;
-        background: color-mix(in srgb, var(--accent) 30%, transparent);
-        color: var(--text);
-        font-size: 1.4rem;
-        font-weight: 600;
-        pointer-events: none;
-      }
       .output {
         display: grid;
         gap: 16px;
         min-width: 0;
-      }
-      details summary {
-        min-height: var(--touch);
-        display: flex;
-        align-items: center;
-        cursor: pointer;
-        color: var(--text-muted);
       }
     `,
   ];
 
   @state() private form: GenerationFormState = loadForm();
   @state() private errors: FieldErrors = {};
-  @state() private info: ServerInfo = FALLBACK_INFO;
-  @state() private dragging = false;
 
-  private readonly conn = new ConnectionController(this, (s) => {
-    if (s === 'connected') void this.loadInfo();
-  });
+  private readonly conn = new ConnectionController(this);
+  private readonly server = new ServerInfoController(this);
+  private readonly drop = new FileDropController(this, (file) => void this.onDropFile(file));
+  /** The Inpaint tab's edits of the shared parameters (prompt, sampler, ...) show here too. */
+  private readonly shared = new SharedFormController(this, (form) => (this.form = { ...this.form, ...form }));
   private readonly jobEvents = new EventController(this, jobs, ['change'], () => this.onJobChange());
   private etaTimer: number | undefined;
 
   override connectedCallback(): void {
     super.connectedCallback();
     jobs.addEventListener('failed', this.onJobFailed);
-    formStore.addEventListener('change', this.onSharedForm);
-    // Edits made in the Inpaint tab while this one was not connected.
-    this.form = { ...this.form, ...formStore.get() };
-    if (this.conn.connected) void this.loadInfo();
-    this.addEventListener('dragover', this.onDragOver);
-    this.addEventListener('dragleave', this.onDragLeave);
-    this.addEventListener('drop', this.onDrop);
     window.addEventListener('paste', this.onPaste);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     jobs.removeEventListener('failed', this.onJobFailed);
-    formStore.removeEventListener('change', this.onSharedForm);
     window.removeEventListener('paste', this.onPaste);
     window.clearInterval(this.etaTimer);
   }
-
-  /** The Inpaint tab changed a shared parameter (prompt, sampler, ...): show it here too. */
-  private readonly onSharedForm = (e: Event): void => {
-    if ((e as CustomEvent<{ source: unknown }>).detail.source !== this) this.form = { ...this.form, ...formStore.get() };
-  };
 
   private readonly onJobFailed = (e: Event): void => toastError((e as CustomEvent<EaselClientError>).detail);
 
@@ -181,7 +135,7 @@ export class EaselGeneratePanel extends LitElement {
   applyParams(image: GalleryImage): void {
     const parsed = parseInfotext(image.infotext);
     const { prompt, loras } = extractLoraTags(image.prompt || parsed.prompt);
-    const sampler = this.info.samplers.find((s) => s.id === image.sampler || s.label === image.sampler)?.id ?? image.sampler;
+    const sampler = this.server.info.samplers.find((s) => s.id === image.sampler || s.label === image.sampler)?.id ?? image.sampler;
     const clipSkip = Number(infotextValue(parsed, 'Clip skip') ?? 1);
     this.update_({
       prompt,
@@ -201,15 +155,6 @@ export class EaselGeneratePanel extends LitElement {
     toast('Parameters loaded into the form', 'success');
   }
 
-  private async loadInfo(): Promise<void> {
-    try {
-      this.info = await fetchServerInfo(rest());
-    } catch (err) {
-      // The form still works with the built-in lists; say why the server's are missing.
-      if (err instanceof EaselClientError && err.code !== 'network') toastError(err);
-    }
-  }
-
   private onJobChange(): void {
     const j = jobs.current;
     window.clearInterval(this.etaTimer);
@@ -219,21 +164,18 @@ export class EaselGeneratePanel extends LitElement {
   private update_(patch: Partial<GenerationFormState>): void {
     this.form = { ...this.form, ...patch };
     const { initImage: _omit, ...shared } = this.form;
-    formStore.update(shared, this);
-    if (hasErrors(this.errors)) this.errors = validateForm(this.form, this.info.loras);
+    this.shared.update(shared);
+    if (hasErrors(this.errors)) this.errors = validateForm(this.form, this.server.info.loras);
   }
 
   private num(field: keyof GenerationFormState) {
     return (e: Event) => this.update_({ [field]: (e.target as HTMLInputElement).valueAsNumber } as Partial<GenerationFormState>);
   }
 
-  private str(field: keyof GenerationFormState) {
-    return (e: Event) => this.update_({ [field]: (e.target as HTMLInputElement | HTMLSelectElement).value } as Partial<GenerationFormState>);
-  }
 
   private async onGenerate(e: Event): Promise<void> {
     e.preventDefault();
-    const errors = validateForm(this.form, this.info.loras);
+    const errors = validateForm(this.form, this.server.info.loras);
     this.errors = errors;
     if (hasErrors(errors)) {
       toast(`Fix the marked field${Object.keys(errors).length > 1 ? 's' : ''} first`, 'warning');
@@ -256,21 +198,7 @@ export class EaselGeneratePanel extends LitElement {
     }
   }
 
-  private readonly onDragOver = (e: DragEvent): void => {
-    if (!e.dataTransfer?.types.includes('Files')) return;
-    e.preventDefault();
-    this.dragging = true;
-  };
-
-  private readonly onDragLeave = (e: DragEvent): void => {
-    if (e.relatedTarget === null || !this.contains(e.relatedTarget as Node)) this.dragging = false;
-  };
-
-  private readonly onDrop = async (e: DragEvent): Promise<void> => {
-    e.preventDefault();
-    this.dragging = false;
-    const file = e.dataTransfer?.files[0];
-    if (!file) return;
+  private async onDropFile(file: File): Promise<void> {
     try {
       const init = await readImageFile(file, file.name);
       this.update_({ initImage: init });
@@ -278,7 +206,7 @@ export class EaselGeneratePanel extends LitElement {
     } catch (err) {
       toastError(err);
     }
-  };
+  }
 
   /** A pasted image becomes the img2img source, as a dropped one does (only while this tab shows). */
   private readonly onPaste = async (e: ClipboardEvent): Promise<void> => {
@@ -299,10 +227,12 @@ export class EaselGeneratePanel extends LitElement {
   }
 
   private field(name: string, label: string, control: unknown) {
-    const err = this.errors[name];
-    return html`<div class="field ${err ? 'invalid' : ''}">
-      <label for="f-${name}">${label}</label>${control}${err ? html`<div class="error-text" data-testid="error-${name}">${err}</div>` : nothing}
-    </div>`;
+    return formField('f-', name, label, control, this.errors[name]);
+  }
+
+  /** The parameters the Inpaint tab shows too, with this tab's ids. */
+  private params(): ParamFieldContext {
+    return { idPrefix: 'f-', testIdPrefix: '', form: this.form, info: this.server.info, errors: this.errors, change: (patch) => this.update_(patch) };
   }
 
   private renderSize() {
@@ -335,16 +265,9 @@ export class EaselGeneratePanel extends LitElement {
   private renderForm() {
     const f = this.form;
     const busy = jobs.busy;
+    const p = this.params();
     return html`<form class="card" @submit=${this.onGenerate} novalidate>
-      <easel-prompt-field label="Prompt" name="prompt" .value=${f.prompt} .error=${this.errors.prompt} @value-change=${(e: CustomEvent<string>) => this.update_({ prompt: e.detail })}></easel-prompt-field>
-      <easel-prompt-field
-        label="Negative prompt"
-        name="negative_prompt"
-        rows="2"
-        .value=${f.negativePrompt}
-        .error=${this.errors.negative_prompt}
-        @value-change=${(e: CustomEvent<string>) => this.update_({ negativePrompt: e.detail })}
-      ></easel-prompt-field>
+      ${promptFields(p, { prompt: 'prompt', negative: 'negative_prompt' })}
       <div class="actions">
         <button type="submit" class="primary" data-testid="generate">${icons.generate} ${f.initImage ? 'Generate (img2img)' : 'Generate'}</button>
         <button type="button" class="danger" ?disabled=${!busy} @click=${this.onCancel} data-testid="cancel">Cancel</button>
@@ -357,36 +280,11 @@ export class EaselGeneratePanel extends LitElement {
         @image-error=${(e: CustomEvent<string>) => toast(e.detail, 'error')}
         @strength-change=${(e: CustomEvent<number>) => this.update_({ strength: e.detail })}
       ></easel-init-image>
-      ${this.field(
-        'model',
-        'Model',
-        html`<select id="f-model" .value=${f.model} @change=${this.str('model')}>
-          <option value="" ?selected=${f.model === ''}>Server default</option>
-          ${f.model && !this.info.models.includes(f.model) ? html`<option value=${f.model} selected>${f.model}</option>` : nothing}
-          ${this.info.models.map((m) => html`<option value=${m} ?selected=${m === f.model}>${m}</option>`)}
-        </select>`,
-      )}
+      <div class="grid2">${modelField(p)} ${vaeField(p)}</div>
       ${this.renderSize()}
-      <div class="grid2">
-        ${this.field(
-          'sampler',
-          'Sampler',
-          html`<select id="f-sampler" @change=${this.str('sampler')}>
-            ${this.info.samplers.map((s) => html`<option value=${s.id} ?selected=${s.id === f.sampler}>${s.label}</option>`)}
-          </select>`,
-        )}
-        ${this.field(
-          'scheduler',
-          'Schedule type',
-          html`<select id="f-scheduler" @change=${this.str('scheduler')}>
-            ${this.info.schedulers.map((s) => html`<option value=${s.id} ?selected=${s.id === f.scheduler}>${s.label}</option>`)}
-          </select>`,
-        )}
-        ${this.field('steps', 'Steps', html`<input id="f-steps" type="number" inputmode="numeric" min="1" max=${LIMITS.maxSteps} .value=${String(f.steps)} @change=${this.num('steps')} />`)}
-        ${this.field('cfg_scale', 'CFG scale', html`<input id="f-cfg_scale" type="number" inputmode="decimal" step="0.5" min="0" max="30" .value=${String(f.cfgScale)} @change=${this.num('cfgScale')} />`)}
-      </div>
+      <div class="grid2">${samplerField(p)} ${schedulerField(p)} ${stepsField(p)} ${cfgField(p)}</div>
       <div class="seed">
-        ${this.field('seed', 'Seed (-1 = random)', html`<input id="f-seed" type="number" inputmode="numeric" .value=${String(f.seed)} @change=${this.num('seed')} />`)}
+        ${seedField(p)}
         <button type="button" class="icon" aria-label="Random seed" title="Random seed" @click=${() => this.update_(randomSeed(this.form))}>${icons.dice}</button>
         <button type="button" class="icon" aria-label="Reuse last seed" title="Reuse last seed" ?disabled=${jobs.lastSeed === null} @click=${() => this.update_(reuseSeed(this.form, jobs.lastSeed))}>
           ${icons.recycle}
@@ -399,8 +297,8 @@ export class EaselGeneratePanel extends LitElement {
       </div>
       <easel-lora-slots
         .slots=${f.loras}
-        .known=${this.info.loras}
-        .errors=${validateSlots(f.loras, this.info.loras)}
+        .known=${this.server.info.loras}
+        .errors=${validateSlots(f.loras, this.server.info.loras)}
         @slots-change=${(e: CustomEvent<GenerationFormState['loras']>) => this.update_({ loras: e.detail })}
         @trigger-word=${(e: CustomEvent<string>) => this.update_({ prompt: f.prompt ? `${f.prompt}, ${e.detail}` : e.detail })}
       ></easel-lora-slots>
@@ -417,7 +315,7 @@ export class EaselGeneratePanel extends LitElement {
           ${job && job.images.length > 0 ? html`<div class="card"><h2>Results</h2><easel-result-grid .images=${job.images}></easel-result-grid></div>` : nothing}
         </div>
       </div>
-      ${this.dragging ? html`<div class="drop-hint">Drop the image for img2img</div>` : nothing}`;
+      ${this.drop.dragging ? html`<div class="drop-hint">Drop the image for img2img</div>` : nothing}`;
   }
 }
 

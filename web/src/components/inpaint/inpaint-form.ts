@@ -1,6 +1,6 @@
-// <easel-inpaint-form>: the Inpaint tab's parameters. The prompt, negative prompt, model, sampler,
-// schedule, steps, CFG, seed and the rest are the ones the Generate tab uses (form-store.ts: an
-// edit here shows there); denoising strength, mask blur, "inpaint only masked" with its padding,
+// <easel-inpaint-form>: the Inpaint tab's parameters. The prompt, negative prompt, model, VAE,
+// sampler, schedule, steps, CFG, seed and the rest are the ones the Generate tab uses (form-store.ts
+// and shared/form-fields.ts: an edit here shows there); denoising strength, mask blur, "inpaint only masked" with its padding,
 // masked content and the processing size belong to this tab.
 //
 // Public surface: properties `shared` (SharedForm), `settings` (InpaintSettings), `info`
@@ -9,11 +9,11 @@
 // (CustomEvent<Partial<InpaintSettings>>).
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import '../generate/prompt-field.js';
 import type { SharedForm } from '../generate/form-store.js';
 import { FALLBACK_INFO, type ServerInfo } from '../../data/info.js';
-import { LIMITS, type FieldErrors } from '../../logic/generation-form.js';
+import type { FieldErrors } from '../../logic/generation-form.js';
 import { INPAINT_LIMITS, MASKED_CONTENT_LABELS, processingSize, type InpaintSettings, type MaskedContent } from '../../logic/inpaint-params.js';
+import { cfgField, formField, modelField, promptFields, samplerField, schedulerField, seedField, stepsField, vaeField, type ParamFieldContext } from '../shared/form-fields.js';
 import { controls } from '../shared/styles.js';
 
 @customElement('easel-inpaint-form')
@@ -67,44 +67,19 @@ export class EaselInpaintForm extends LitElement {
   }
 
   private field(name: string, label: string, control: unknown) {
-    const err = this.errors[name];
-    return html`<div class="field ${err ? 'invalid' : ''}">
-      <label for="i-${name}">${label}</label>${control}${err ? html`<div class="error-text" data-testid="inpaint-error-${name}">${err}</div>` : nothing}
-    </div>`;
+    return formField('i-', name, label, control, this.errors[name], 'inpaint-');
+  }
+
+  /** The parameters the Generate tab shows too, with this tab's ids. */
+  private params(): ParamFieldContext {
+    return { idPrefix: 'i-', testIdPrefix: 'inpaint-', form: this.shared, info: this.info, errors: this.errors, change: (patch) => this.share(patch) };
   }
 
   private renderShared() {
-    const f = this.shared;
+    const p = this.params();
     return html`<details>
-      <summary>Model, sampler, steps, CFG, seed (shared with Generate)</summary>
-      <div class="grid2">
-        ${this.field(
-          'model',
-          'Model',
-          html`<select id="i-model" @change=${(e: Event) => this.share({ model: (e.target as HTMLSelectElement).value })}>
-            <option value="" ?selected=${f.model === ''}>Server default</option>
-            ${f.model && !this.info.models.includes(f.model) ? html`<option value=${f.model} selected>${f.model}</option>` : nothing}
-            ${this.info.models.map((m) => html`<option value=${m} ?selected=${m === f.model}>${m}</option>`)}
-          </select>`,
-        )}
-        ${this.field(
-          'sampler',
-          'Sampler',
-          html`<select id="i-sampler" @change=${(e: Event) => this.share({ sampler: (e.target as HTMLSelectElement).value })}>
-            ${this.info.samplers.map((s) => html`<option value=${s.id} ?selected=${s.id === f.sampler}>${s.label}</option>`)}
-          </select>`,
-        )}
-        ${this.field('steps', 'Steps', html`<input id="i-steps" type="number" inputmode="numeric" min="1" max=${LIMITS.maxSteps} .value=${String(f.steps)} @change=${(e: Event) => this.share({ steps: this.num(e) })} />`)}
-        ${this.field('cfg_scale', 'CFG scale', html`<input id="i-cfg_scale" type="number" inputmode="decimal" step="0.5" min="0" max="30" .value=${String(f.cfgScale)} @change=${(e: Event) => this.share({ cfgScale: this.num(e) })} />`)}
-        ${this.field('seed', 'Seed (-1 = random)', html`<input id="i-seed" type="number" inputmode="numeric" .value=${String(f.seed)} @change=${(e: Event) => this.share({ seed: this.num(e) })} />`)}
-        ${this.field(
-          'scheduler',
-          'Schedule type',
-          html`<select id="i-scheduler" @change=${(e: Event) => this.share({ scheduler: (e.target as HTMLSelectElement).value })}>
-            ${this.info.schedulers.map((s) => html`<option value=${s.id} ?selected=${s.id === f.scheduler}>${s.label}</option>`)}
-          </select>`,
-        )}
-      </div>
+      <summary>Model, VAE, sampler, steps, CFG, seed (shared with Generate)</summary>
+      <div class="grid2">${modelField(p)} ${vaeField(p)} ${samplerField(p)} ${schedulerField(p)} ${stepsField(p)} ${cfgField(p)} ${seedField(p)}</div>
     </details>`;
   }
 
@@ -124,18 +99,9 @@ export class EaselInpaintForm extends LitElement {
   }
 
   override render() {
-    const f = this.shared;
     const s = this.settings;
     return html`
-      <easel-prompt-field label="Prompt" name="inpaint-prompt" .value=${f.prompt} .error=${this.errors.prompt} @value-change=${(e: CustomEvent<string>) => this.share({ prompt: e.detail })}></easel-prompt-field>
-      <easel-prompt-field
-        label="Negative prompt"
-        name="inpaint-negative"
-        rows="2"
-        .value=${f.negativePrompt}
-        .error=${this.errors.negative_prompt}
-        @value-change=${(e: CustomEvent<string>) => this.share({ negativePrompt: e.detail })}
-      ></easel-prompt-field>
+      ${promptFields(this.params(), { prompt: 'inpaint-prompt', negative: 'inpaint-negative' })}
       ${this.field(
         'strength',
         `Denoising strength: ${s.strength.toFixed(2)}`,

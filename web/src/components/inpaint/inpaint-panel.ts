@@ -16,18 +16,20 @@ import './mask-editor.js';
 import './mask-toolbar.js';
 import { toast, toastError } from '../../app/toasts.js';
 import { ConnectionController } from '../../controllers/connection-controller.js';
+import { SharedFormController } from '../../controllers/shared-form-controller.js';
 import { EventController } from '../../controllers/event-controller.js';
+import { FileDropController } from '../../controllers/file-drop-controller.js';
+import { ServerInfoController } from '../../controllers/server-info-controller.js';
 import { EaselClientError } from '../../data/errors.js';
 import { fileUrl } from '../../data/http.js';
-import { FALLBACK_INFO, fetchServerInfo, type ServerInfo } from '../../data/info.js';
 import type { GalleryImage } from '../../data/protocol.js';
-import { currentSettings, jobs, rest } from '../../data/services.js';
+import { currentSettings, jobs } from '../../data/services.js';
 import { hasErrors, validateForm, type FieldErrors, type InitImage } from '../../logic/generation-form.js';
 import { defaultInpaintSettings, inpaintParams, processingSize, validateInpaint, type InpaintSettings } from '../../logic/inpaint-params.js';
 import { stepBrushSize } from '../../logic/stroke-raster.js';
 import { formStore, type SharedForm } from '../generate/form-store.js';
 import { icons } from '../shared/icons.js';
-import { controls } from '../shared/styles.js';
+import { controls, tabLayout } from '../shared/styles.js';
 import { decodeImage, imageFromFile, imageFromGallery, pastedImage } from './image-source.js';
 import type { EaselMaskEditor } from './mask-editor.js';
 import { DEFAULT_EDITOR_SETTINGS, type EditorCommand, type EditorSettings } from './mask-toolbar.js';
@@ -69,12 +71,8 @@ function isButtonTarget(e: Event): boolean {
 export class EaselInpaintPanel extends LitElement {
   static override styles = [
     controls,
+    tabLayout,
     css`
-      .layout {
-        display: grid;
-        gap: 16px;
-        grid-template-columns: minmax(0, 1fr);
-      }
       @media (min-width: 1000px) {
         .layout {
           grid-template-columns: minmax(0, 1fr) minmax(320px, 400px);
@@ -119,22 +117,6 @@ export class EaselInpaintPanel extends LitElement {
         gap: 14px;
         min-width: 0;
       }
-      .actions {
-        display: grid;
-        grid-template-columns: minmax(0, 1fr) auto;
-        gap: 8px;
-      }
-      .drop-hint {
-        position: fixed;
-        inset: 0;
-        z-index: 60;
-        display: grid;
-        place-items: center;
-        background: color-mix(in srgb, var(--accent) 30%, transparent);
-        font-size: 1.4rem;
-        font-weight: 600;
-        pointer-events: none;
-      }
       [hidden] {
         display: none !important;
       }
@@ -146,8 +128,6 @@ export class EaselInpaintPanel extends LitElement {
   @state() private editorSettings: EditorSettings;
   @state() private settings: InpaintSettings;
   @state() private errors: FieldErrors = {};
-  @state() private info: ServerInfo = FALLBACK_INFO;
-  @state() private dragging = false;
   @state() private history = { canUndo: false, canRedo: false, masked: 0 };
   @state() private zoom = 1;
   @state() private spaceHeld = false;
@@ -159,9 +139,10 @@ export class EaselInpaintPanel extends LitElement {
 
   @query('easel-mask-editor') private editor!: EaselMaskEditor;
 
-  private readonly conn = new ConnectionController(this, (s) => {
-    if (s === 'connected') void this.loadInfo();
-  });
+  private readonly conn = new ConnectionController(this);
+  private readonly server = new ServerInfoController(this);
+  private readonly drop = new FileDropController(this, (file) => void this.loadFile(file, file.name));
+  private readonly sharedForm = new SharedFormController(this, (form) => (this.shared = form));
   private readonly jobEvents = new EventController(this, jobs, ['change']);
 
   constructor() {
@@ -173,21 +154,14 @@ export class EaselInpaintPanel extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    formStore.addEventListener('change', this.onSharedForm);
-    this.shared = formStore.get();
     window.addEventListener('keydown', this.onKeyDown);
     window.addEventListener('keyup', this.onKeyUp);
     window.addEventListener('paste', this.onPaste);
     window.addEventListener('blur', this.onBlur);
-    this.addEventListener('dragover', this.onDragOver);
-    this.addEventListener('dragleave', this.onDragLeave);
-    this.addEventListener('drop', this.onDrop);
-    if (this.conn.connected) void this.loadInfo();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    formStore.removeEventListener('change', this.onSharedForm);
     window.removeEventListener('keydown', this.onKeyDown);
     window.removeEventListener('keyup', this.onKeyUp);
     window.removeEventListener('paste', this.onPaste);
@@ -201,14 +175,6 @@ export class EaselInpaintPanel extends LitElement {
       toast('Image sent to inpaint', 'success');
     } catch (err) {
       toastError(err);
-    }
-  }
-
-  private async loadInfo(): Promise<void> {
-    try {
-      this.info = await fetchServerInfo(rest());
-    } catch (err) {
-      if (err instanceof EaselClientError && err.code !== 'network') toastError(err);
     }
   }
 
@@ -281,27 +247,6 @@ export class EaselInpaintPanel extends LitElement {
     void this.loadFile(file, file.name || 'pasted image');
   };
 
-  private readonly onDragOver = (e: DragEvent): void => {
-    if (!e.dataTransfer?.types.includes('Files')) return;
-    e.preventDefault();
-    this.dragging = true;
-  };
-
-  private readonly onDragLeave = (e: DragEvent): void => {
-    if (e.relatedTarget === null || !this.contains(e.relatedTarget as Node)) this.dragging = false;
-  };
-
-  private readonly onDrop = (e: DragEvent): void => {
-    e.preventDefault();
-    this.dragging = false;
-    const file = e.dataTransfer?.files[0];
-    if (file) void this.loadFile(file, file.name);
-  };
-
-  private readonly onSharedForm = (e: Event): void => {
-    if ((e as CustomEvent<{ source: unknown }>).detail.source !== this) this.shared = formStore.get();
-  };
-
   private async onPick(e: Event): Promise<void> {
     const input = e.target as HTMLInputElement;
     const file = input.files?.[0];
@@ -321,8 +266,8 @@ export class EaselInpaintPanel extends LitElement {
   }
 
   private setShared(patch: Partial<SharedForm>): void {
-    formStore.update(patch, this);
-    this.shared = formStore.get();
+    this.sharedForm.update(patch);
+    this.shared = this.sharedForm.get();
     if (hasErrors(this.errors)) this.errors = this.validate();
   }
 
@@ -355,7 +300,7 @@ export class EaselInpaintPanel extends LitElement {
   private validate(): FieldErrors {
     // Only the shared fields this tab sends are checked; size comes from the inpaint settings.
     const size = processingSize(this.settings, this.source?.width ?? 0, this.source?.height ?? 0);
-    const shared = validateForm({ ...this.shared, ...size, batchSize: 1, batchCount: 1, initImage: null }, this.info.loras);
+    const shared = validateForm({ ...this.shared, ...size, batchSize: 1, batchCount: 1, initImage: null }, this.server.info.loras);
     return { ...shared, ...validateInpaint(this.settings) };
   }
 
@@ -470,7 +415,7 @@ export class EaselInpaintPanel extends LitElement {
             <easel-inpaint-form
               .shared=${this.shared}
               .settings=${this.settings}
-              .info=${this.info}
+              .info=${this.server.info}
               .errors=${this.errors}
               .imageWidth=${this.source?.width ?? 0}
               .imageHeight=${this.source?.height ?? 0}
@@ -487,7 +432,7 @@ export class EaselInpaintPanel extends LitElement {
           ${this.renderResult()}
         </div>
       </div>
-      ${this.dragging ? html`<div class="drop-hint">Drop the image to inpaint it</div>` : nothing}`;
+      ${this.drop.dragging ? html`<div class="drop-hint">Drop the image to inpaint it</div>` : nothing}`;
   }
 }
 

@@ -1,24 +1,12 @@
-// <easel-feature-placeholder feature="inpaint|controlnet">: what the Inpaint and ControlNet tabs
-// will hold, until their issues land. The Inpaint tab already receives "send to inpaint" images so
-// that path is wired end to end.
+// <easel-feature-placeholder feature="controlnet">: what a tab will hold until its issue lands
+// (ControlNet; Inpaint has its own tab now).
 //
-// Public surface: attribute `feature`; method `receiveImage(image)`.
-import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
-import type { GalleryImage } from '../../data/protocol.js';
-import { fileUrl } from '../../data/http.js';
-import { currentSettings } from '../../data/services.js';
+// Public surface: attribute `feature`.
+import { LitElement, css, html } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
 import { controls } from '../shared/styles.js';
 
 const FEATURES = {
-  inpaint: {
-    title: 'Inpaint',
-    lines: [
-      'A canvas editor for masks: brush, eraser, size, undo and redo, zoom and pan, with mouse, touch and pen.',
-      'Mask blur, "inpaint only masked" with padding, and the same prompt, sampler and LoRA controls as Generate.',
-      'Send any result or gallery image here to start from it.',
-    ],
-  },
   controlnet: {
     title: 'ControlNet',
     lines: [
@@ -27,6 +15,8 @@ const FEATURES = {
     ],
   },
 } as const;
+
+export type PlaceholderFeature = keyof typeof FEATURES;
 
 @customElement('easel-feature-placeholder')
 export class EaselFeaturePlaceholder extends LitElement {
@@ -50,21 +40,10 @@ export class EaselFeaturePlaceholder extends LitElement {
         padding-left: 1.2rem;
         line-height: 1.5;
       }
-      img {
-        max-width: 100%;
-        max-height: 50vh;
-        border-radius: var(--radius);
-        display: block;
-      }
     `,
   ];
 
-  @property() feature: 'inpaint' | 'controlnet' = 'inpaint';
-  @state() private image: GalleryImage | null = null;
-
-  receiveImage(image: GalleryImage): void {
-    this.image = image;
-  }
+  @property() feature: PlaceholderFeature = 'controlnet';
 
   override render() {
     const f = FEATURES[this.feature];
@@ -74,10 +53,6 @@ export class EaselFeaturePlaceholder extends LitElement {
       <ul>
         ${f.lines.map((l) => html`<li>${l}</li>`)}
       </ul>
-      ${this.image
-        ? html`<p>Image received for ${f.title.toLowerCase()} (${this.image.width}×${this.image.height}, seed ${this.image.seed}):</p>
-            <img src=${fileUrl(currentSettings().serverUrl, this.image.url)} alt=${this.image.prompt} />`
-        : nothing}
     </div>`;
   }
 }

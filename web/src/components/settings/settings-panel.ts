@@ -7,8 +7,6 @@ import { customElement, property, state } from 'lit/decorators.js';
 import './model-manager.js';
 import './server-list.js';
 import './drive-panel.js';
-import { toast } from '../../app/toasts.js';
-import { describeError } from '../../data/errors.js';
 import { formatBytes } from '../../data/models.js';
 import { currentSettings, galleryDb } from '../../data/services.js';
 import type { Theme } from '../../data/settings.js';
@@ -30,22 +28,6 @@ export class EaselSettingsPanel extends LitElement {
           grid-template-columns: repeat(2, minmax(0, 1fr));
           align-items: start;
         }
-      }
-      form {
-        display: grid;
-        gap: 12px;
-      }
-      .row button {
-        flex: 1 1 auto;
-      }
-      .result {
-        font-size: 0.9rem;
-      }
-      .result.ok {
-        color: var(--ok);
-      }
-      .result.bad {
-        color: var(--danger);
       }
       .theme {
         display: flex;

@@ -2,13 +2,17 @@
 // come from the theme custom properties of styles/global.css, which pierce shadow roots.
 import { css } from 'lit';
 
-export const controls = css`
-  /* The page's box-sizing rule does not reach into shadow roots. */
+/** The page's box-sizing rule does not reach into shadow roots. */
+const borderBox = css`
   *,
   *::before,
   *::after {
     box-sizing: border-box;
   }
+`;
+
+export const controls = css`
+  ${borderBox}
   :host {
     display: block;
     font-family: var(--font);
@@ -143,5 +147,64 @@ export const controls = css`
     overflow: hidden;
     clip: rect(0 0 0 0);
     white-space: nowrap;
+  }
+`;
+
+/** The Generate and Inpaint tabs: one column on phones (each tab sets its own desktop columns), the primary action row, and the full-page drop hint. */
+export const tabLayout = css`
+  .layout {
+    display: grid;
+    gap: 16px;
+    grid-template-columns: minmax(0, 1fr);
+  }
+  .actions {
+    display: grid;
+    grid-template-columns: minmax(0, 1fr) auto;
+    gap: 8px;
+  }
+  .drop-hint {
+    position: fixed;
+    inset: 0;
+    z-index: 60;
+    display: grid;
+    place-items: center;
+    background: color-mix(in srgb, var(--accent) 30%, transparent);
+    color: var(--text);
+    font-size: 1.4rem;
+    font-weight: 600;
+    pointer-events: none;
+  }
+`;
+
+/** The header's status pills (connection, Drive backup): a rounded button with an indicator that pulses while something is under way. */
+export const statusPill = css`
+  ${borderBox}
+  button {
+    display: inline-flex;
+    align-items: center;
+    gap: 6px;
+    min-height: var(--touch);
+    padding: 0 10px;
+    border-radius: 999px;
+    border: 1px solid var(--border);
+    background: var(--surface-2);
+    color: var(--text);
+    font: inherit;
+    font-size: 0.85rem;
+    cursor: pointer;
+    white-space: nowrap;
+  }
+  .pulsing {
+    animation: pulse 1s ease-in-out infinite;
+  }
+  @keyframes pulse {
+    50% {
+      opacity: 0.3;
+    }
+  }
+  @media (prefers-reduced-motion: reduce) {
+    .pulsing {
+      animation: none;
+    }
   }
 `;
