@@ -2,6 +2,7 @@
 // and scheduler lists, checkpoints, VAEs, LoRAs (with trigger words when the server knows them),
 // limits. Tolerant of missing fields so an older or newer server still gives a usable form. The
 // model registry (get_models) knows more than /api/info: `withRegistry` folds that in.
+import { SAMPLERS, SCHEDULERS } from '../../../native/sampling/names.js';
 import { mergeLoraInfo, type LoraInfo } from '../logic/lora-slots.js';
 import { restJson, type RestTarget } from './http.js';
 import type { RegistryLists } from './models.js';
@@ -25,26 +26,9 @@ export interface ServerInfo {
 /** Used until the server answers (and offline): Easel's own ids with A1111 labels. */
 export const FALLBACK_INFO: ServerInfo = {
   version: 'unknown',
-  samplers: [
-    { id: 'euler_a', label: 'Euler a' },
-    { id: 'euler', label: 'Euler' },
-    { id: 'dpmpp_2m', label: 'DPM++ 2M' },
-    { id: 'dpmpp_sde', label: 'DPM++ SDE' },
-    { id: 'dpmpp_2m_sde', label: 'DPM++ 2M SDE' },
-    { id: 'heun', label: 'Heun' },
-    { id: 'dpm2', label: 'DPM2' },
-    { id: 'lms', label: 'LMS' },
-    { id: 'ddim', label: 'DDIM' },
-  ],
-  schedulers: [
-    { id: 'automatic', label: 'Automatic' },
-    { id: 'karras', label: 'Karras' },
-    { id: 'exponential', label: 'Exponential' },
-    { id: 'uniform', label: 'Uniform' },
-    { id: 'normal', label: 'Normal' },
-    { id: 'sgm_uniform', label: 'SGM Uniform' },
-    { id: 'simple', label: 'Simple' },
-  ],
+  // The engine's own tables (web bundles them already through the protocol's sampler validation).
+  samplers: SAMPLERS.map((x) => ({ id: x.id, label: x.label })),
+  schedulers: SCHEDULERS.map((x) => ({ id: x.id, label: x.label })),
   models: [],
   vaes: [],
   loras: [],
