@@ -61,6 +61,7 @@ function toWorkerError(err: unknown): unknown {
   if (err instanceof WorkerError) return err;
   if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') {
     const code = (err as Error & { code: string }).code;
+    if (code === 'unsafe_pickle') return new WorkerError('unsafe_model_file', err.message);
     return new WorkerError(err instanceof NetworkError && BAD_FILE_CODES.has(code) ? 'bad_model_file' : code, err.message);
   }
   return err;

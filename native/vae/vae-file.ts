@@ -68,6 +68,8 @@ export class VaeFile {
       }
     } catch (err) {
       if (err instanceof NetworkError) throw err;
+      // A refused pickle keeps its own code: the client must learn the file may be malicious.
+      if ((err as { code?: unknown }).code === 'unsafe_pickle') throw err;
       throw new NetworkError('bad_vae_file', `${basename(path)}: ${(err as Error).message}`);
     }
     if (!entries.has(PROBE)) {

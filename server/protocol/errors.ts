@@ -30,6 +30,8 @@ export const ERROR_CODES = [
   'insufficient_space',
   'forbidden_address',
   'bad_model_file',
+  // A .ckpt/.pt whose pickle asks for code outside the tensor allow-list: refused, never run.
+  'unsafe_model_file',
   // Google Drive backup (server/drive): what to do is in the message.
   'drive_not_configured',
   'drive_not_connected',

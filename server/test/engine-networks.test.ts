@@ -4,7 +4,7 @@
 // parameter are the same thing, that a missing LoRA fails before anything runs, and that the merge
 // cache is hit when a set comes back.
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,8 @@ import { formatInfotext } from '../infotext/index.js';
 import { toInfotextParams } from '../jobs/result-infotext.js';
 import type { Job } from '../jobs/job.js';
 import { seededValues } from '../../native/lora/test/make-lora.js';
+import { PickleWriter } from '../../native/io/testing/pickle-writer.js';
+import { writeTorchZip } from '../../native/io/testing/zip-writer.js';
 
 let root: string;
 let service: GenerationService;
@@ -128,5 +130,16 @@ describe('GenerationService with LoRA, embeddings and VAE', () => {
   it('clip skip composes with LoRA', async () => {
     const a = await service.run(params({ prompt: 'a cat <lora:fixture_lora:0.8>', clip_skip: 2 }), hooks());
     expect(Buffer.compare(Buffer.from(a.images[0].png), Buffer.from(tagged.images[0].png))).not.toBe(0);
+  });
+
+  it('a .ckpt checkpoint or .pt VAE whose pickle calls os.system fails with unsafe_model_file, and nothing runs', async () => {
+    const models = join(root, 'models');
+    const marker = join(root, 'pwned');
+    const pickle = new PickleWriter().proto().global('os', 'system').str(`touch ${marker}`).op(0x85, 0x52).stop().toBytes();
+    await writeTorchZip(join(models, 'checkpoints', 'evil.ckpt'), null, { pickle, storages: { '0': new Uint8Array(8) } });
+    await writeTorchZip(join(models, 'vae', 'evil.pt'), null, { pickle, storages: { '0': new Uint8Array(8) } });
+    await expect(service.run(params({ model: 'evil.ckpt' }), hooks())).rejects.toMatchObject({ code: 'unsafe_model_file', message: expect.stringContaining('os.system') });
+    await expect(service.run(params({ vae: 'evil.pt' }), hooks())).rejects.toMatchObject({ code: 'unsafe_model_file', message: expect.stringContaining('os.system') });
+    expect(existsSync(marker)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 // Model downloads, usable without a server (scripts/download-model.ts calls `downloadModel`):
 // resolve the source, pick a safe file name in the type's folder, refuse when the disk lacks
 // room, transfer into a hidden `.part` file (resuming), verify size, sha256 and the safetensors
-// header, then move it into place without ever replacing an existing file. A single-file SD1
+// header (or, for .ckpt/.pt, that the restricted reader accepts its pickle), then move it into place without ever replacing an existing file. A single-file SD1
 // checkpoint also gets the CLIP tokenizer it needs, once.
 //
 // Partial files: a failed transfer keeps `.<name>.part` so the same download resumes later; a
@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { link, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import { SafetensorsFile } from '../../../native/io/safetensors.js';
+import { openTorchFile, stateDictTensors, type TorchFile } from '../../../native/io/torch-file.js';
 import { detectFamily } from '../../../native/models/family.js';
 import type { ModelType } from '../../protocol/actions.js';
 import { EaselError, isEaselError } from '../../protocol/errors.js';
@@ -122,6 +123,27 @@ async function checkSafetensors(path: string): Promise<string> {
   }
 }
 
+/**
+ * Opens a .ckpt/.pt/.pth/.bin through the restricted torch reader, so a file whose pickle asks for
+ * anything but tensors is refused at download time rather than kept; returns its family.
+ */
+async function checkTorchFile(path: string): Promise<string> {
+  let file: TorchFile;
+  try {
+    file = await openTorchFile(path);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'unsafe_pickle') {
+      throw new EaselError('unsafe_model_file', `the downloaded file was refused and deleted: ${(err as Error).message}`);
+    }
+    throw new EaselError('bad_model_file', `the downloaded file is not a readable PyTorch file: ${(err as Error).message}`);
+  }
+  try {
+    return detectFamily(stateDictTensors(file.root).keys()).family;
+  } finally {
+    await file.close();
+  }
+}
+
 /** Moves the verified partial into place, never replacing a file that appeared meanwhile. */
 async function publish(part: string, target: string): Promise<void> {
   try {
@@ -175,7 +197,7 @@ export function checkDownloadRequest(req: DownloadRequest): void {
  * Downloads one model into `$MODELS_DIR/<type folder>/`.
  *
  * @example await downloadModel({ source: 'hf:stabilityai/sd-vae-ft-mse-original/vae-ft-mse-840000-ema-pruned.safetensors', type: 'vae' }, { modelsDir: './models' })
- * @throws EaselError invalid_params, forbidden_address, not_found, conflict, insufficient_space, checksum_mismatch, bad_model_file, download_failed, cancelled
+ * @throws EaselError invalid_params, forbidden_address, not_found, conflict, insufficient_space, checksum_mismatch, bad_model_file, unsafe_model_file, download_failed, cancelled
  */
 export async function downloadModel(req: DownloadRequest, opts: DownloadOptions): Promise<DownloadResult> {
   const policy = opts.addressPolicy ?? addressPolicy(opts.allowPrivate ?? false);
@@ -252,9 +274,11 @@ export async function downloadModel(req: DownloadRequest, opts: DownloadOptions)
       throw new EaselError('checksum_mismatch', `${name}: sha256 ${result.sha256} does not match the expected ${expectedSha}; the file was deleted`, { field: 'sha256' });
     }
     let family = 'unknown';
-    if (name.toLowerCase().endsWith('.safetensors')) {
+    const lower = name.toLowerCase();
+    const check = lower.endsWith('.safetensors') ? checkSafetensors : /\.(ckpt|pt|pth|bin)$/.test(lower) ? checkTorchFile : undefined;
+    if (check) {
       try {
-        family = await checkSafetensors(part);
+        family = await check(part);
       } catch (err) {
         await rm(part, { force: true });
         throw err;

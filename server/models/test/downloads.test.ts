@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeHeader } from '../../../native/io/safetensors.js';
+import { PickleWriter } from '../../../native/io/testing/pickle-writer.js';
+import { writeTorchZip } from '../../../native/io/testing/zip-writer.js';
 import { findTokenizerDir } from '../../../native/text/clip-tokenizer.js';
 import { downloadModel, type DownloadOptions, type DownloadProgress } from '../downloads/index.js';
 import { FakeHost, fixtureJson } from './fake-hosts.js';
@@ -110,6 +112,32 @@ describe('downloadModel', () => {
     host.bytes('/files/fake.safetensors', Buffer.from('<html>login required</html>'));
     await expect(downloadModel({ source: `${host.base}/files/fake.safetensors`, type: 'checkpoint' }, opts)).rejects.toMatchObject({ code: 'bad_model_file' });
     expect(folder('checkpoints')).toEqual([]);
+  });
+
+  it('keeps a .ckpt whose pickle holds only tensors, and refuses and deletes one whose pickle calls os.system', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'easel-ckpt-'));
+    try {
+      const good = join(tmp, 'good.ckpt');
+      const sd = { dtype: 'F32' as const, shape: [2], storage: '0', storageNumel: 2 };
+      await writeTorchZip(good, { dict: [['state_dict', { dict: [['model.diffusion_model.input_blocks.0.0.weight', { tensor: sd }], ['cond_stage_model.transformer.text_model.embeddings.token_embedding.weight', { tensor: sd }]] }]] }, { storages: { '0': new Uint8Array(new Float32Array([1, 2]).buffer) } });
+      host.bytes('/files/good.ckpt', readFileSync(good));
+      const kept = await downloadModel({ source: `${host.base}/files/good.ckpt`, type: 'checkpoint' }, { ...opts, fetchTokenizer: false });
+      expect(kept.name).toBe('good.ckpt');
+
+      const marker = join(tmp, 'pwned');
+      const evil = join(tmp, 'evil.ckpt');
+      const pickle = new PickleWriter().proto().global('os', 'system').str(`touch ${marker}`).op(0x85, 0x52).stop().toBytes();
+      await writeTorchZip(evil, null, { pickle, storages: { '0': new Uint8Array(8) } });
+      host.bytes('/files/evil.ckpt', readFileSync(evil));
+      await expect(downloadModel({ source: `${host.base}/files/evil.ckpt`, type: 'checkpoint' }, opts)).rejects.toMatchObject({
+        code: 'unsafe_model_file',
+        message: expect.stringContaining('os.system'),
+      });
+      expect(folder('checkpoints')).toEqual(['good.ckpt']);
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('takes file, type and SHA256 from the Civitai API, sends the token to Civitai only, and re-running finds the file', async () => {
