@@ -32,6 +32,16 @@ describe('pointer gestures', () => {
     expect(g.down(touch(3, 5, 5), false)[0]!.kind).toBe('stroke-start');
   });
 
+  it("a pen's eraser end (button 5) starts an erasing stroke; its tip paints; a mouse button 5 does nothing", () => {
+    const g = new GestureTracker(VIEW);
+    const pen = (button: number): PointerSample => ({ id: 9, type: 'pen', button, x: 4, y: 4, pressure: 0.7 });
+    expect(g.down(pen(5), false)).toEqual([{ kind: 'stroke-start', point: { x: 4, y: 4 }, pointerType: 'pen', pressure: 0.7, erase: true }]);
+    g.up(9);
+    expect(g.down(pen(0), false)).toEqual([{ kind: 'stroke-start', point: { x: 4, y: 4 }, pointerType: 'pen', pressure: 0.7, erase: false }]);
+    g.up(9);
+    expect(g.down(mouse(4, 4, 5), false)).toEqual([]);
+  });
+
   it('the middle button, or space + primary, pans; other buttons do nothing', () => {
     const g = new GestureTracker(VIEW);
     expect(g.down(mouse(10, 10, 1), false)).toEqual([]);

@@ -3,7 +3,8 @@
 // the middle button, or the primary button while space is held, pans; two touch pointers pinch and
 // pan and never paint. A second finger landing mid-stroke cancels that stroke (the first finger
 // was the start of a pinch, not a line); after a pinch the remaining finger does nothing until
-// every finger is up. pointercancel ends a stroke like pointerup: what was painted stays, as one
+// every finger is up. A pen's eraser end (button 5) erases whatever tool is selected, as in
+// drawing apps. pointercancel ends a stroke like pointerup: what was painted stays, as one
 // undo entry. Pure: the component turns the returned actions into painting and redraws.
 import { panBy, pinchView, type Point, type View } from './canvas-geometry.js';
 
@@ -11,7 +12,7 @@ export interface PointerSample {
   id: number;
   /** PointerEvent.pointerType: 'mouse' | 'pen' | 'touch'. */
   type: string;
-  /** PointerEvent.button of a pointerdown (0 primary, 1 middle). */
+  /** PointerEvent.button of a pointerdown (0 primary, 1 middle, 5 a pen's eraser end). */
   button: number;
   /** CSS offset inside the canvas element. */
   x: number;
@@ -20,7 +21,8 @@ export interface PointerSample {
 }
 
 export type GestureAction =
-  | { kind: 'stroke-start'; point: Point; pointerType: string; pressure: number }
+  /** `erase`: the stroke erases whatever the selected tool (a pen's eraser end). */
+  | { kind: 'stroke-start'; point: Point; pointerType: string; pressure: number; erase: boolean }
   | { kind: 'stroke-move'; point: Point; pointerType: string; pressure: number }
   | { kind: 'stroke-end' }
   /** The stroke in progress must be undone without an undo entry. */
@@ -37,6 +39,7 @@ type Mode =
 
 const PRIMARY = 0;
 const MIDDLE = 1;
+const PEN_ERASER = 5;
 
 export class GestureTracker {
   private readonly pointers = new Map<number, PointerSample>();
@@ -70,6 +73,7 @@ export class GestureTracker {
       this.mode = { kind: 'pan', id: p.id, last: pt(p) };
       return [];
     }
+    if (p.type === 'pen' && p.button === PEN_ERASER) return this.startStroke(p, true);
     return p.button === PRIMARY ? this.startStroke(p) : [];
   }
 
@@ -121,9 +125,9 @@ export class GestureTracker {
     return false;
   }
 
-  private startStroke(p: PointerSample): GestureAction[] {
+  private startStroke(p: PointerSample, erase = false): GestureAction[] {
     this.mode = { kind: 'stroke', id: p.id };
-    return [{ kind: 'stroke-start', point: pt(p), pointerType: p.type, pressure: p.pressure }];
+    return [{ kind: 'stroke-start', point: pt(p), pointerType: p.type, pressure: p.pressure, erase }];
   }
 }
 

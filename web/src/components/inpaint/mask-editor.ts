@@ -98,6 +98,8 @@ export class EaselMaskEditor extends LitElement {
   private cssHeight = 1;
   private lastPoint: StrokePoint | null = null;
   private strokeRect: Rect | null = null;
+  /** Fixed at stroke start: the eraser tool, or a pen's eraser end whatever the tool. */
+  private strokeErases = false;
   private hover: Point | null = null;
   private frame = 0;
   private resizeObserver: ResizeObserver | null = null;
@@ -361,6 +363,7 @@ export class EaselMaskEditor extends LitElement {
       switch (a.kind) {
         case 'stroke-start': {
           this.strokeRect = null;
+          this.strokeErases = a.erase || this.tool === 'eraser';
           const p = this.strokePoint(a.point, a.pointerType, a.pressure);
           this.lastPoint = p;
           this.paint(p, p);
@@ -398,7 +401,7 @@ export class EaselMaskEditor extends LitElement {
   }
 
   private paint(a: StrokePoint, b: StrokePoint): void {
-    const rect = stampSegment(this.mask, a, b, { mode: this.tool === 'eraser' ? 'erase' : 'paint', softness: this.softness });
+    const rect = stampSegment(this.mask, a, b, { mode: this.strokeErases ? 'erase' : 'paint', softness: this.softness });
     if (!rect) return;
     this.strokeRect = unionRect(this.strokeRect, rect);
     this.refreshOverlay(rect);
