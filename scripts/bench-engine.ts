@@ -5,22 +5,20 @@
 // Usage: npm run bench:engine -- [--model FILE] [--skip-vae] [--skip-encode] [--runs N] [--latent N] [--batch N] [--threads N]
 // Without --model it benchmarks a full-size random SD1.5 checkpoint: $EASEL_BENCH_SD15 if set,
 // else one made once by scripts/make-random-sd15.ts in the temp folder and reused afterwards.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openCheckpoint } from '../native/models/checkpoint.js';
 import { createEngineRuntime } from '../native/runtime/ort-backend.js';
 import { loadSd1Model } from '../native/runtime/sd1-model.js';
 import { SD1_TINY_DIR } from '../native/testing/fixtures.js';
 import { benchPipeline } from './bench-pipeline.js';
+import { BENCH_MODEL_DIR, defaultModel } from './bench-model.js';
 
 const HELP = `bench-engine: time the SD1 engine on the CPU
 
   --model FILE      checkpoint to load (default: $EASEL_BENCH_SD15, or a random full-size SD1.5
-                    made with scripts/make-random-sd15.ts in ${join(tmpdir(), 'easel-bench')})
+                    made with scripts/make-random-sd15.ts in ${BENCH_MODEL_DIR})
   --latent N        latent size (default 64 = 512×512 images)
   --batch N         UNet batch (default 2 = cond + uncond of one CFG step)
   --runs N          UNet evaluations to time after a warm-up one (default 3)
@@ -35,7 +33,6 @@ const HELP = `bench-engine: time the SD1 engine on the CPU
                     byte-identical to openai/clip-vit-large-patch14's)
   --help            show this text`;
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function randomLatent(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -47,24 +44,6 @@ function randomLatent(n: number, seed: number): Float32Array {
   return out;
 }
 
-function defaultModel(): string {
-  const fromEnv = process.env.EASEL_BENCH_SD15;
-  if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`EASEL_BENCH_SD15=${fromEnv} does not exist`);
-    return fromEnv;
-  }
-  const dir = join(tmpdir(), 'easel-bench');
-  const file = join(dir, 'sd15-random-f16.safetensors');
-  if (existsSync(file)) return file;
-  mkdirSync(dir, { recursive: true });
-  console.error(`making a random full-size SD1.5 checkpoint at ${file} (once; reused later)...`);
-  const made = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'make-random-sd15.ts'), '--out', file], {
-    stdio: 'inherit',
-    cwd: repoRoot,
-  });
-  if (made.status !== 0) throw new Error(`make-random-sd15 failed with status ${made.status}`);
-  return file;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
