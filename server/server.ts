@@ -181,9 +181,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     },
     update: (id, patch) => {
       if (!gallery.get(id)) throw new EaselError('not_found', `no image ${id}`, { field: 'id' });
-      return toWireImage(gallery.update(id, patch), signer);
+      const record = gallery.update(id, patch);
+      // The Drive copy of an uploaded image gets the new favourite at the next sync.
+      if (patch.favorite !== undefined) drive.noteChanged([id]);
+      return toWireImage(record, signer);
     },
-    delete: (ids) => gallery.delete(ids),
+    delete: async (ids) => {
+      const res = await gallery.delete(ids);
+      // Uploaded copies are marked deleted on Drive (never removed); restore then skips them.
+      drive.noteDeleted(res.deleted);
+      return res;
+    },
   };
   const registry = new ModelRegistry({
     modelsDir: config.modelsDir,

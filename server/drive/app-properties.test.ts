@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatInfotext } from '../infotext/format-infotext.js';
 import type { ImageRecord } from '../gallery/gallery-store.js';
-import { datePath, fromDriveMetadata, PROPERTY_MAX_BYTES, toAppProperties } from './app-properties.js';
+import { datePath, deletedName, fromDriveMetadata, PROPERTY_MAX_BYTES, toAppProperties } from './app-properties.js';
 
 const infotext = formatInfotext({ prompt: 'a cat, (wizard hat:1.3)', negative_prompt: 'lowres', steps: 25, sampler: 'euler_a', cfg_scale: 6.5, seed: 1234, width: 512, height: 768, model: 'dreamshaper_8' });
 const record: ImageRecord = {
@@ -47,5 +47,10 @@ describe('app properties', () => {
   it('files an image under its UTC day', () => {
     expect(datePath('2026-01-05T23:30:00.123Z')).toEqual(['2026', '01', '05']);
     expect(datePath('2026-12-31T00:00:00.000Z')).toEqual(['2026', '12', '31']);
+  });
+
+  it('prefixes the name of a deleted image once, however often the update is repeated', () => {
+    expect(deletedName('1767655800123-1234.png')).toBe('deleted-1767655800123-1234.png');
+    expect(deletedName(deletedName('1767655800123-1234.png'))).toBe('deleted-1767655800123-1234.png');
   });
 });

@@ -10,6 +10,21 @@ import type { ImageRecord, ImportedImageRecord } from '../gallery/gallery-store.
 export const PROPERTY_MAX_BYTES = 124;
 /** The key that makes uploads idempotent: the gallery id. */
 export const EASEL_ID = 'easel_id';
+/** Set to '1' on the Drive copy of an image deleted in Easel; restore skips such files. */
+export const EASEL_DELETED = 'easel_deleted';
+/**
+ * Put before the Drive name of a copy whose image was deleted in Easel: app properties are
+ * invisible in Drive's web UI, and the name is what lets a user find those copies and purge them.
+ */
+export const DELETED_NAME_PREFIX = 'deleted-';
+
+/** The name a deleted image's Drive copy gets (unchanged when it already has the prefix). */
+export function deletedName(name: string): string {
+  return name.startsWith(DELETED_NAME_PREFIX) ? name : `${DELETED_NAME_PREFIX}${name}`;
+}
+
+/** The favourite flag as app properties carry it. */
+export const favoriteValue = (favorite: boolean): '1' | '0' => (favorite ? '1' : '0');
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -30,7 +45,7 @@ export function toAppProperties(record: ImageRecord, sha256: string): Record<str
     [EASEL_ID]: record.id,
     easel_sha256: sha256,
     created_at: String(Date.parse(record.created_at)),
-    favorite: record.favorite ? '1' : '0',
+    favorite: favoriteValue(record.favorite),
     file: record.file,
     task: record.task,
     seed: String(record.seed),

@@ -40,6 +40,15 @@ export interface DriveApi {
   /** One multipart upload: metadata and bytes in one request. */
   upload(file: NewDriveFile): Promise<DriveFile>;
   download(fileId: string): Promise<Buffer>;
+  /** One file's metadata (trashed files included). */
+  getFile(fileId: string): Promise<DriveFile>;
+  /** files.update without media: renames and/or merges app properties (keys not named are kept). */
+  updateFile(fileId: string, patch: DriveFilePatch): Promise<DriveFile>;
+}
+
+export interface DriveFilePatch {
+  name?: string;
+  appProperties: Record<string, string>;
 }
 
 /** A failed Drive request, normalized. `status` is undefined for network failures. */
@@ -185,6 +194,20 @@ export function createGoogleDrive(opts: GoogleDriveOptions): DriveApi {
         throw toDriveError(err);
       });
       return Buffer.from(res.data as unknown as ArrayBuffer);
+    },
+    async getFile(fileId) {
+      const res = await client.files.get({ fileId, fields: FILE_FIELDS, ...shared }, callOpts).catch((err: unknown) => {
+        throw toDriveError(err);
+      });
+      return toFile(res.data);
+    },
+    async updateFile(fileId, patch) {
+      // Without `media` this is a metadata-only PATCH; Drive merges appProperties key by key.
+      const requestBody = { appProperties: patch.appProperties, ...(patch.name !== undefined ? { name: patch.name } : {}) };
+      const res = await client.files.update({ fileId, requestBody, fields: FILE_FIELDS, ...shared }, callOpts).catch((err: unknown) => {
+        throw toDriveError(err);
+      });
+      return toFile(res.data);
     },
   };
 }

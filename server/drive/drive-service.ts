@@ -82,7 +82,8 @@ export class DriveService {
     const connected = kind !== null && this.o.auth.connected;
     const state: DriveStatusEvent['state'] =
       kind === null ? 'disabled' : !connected ? 'disconnected' : this.running?.op === 'sync' ? 'syncing' : this.running?.op === 'restore' ? 'restoring' : this.lastError ? 'error' : 'connected';
-    const pending = this.o.ledger.pendingCount();
+    // Images waiting for anything: their upload, or a favourite/deletion their Drive copy lacks.
+    const pending = this.o.ledger.pendingCount() + this.o.ledger.pendingUpdateCount();
     const message =
       state === 'disabled'
         ? 'Drive backup is not configured on the server'
@@ -157,6 +158,30 @@ export class DriveService {
   /** A sync after new images, once they stop coming for a moment. */
   notifyNewImages(): void {
     this.emit();
+    this.syncSoon();
+  }
+
+  /**
+   * update_image changed these images (favourite): those already on Drive get a metadata update at
+   * the next sync. Images not uploaded yet need nothing; their upload reads the current row.
+   */
+  noteChanged(ids: readonly string[]): void {
+    if (this.o.ledger.noteChanged(ids) === 0) return;
+    this.emit();
+    this.syncSoon();
+  }
+
+  /**
+   * delete_images removed these images: their Drive copies (if any) are marked deleted at the next
+   * sync, never removed. Images not uploaded yet simply stop being pending.
+   */
+  noteDeleted(ids: readonly string[]): void {
+    if (this.o.ledger.noteDeleted(ids) === 0) return;
+    this.emit();
+    this.syncSoon();
+  }
+
+  private syncSoon(): void {
     if (!this.o.auth.connected || this.stopped) return;
     clearTimeout(this.debounce);
     this.debounce = setTimeout(() => this.sync(), this.o.newImageDelayMs ?? DEFAULT_NEW_IMAGE_DELAY_MS);
@@ -217,7 +242,7 @@ export class DriveService {
     if (res.error) throw res.error;
     this.lastError = null;
     this.lastSyncAt = new Date().toISOString();
-    if (res.uploaded || res.found) this.o.logger.info({ uploaded: res.uploaded, found: res.found }, 'drive sync finished');
+    if (res.uploaded || res.found || res.updated) this.o.logger.info({ uploaded: res.uploaded, found: res.found, updated: res.updated }, 'drive sync finished');
   }
 
   private async doRestore(): Promise<void> {

@@ -3,12 +3,14 @@
 // and the local mark (crash, Colab disconnect) finds the file instead of uploading it twice; the
 // lookup is repeated before every retry of the upload for the same reason (a POST whose answer
 // was lost may still have landed). Folder ids are cached, and a folder being created is shared by
-// concurrent uploads, so each folder exists once.
+// concurrent uploads, so each folder exists once. After the uploads, the same sync sends the
+// pending metadata updates (metadata-sync.ts).
 import { readFile } from 'node:fs/promises';
 import type { GalleryStore } from '../gallery/gallery-store.js';
 import { EaselError, isEaselError } from '../protocol/errors.js';
-import { datePath, EASEL_ID, sha256Hex, toAppProperties } from './app-properties.js';
-import type { DriveApi } from './drive-client.js';
+import { datePath, EASEL_ID, favoriteValue, sha256Hex, toAppProperties } from './app-properties.js';
+import type { DriveApi, DriveFile } from './drive-client.js';
+import { updateMetadata } from './metadata-sync.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import type { UploadLedger } from './upload-ledger.js';
 
@@ -36,6 +38,8 @@ export interface SyncResult {
   uploaded: number;
   /** Already on Drive (an earlier interrupted sync): marked without uploading. */
   found: number;
+  /** Metadata updates sent (favourites, deletions). */
+  updated: number;
   /** The first error that stopped the sync; the images left stay pending. */
   error?: EaselError;
 }
@@ -91,7 +95,7 @@ export class DriveUploader {
     if (!record || !abs) return 'gone';
     const existing = await this.retried(() => api.findByAppProperty(EASEL_ID, record.id), signal);
     if (existing) {
-      ledger.markUploaded(record.id, existing.id);
+      this.markUploaded(record.id, existing);
       return 'found';
     }
     let png: Buffer;
@@ -115,17 +119,36 @@ export class DriveUploader {
       }
       return api.upload(meta);
     }, signal);
-    ledger.markUploaded(record.id, file.id);
+    this.markUploaded(record.id, file);
     return foundOnRetry ? 'found' : 'uploaded';
   }
 
   /**
-   * Uploads every pending image through the IO lane. Stops at the first error (a 403 or a dead
-   * network fails every later upload too); what is left stays pending for the next sync.
+   * Records the upload, then compares with the gallery as it is now: a favourite toggled or an
+   * image deleted while the upload ran (no ledger row yet, so nothing was marked) becomes a
+   * metadata update, as does a copy found from an earlier run that carries an older favourite.
+   */
+  private markUploaded(imageId: string, file: DriveFile): void {
+    const { gallery, ledger } = this.deps;
+    ledger.markUploaded(imageId, file.id);
+    const now = gallery.get(imageId);
+    if (!now) ledger.noteDeleted([imageId]);
+    else if (file.appProperties['favorite'] !== favoriteValue(now.favorite)) ledger.noteChanged([imageId]);
+  }
+
+  /**
+   * Uploads every pending image through the IO lane, then sends the pending metadata updates. Stops
+   * at the first error (a 403 or a dead network fails every later call too); what is left stays
+   * pending for the next sync.
    */
   async syncAll(onEach?: () => void): Promise<SyncResult> {
-    const result: SyncResult = { uploaded: 0, found: 0 };
+    const result: SyncResult = { uploaded: 0, found: 0, updated: 0 };
     const pending = this.deps.ledger.pending();
+    const fail = (err: unknown, what: string): void => {
+      const e = isEaselError(err) ? err : new EaselError('drive_error', `${what} failed: ${(err as Error).message}`);
+      if (e.code === 'drive_not_found') this.resetFolders();
+      result.error ??= e;
+    };
     await Promise.all(
       pending.map((p) =>
         this.deps
@@ -136,11 +159,21 @@ export class DriveUploader {
             else if (outcome === 'found') result.found++;
             onEach?.();
           })
-          .catch((err: unknown) => {
-            const e = isEaselError(err) ? err : new EaselError('drive_error', `upload failed: ${(err as Error).message}`);
-            if (e.code === 'drive_not_found') this.resetFolders();
-            result.error ??= e;
-          }),
+          .catch((err: unknown) => fail(err, 'upload')),
+      ),
+    );
+    if (result.error) return result;
+    // Listed after the uploads: an upload that raced a favourite toggle or a delete added one.
+    const updates = this.deps.ledger.pendingUpdates();
+    await Promise.all(
+      updates.map((u) =>
+        this.deps
+          .runIo(async (signal) => {
+            if (result.error) return;
+            if ((await updateMetadata(this.deps, u, signal)) === 'updated') result.updated++;
+            onEach?.();
+          })
+          .catch((err: unknown) => fail(err, 'metadata update')),
       ),
     );
     return result;

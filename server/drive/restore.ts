@@ -1,10 +1,11 @@
 // Restore from Drive: walks StableDiffusion_Gallery/YYYY/MM/DD/, and for every Easel upload whose
 // easel_id is not in the gallery downloads the PNG (checked against its easel_sha256), writes it
 // and its thumbnail through the gallery store and inserts the row with the original id,
-// created_at and favorite. Restoring twice adds nothing: the id is the key.
+// created_at and favorite. Restoring twice adds nothing: the id is the key. Copies of images
+// deleted in Easel (`easel_deleted = '1'` on Drive, or deleted here and not yet synced) are skipped.
 import type { GalleryStore } from '../gallery/gallery-store.js';
 import { EaselError, isEaselError, type ErrorCode } from '../protocol/errors.js';
-import { EASEL_ID, fromDriveMetadata, sha256Hex } from './app-properties.js';
+import { EASEL_DELETED, EASEL_ID, fromDriveMetadata, sha256Hex } from './app-properties.js';
 import { FOLDER_MIME, type DriveApi, type DriveFile } from './drive-client.js';
 import type { DriveLocation, IoRunner } from './drive-sync.js';
 import { withRetry, type RetryOptions } from './retry.js';
@@ -28,6 +29,8 @@ export interface RestoreProgress {
 }
 
 export interface RestoreResult extends RestoreProgress {
+  /** Copies left on Drive because their image was deleted in Easel (not counted in `total`). */
+  skippedDeleted: number;
   /** Ids of the images added, in the order they finished. */
   ids: string[];
   /** Files that could not be restored (bad checksum, download failure); the rest went on. */
@@ -62,8 +65,10 @@ export async function listBackup(deps: Pick<RestoreDeps, 'api' | 'retry' | 'fold
  * @example const r = await restoreFromDrive({ api, gallery, ledger, retry, runIo, folderName, parentId }, (p) => emit(p))
  */
 export async function restoreFromDrive(deps: RestoreDeps, onProgress?: (p: RestoreProgress) => void): Promise<RestoreResult> {
-  const files = await listBackup(deps);
-  const result: RestoreResult = { total: files.length, done: 0, added: 0, ids: [], failed: [] };
+  const listed = await listBackup(deps);
+  // The ledger check covers a delete made on this server whose mark has not reached Drive yet.
+  const files = listed.filter((f) => f.appProperties[EASEL_DELETED] !== '1' && !deps.ledger.isDeleted(f.appProperties[EASEL_ID] ?? ''));
+  const result: RestoreResult = { total: files.length, done: 0, added: 0, skippedDeleted: listed.length - files.length, ids: [], failed: [] };
   onProgress?.({ total: result.total, done: 0, added: 0 });
   await Promise.all(
     files.map((file) =>

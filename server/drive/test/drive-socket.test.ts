@@ -77,6 +77,38 @@ describe('drive over the socket', () => {
     expect(off).toMatchObject({ ok: true, status: { state: 'disconnected', auth: null } });
   });
 
+  it('update_image and delete_images after the upload reach Drive at the next sync', async () => {
+    fake = await new FakeDrive().start();
+    server = await startTestServer({
+      DRIVE_CLIENT_ID: CLIENT.clientId,
+      DRIVE_CLIENT_SECRET: CLIENT.clientSecret,
+      DRIVE_API_ROOT: fake.url,
+      DRIVE_TOKEN_URL: fake.tokenUrl,
+      DRIVE_RETRY_BASE_MS: '1',
+    });
+    socket = await connect(server.url, { token: server.token });
+    const started = await call(socket, 'drive_connect', {});
+    const consent = new URL(started['auth_url'] as string);
+    const code = fake.issueCode(consent.searchParams.get('code_challenge')!);
+    expect(await call(socket, 'drive_connect', { code: `http://localhost/?state=${consent.searchParams.get('state')}&code=${encodeURIComponent(code)}` })).toMatchObject({ ok: true });
+    for (const seed of [1, 2]) expect(await call(socket, 'generate', { prompt: 'a red fox', steps: 2, width: 64, height: 64, seed })).toMatchObject({ ok: true });
+    await waitFor<DriveStatusEvent>(socket, 'drive:status', (e) => e.pending === 2);
+    expect(await call(socket, 'drive_sync', {})).toMatchObject({ ok: true });
+    await waitFor<DriveStatusEvent>(socket, 'drive:status', (e) => e.state === 'connected' && e.pending === 0 && e.last_sync_at !== null);
+    expect(fake.uploads()).toHaveLength(2);
+
+    const [kept, gone] = server.gallery.list(GalleryQuerySchema.parse({})).items.map((r) => r.id) as [string, string];
+    expect(await call(socket, 'update_image', { id: kept, favorite: true })).toMatchObject({ ok: true });
+    expect(await call(socket, 'delete_images', { ids: [gone] })).toMatchObject({ ok: true, deleted: [gone] });
+    expect(await call(socket, 'drive_status', {})).toMatchObject({ ok: true, status: { pending: 2 } });
+    expect(await call(socket, 'drive_sync', {})).toMatchObject({ ok: true });
+    await waitFor<DriveStatusEvent>(socket, 'drive:status', (e) => e.state === 'connected' && e.pending === 0);
+    const copy = (id: string) => fake!.uploads().find((f) => f.appProperties?.['easel_id'] === id)!;
+    expect(copy(kept).appProperties!['favorite']).toBe('1');
+    expect(copy(gone).appProperties!['easel_deleted']).toBe('1');
+    expect(fake.uploads()).toHaveLength(2);
+  });
+
   it('answers drive_not_configured when no credentials are set', async () => {
     server = await startTestServer();
     socket = await connect(server.url, { token: server.token });

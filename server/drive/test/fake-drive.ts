@@ -1,7 +1,8 @@
 // A local fake of the Drive v3 endpoints Easel uses, plus Google's OAuth token endpoint, on
 // 127.0.0.1 port 0: files.list (the `q` subset drive-client.ts writes), files.create (JSON metadata
 // for folders; multipart/related uploads, which googleapis uses for metadata + media), files.get
-// with alt=media, POST /token (authorization_code with PKCE, refresh_token). Fault injection: the
+// with alt=media or metadata, files.update as a metadata PATCH (name, description, appProperties
+// merged key by key, a null value removing the key, as Drive does), POST /token (authorization_code with PKCE, refresh_token). Fault injection: the
 // next N matching requests answer a status (with a reason and Retry-After), drop the connection,
 // or are carried out and then dropped (an answer lost after the upload landed).
 import { createHash, randomBytes } from 'node:crypto';
@@ -254,6 +255,23 @@ export class FakeDrive {
       const file = this.files.get(decodeURIComponent(get[1]!));
       if (!file) return answer(404, { error: { code: 404, message: 'File not found', errors: [{ reason: 'notFound' }] } });
       if (info.query.get('alt') === 'media') return answer(200, null, file.content ?? Buffer.alloc(0));
+      return answer(200, this.view(file));
+    }
+    if (info.method === 'PATCH' && get) {
+      const file = this.files.get(decodeURIComponent(get[1]!));
+      if (!file) return answer(404, { error: { code: 404, message: 'File not found', errors: [{ reason: 'notFound' }] } });
+      const patch = JSON.parse(body.toString('utf8')) as { name?: string; description?: string; appProperties?: Record<string, string | null>; trashed?: boolean };
+      if (patch.name !== undefined) file.name = patch.name;
+      if (patch.description !== undefined) file.description = patch.description;
+      if (patch.trashed !== undefined) file.trashed = patch.trashed;
+      if (patch.appProperties) {
+        const props = { ...file.appProperties };
+        for (const [k, v] of Object.entries(patch.appProperties)) {
+          if (v === null) delete props[k];
+          else props[k] = v;
+        }
+        file.appProperties = props;
+      }
       return answer(200, this.view(file));
     }
     if (info.method === 'POST' && info.path === '/drive/v3/files') {
