@@ -38,9 +38,10 @@ export function requireChromium(): void {
   }
 }
 
-export function launchChromium(): Promise<Browser> {
+/** `extraArgs` go after CHROMIUM_ARGS (the bench adds `--enable-precise-memory-info`). */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   requireChromium();
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs], headless: true });
 }
 
 /** `vite build` of web/ into `outDir` (a child process, so the test runner's own Vite is untouched). */
@@ -69,6 +70,8 @@ export interface WebServerOptions {
   token?: string;
   /** More environment settings (CORS_ORIGINS, DRIVE_*, ...); they win over the defaults here. */
   env?: Record<string, string>;
+  /** Runs on the fresh DATA_DIR before the server starts (the bench seeds its gallery here). */
+  beforeStart?: (dataDir: string) => Promise<void>;
 }
 
 /**
@@ -78,6 +81,12 @@ export interface WebServerOptions {
 export async function startWebServer(webDist: string | null, opts: WebServerOptions): Promise<WebTestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'easel-web-'));
   mkdirSync(join(dataDir, 'models'), { recursive: true });
+  try {
+    await opts.beforeStart?.(dataDir);
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
