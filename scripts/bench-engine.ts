@@ -7,13 +7,13 @@
 // else one made once by scripts/make-random-sd15.ts in the temp folder and reused afterwards.
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { openCheckpoint } from '../native/models/checkpoint.js';
 import { createEngineRuntime } from '../native/runtime/ort-backend.js';
 import { loadSd1Model } from '../native/runtime/sd1-model.js';
 import { SD1_TINY_DIR } from '../native/testing/fixtures.js';
 import { benchPipeline } from './bench-pipeline.js';
 import { BENCH_MODEL_DIR, defaultModel } from './bench-model.js';
+import { parseFlags, runMain } from './cli.js';
 
 const HELP = `bench-engine: time the SD1 engine on the CPU
 
@@ -53,8 +53,8 @@ function median(xs: number[]): number {
 const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
+  const values = parseFlags(
+    {
       model: { type: 'string' },
       latent: { type: 'string', default: '64' },
       batch: { type: 'string', default: '2' },
@@ -66,14 +66,10 @@ async function main(): Promise<number> {
       steps: { type: 'string', default: '20' },
       size: { type: 'string', default: '512' },
       tokenizer: { type: 'string' },
-      help: { type: 'boolean', default: false },
     },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+    HELP,
+  );
+  if (!values) return 0;
   const latent = Number(values.latent);
   const batch = Number(values.batch);
   const runs = Number(values.runs);
@@ -177,10 +173,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runMain(main);

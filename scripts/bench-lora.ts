@@ -9,7 +9,6 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loraAddnetHash, readLoraFile } from '../native/lora/lora-file.js';
 import { partsOf, type AppliedLora, type LoraPart } from '../native/lora/lora-merge.js';
 import { loraTargetKey } from '../native/lora/kohya-keys.js';
@@ -19,6 +18,7 @@ import { writeRandomLora, type RandomLoraModule } from '../native/lora/test/make
 import { openCheckpoint, type Checkpoint } from '../native/models/checkpoint.js';
 import { createEngineRuntime } from '../native/runtime/ort-backend.js';
 import { defaultModel } from './bench-model.js';
+import { parseFlags, runMain } from './cli.js';
 
 const HELP = `bench-lora: time LoRA merging into a full-size SD1 checkpoint
 
@@ -69,20 +69,16 @@ const gib = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
+  const values = parseFlags(
+    {
       model: { type: 'string' },
       rank: { type: 'string', default: '32' },
       convs: { type: 'boolean', default: false },
       js: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+    HELP,
+  );
+  if (!values) return 0;
   const rank = Number(values.rank);
   if (!Number.isInteger(rank) || rank < 1 || rank > 1024) {
     console.error(`--rank must be an integer between 1 and 1024, got ${values.rank}`);
@@ -160,10 +156,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -4,13 +4,13 @@
 //
 // Usage: npx tsx scripts/make-random-sd15.ts --out FILE [--dtype f16|f32] [--seed N] [--keys FILE]
 import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { DType } from '../native/io/dtype.js';
 import { isDType } from '../native/io/dtype.js';
 import { SD15_CONFIG } from '../native/models/config.js';
 import { writeRandomCheckpoint } from '../native/models/random-checkpoint.js';
 import { sd1KeySpec, type KeySpec } from '../native/models/sd1-keys.js';
 import { fixturePath } from '../native/testing/fixtures.js';
+import { parseFlags, runMain } from './cli.js';
 
 const HELP = `make-random-sd15: write a full-size random SD1.5 checkpoint for benchmarks
 
@@ -30,20 +30,16 @@ function loadKeys(path: string): KeySpec[] {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
+  const values = parseFlags(
+    {
       out: { type: 'string' },
       dtype: { type: 'string', default: 'f16' },
       seed: { type: 'string', default: '0' },
       keys: { type: 'string' },
-      help: { type: 'boolean', default: false },
     },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+    HELP,
+  );
+  if (!values) return 0;
   const seed = Number(values.seed);
   if (!values.out || (values.dtype !== 'f16' && values.dtype !== 'f32') || !Number.isSafeInteger(seed) || seed < 0) {
     console.error(`expected --out FILE, --dtype f16|f32 and a non-negative --seed\n\n${HELP}`);
@@ -70,10 +66,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -3,8 +3,8 @@
 // config in `__metadata__` under `sd_tiny.config`, and the real DDPM schedule buffers.
 //
 // Usage: npx tsx scripts/make-tiny-checkpoint.ts --out FILE [--seed N] [--inpainting] [--f16]
-import { parseArgs } from 'node:util';
 import { writeTinyCheckpoint } from '../native/models/random-checkpoint.js';
+import { parseFlags, runMain } from './cli.js';
 
 const HELP = `make-tiny-checkpoint: write a tiny random SD1.x checkpoint (about 60 MB in f32)
 
@@ -15,20 +15,16 @@ const HELP = `make-tiny-checkpoint: write a tiny random SD1.x checkpoint (about 
   --help          show this text`;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
+  const values = parseFlags(
+    {
       out: { type: 'string' },
       seed: { type: 'string', default: '0' },
       inpainting: { type: 'boolean', default: false },
       f16: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+    HELP,
+  );
+  if (!values) return 0;
   const seed = Number(values.seed);
   if (!values.out || !Number.isSafeInteger(seed) || seed < 0) {
     console.error(`${!values.out ? '--out FILE is required' : `--seed must be a non-negative integer, got ${values.seed}`}\n\n${HELP}`);
@@ -39,10 +35,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runMain(main);
