@@ -22,17 +22,22 @@ afterEach(async () => {
   server = socket = fake = undefined;
 });
 
+/** A fake Drive, a server whose Drive client points at it, and a connected socket. */
+async function startWithFakeDrive(): Promise<{ fake: FakeDrive; server: TestServer; socket: AnySocket }> {
+  const fake = await new FakeDrive().start();
+  const server = await startTestServer({
+    DRIVE_CLIENT_ID: CLIENT.clientId,
+    DRIVE_CLIENT_SECRET: CLIENT.clientSecret,
+    DRIVE_API_ROOT: fake.url,
+    DRIVE_TOKEN_URL: fake.tokenUrl,
+    DRIVE_RETRY_BASE_MS: '1',
+  });
+  return { fake, server, socket: await connect(server.url, { token: server.token }) };
+}
+
 describe('drive over the socket', () => {
   it('connects, reports pending images, syncs on request and never leaks the refresh token', async () => {
-    fake = await new FakeDrive().start();
-    server = await startTestServer({
-      DRIVE_CLIENT_ID: CLIENT.clientId,
-      DRIVE_CLIENT_SECRET: CLIENT.clientSecret,
-      DRIVE_API_ROOT: fake.url,
-      DRIVE_TOKEN_URL: fake.tokenUrl,
-      DRIVE_RETRY_BASE_MS: '1',
-    });
-    socket = await connect(server.url, { token: server.token });
+    ({ fake, server, socket } = await startWithFakeDrive());
     const events = collect<DriveStatusEvent>(socket, 'drive:status');
     const acks: unknown[] = [];
     const ask = async (action: string, payload: unknown = {}) => {
@@ -78,15 +83,7 @@ describe('drive over the socket', () => {
   });
 
   it('update_image and delete_images after the upload reach Drive at the next sync', async () => {
-    fake = await new FakeDrive().start();
-    server = await startTestServer({
-      DRIVE_CLIENT_ID: CLIENT.clientId,
-      DRIVE_CLIENT_SECRET: CLIENT.clientSecret,
-      DRIVE_API_ROOT: fake.url,
-      DRIVE_TOKEN_URL: fake.tokenUrl,
-      DRIVE_RETRY_BASE_MS: '1',
-    });
-    socket = await connect(server.url, { token: server.token });
+    ({ fake, server, socket } = await startWithFakeDrive());
     const started = await call(socket, 'drive_connect', {});
     const consent = new URL(started['auth_url'] as string);
     const code = fake.issueCode(consent.searchParams.get('code_challenge')!);
