@@ -10,7 +10,7 @@ import { VaeFile, VAE_EXTENSIONS } from './vae/vae-file.js';
 import { modelShortHash } from './models/model-hash.js';
 import { generate } from './pipelines/generate.js';
 import { encodePng } from './pipelines/resize.js';
-import { loadSd1Engine, type Sd1Engine } from './pipelines/sd1-engine.js';
+import { loadEngine, type Engine } from './pipelines/engine.js';
 import type { GenerateRequest, MaskedContent } from './pipelines/types.js';
 import type { Device } from './runtime/ort-backend.js';
 import type { SamplerId, SchedulerId } from './sampling/names.js';
@@ -68,7 +68,7 @@ function toWorkerError(err: unknown): unknown {
 }
 
 export class GenerationService {
-  private loaded: { path: string; engine: Sd1Engine } | null = null;
+  private loaded: { path: string; engine: Engine } | null = null;
   private readonly vaes = new Map<string, VaeFile>();
 
   constructor(private readonly opts: GenerationServiceOptions) {}
@@ -127,14 +127,14 @@ export class GenerationService {
     return vae;
   }
 
-  private async engineFor(path: string): Promise<Sd1Engine> {
+  private async engineFor(path: string): Promise<Engine> {
     if (this.loaded?.path === path) return this.loaded.engine;
     if (this.loaded) {
       const old = this.loaded;
       this.loaded = null;
       await old.engine.dispose();
     }
-    const engine = await loadSd1Engine(path, {
+    const engine = await loadEngine(path, {
       modelsDir: this.opts.modelsDir,
       tokenizerDir: this.opts.tokenizerDir,
       device: this.opts.device,

@@ -5,11 +5,12 @@
 // Usage: npm run bench:engine -- [--model FILE] [--skip-vae] [--skip-encode] [--runs N] [--latent N] [--batch N] [--threads N]
 // Without --model it benchmarks a full-size random SD1.5 checkpoint: $EASEL_BENCH_SD15 if set,
 // else one made once by scripts/make-random-sd15.ts in the temp folder and reused afterwards.
+import { clipLConfig } from '../native/models/config.js';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { openCheckpoint } from '../native/models/checkpoint.js';
 import { createEngineRuntime } from '../native/runtime/ort-backend.js';
-import { loadSd1Model } from '../native/runtime/sd1-model.js';
+import { loadDiffusionModel } from '../native/runtime/diffusion-model.js';
 import { SD1_TINY_DIR } from '../native/testing/fixtures.js';
 import { benchPipeline } from './bench-pipeline.js';
 import { BENCH_MODEL_DIR, defaultModel } from './bench-model.js';
@@ -90,14 +91,14 @@ async function main(): Promise<number> {
   const ckpt = await openCheckpoint(modelPath);
   row('checkpoint open (header, config)', fmtMs(performance.now() - t));
   const runtime = await createEngineRuntime({ device: 'cpu', ...(threads ? { intraOpThreads: threads } : {}) });
-  const model = await loadSd1Model(ckpt, { runtime, maxSessionsPerPart: 1 });
+  const model = await loadDiffusionModel(ckpt, { runtime, maxSessionsPerPart: 1 });
   const cfg = ckpt.config;
   try {
     t = performance.now();
     await model.textEncoder.prepare(1);
     row('text encoder: weights + session', fmtMs(performance.now() - t));
-    const ids = new Int32Array(77).fill(cfg.clip_text.eos_token_id);
-    ids[0] = cfg.clip_text.bos_token_id;
+    const ids = new Int32Array(77).fill(clipLConfig(cfg).eos_token_id);
+    ids[0] = clipLConfig(cfg).bos_token_id;
     t = performance.now();
     const cond = await model.textEncoder.encode(ids, 1);
     row('text encoder: encode 1×77', fmtMs(performance.now() - t));

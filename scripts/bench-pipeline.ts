@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { generate } from '../native/pipelines/generate.js';
 import { previewJpeg } from '../native/pipelines/preview.js';
-import { loadSd1Engine, type Sd1Engine } from '../native/pipelines/sd1-engine.js';
+import { loadEngine, type Engine } from '../native/pipelines/engine.js';
 import type { SamplerId } from '../native/sampling/names.js';
 
 export interface PipelineBenchOptions {
@@ -22,12 +22,12 @@ export interface PipelineBenchRow {
 
 /** Times one warm txt2img run with the UNet calls timed separately, and the preview encoder. */
 export async function benchPipeline(opts: PipelineBenchOptions): Promise<PipelineBenchRow[]> {
-  const loaded = await loadSd1Engine(opts.model, { tokenizerDir: opts.tokenizerDir });
+  const loaded = await loadEngine(opts.model, { tokenizerDir: opts.tokenizerDir });
   let unetMs = 0;
   let unetCalls = 0;
   let firstUnetAt = 0;
   const unet = loaded.model.unet;
-  const timedEngine: Sd1Engine = {
+  const timedEngine: Engine = {
     ...loaded,
     model: Object.assign(Object.create(Object.getPrototypeOf(loaded.model) as object) as typeof loaded.model, loaded.model, {
       unet: Object.assign(Object.create(Object.getPrototypeOf(unet) as object) as typeof unet, unet, {

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generate } from '../native/pipelines/generate.js';
 import { encodePng } from '../native/pipelines/resize.js';
-import { loadSd1Engine } from '../native/pipelines/sd1-engine.js';
+import { loadEngine } from '../native/pipelines/engine.js';
 import type { GenerateRequest, MaskedContent } from '../native/pipelines/types.js';
 import { modelShortHash } from '../native/models/model-hash.js';
 import { findScheduler, resolveSampler } from '../native/sampling/names.js';
@@ -154,7 +154,7 @@ export async function runCli(argv: string[]): Promise<string[]> {
     image: opts.initImage ? await readFile(opts.initImage) : undefined,
     mask: opts.mask ? await readFile(opts.mask) : undefined,
   };
-  const engine = await loadSd1Engine(opts.model, { tokenizerDir: opts.tokenizer, modelsDir: opts.modelsDir, device: opts.device });
+  const engine = await loadEngine(opts.model, { tokenizerDir: opts.tokenizer, modelsDir: opts.modelsDir, device: opts.device });
   try {
     const [result, hash] = await Promise.all([generate(engine, request), modelShortHash(opts.model).catch(() => undefined)]);
     const p = result.params;

@@ -8,7 +8,7 @@ import type { DType } from '../native/io/dtype.js';
 import { isDType } from '../native/io/dtype.js';
 import { SD15_CONFIG } from '../native/models/config.js';
 import { writeRandomCheckpoint } from '../native/models/random-checkpoint.js';
-import { sd1KeySpec, type KeySpec } from '../native/models/sd1-keys.js';
+import { sd1KeySpec, type KeySpec } from '../native/models/key-spec.js';
 import { fixturePath } from '../native/testing/fixtures.js';
 import { parseFlags, runMain } from './cli.js';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../io/safetensors.js';
 import { openCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import { createEngineRuntime, type EngineRuntime } from '../runtime/ort-backend.js';
-import { loadSd1Model, type Sd1Model } from '../runtime/sd1-model.js';
+import { loadDiffusionModel, type DiffusionModel } from '../runtime/diffusion-model.js';
 import { sd1TinyPath } from '../testing/fixtures.js';
 import { tokenizeLine } from '../text/chunking.js';
 import { loadClipTokenizer, type ClipTokenizer } from '../text/clip-tokenizer.js';
@@ -45,8 +45,8 @@ describe('scanEmbeddings', () => {
 });
 
 describe('embedding in a prompt', () => {
-  let withTable: Sd1Model;
-  let reference: Sd1Model;
+  let withTable: DiffusionModel;
+  let reference: DiffusionModel;
   let table: EmbeddingTable;
   // Two ordinary vocabulary rows overwritten with the embedding's vectors = what A1111 splices in.
   const ROW_A = 1000, ROW_B = 1001;
@@ -54,9 +54,9 @@ describe('embedding in a prompt', () => {
   beforeAll(async () => {
     const scan = await scanEmbeddings(dir, 32);
     table = new EmbeddingTable(scan.loaded, tok, ckpt.shape(TOKEN_EMBEDDING_KEY)![0]);
-    withTable = await loadSd1Model(ckpt, { runtime });
+    withTable = await loadDiffusionModel(ckpt, { runtime });
     withTable.useWeights('textEncoder', { id: `ti-${table.id}`, source: table.extend(ckpt) });
-    reference = await loadSd1Model(ckpt, {
+    reference = await loadDiffusionModel(ckpt, {
       runtime,
       weightHook: (key, w) => {
         if (key !== TOKEN_EMBEDDING_KEY) return w;
@@ -97,7 +97,7 @@ describe('embedding in a prompt', () => {
   });
 
   it('composes with clip skip 2', async () => {
-    const deps = (m: Sd1Model, clipSkip: number) => ({ tokenizer: tok, clipSkip, embeddings: table.lookup(new Map()), encodeChunk: m.textEncoder.encode.bind(m.textEncoder) });
+    const deps = (m: DiffusionModel, clipSkip: number) => ({ tokenizer: tok, clipSkip, embeddings: table.lookup(new Map()), encodeChunk: m.textEncoder.encode.bind(m.textEncoder) });
     const one = await buildConditioning('zorbly', deps(withTable, 1));
     const two = await buildConditioning('zorbly', deps(withTable, 2));
     const line = tokenizeLine('zorbly', tok, { embeddings: table.lookup(new Map()) });

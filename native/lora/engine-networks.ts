@@ -6,7 +6,8 @@ import { sha256File } from '../models/model-hash.js';
 import { EmbeddingTable, scanEmbeddings, TOKEN_EMBEDDING_KEY, type EmbeddingScan, type LoadedEmbedding } from '../embeddings/embedding-table.js';
 import type { PartWeights } from '../runtime/model-part.js';
 import type { EngineRuntime } from '../runtime/ort-backend.js';
-import type { Sd1Model } from '../runtime/sd1-model.js';
+import type { DiffusionModel } from '../runtime/diffusion-model.js';
+import { clipLConfig } from '../models/config.js';
 import type { WeightSource } from '../runtime/weights.js';
 import type { EmbeddingLookup, PromptTokenizer } from '../text/chunking.js';
 import type { VaeFile } from '../vae/vae-file.js';
@@ -58,7 +59,7 @@ export class EngineNetworks {
   private readonly hidden: number;
 
   constructor(
-    private readonly model: Sd1Model,
+    private readonly model: DiffusionModel,
     private readonly base: WeightSource,
     /** Identity of the checkpoint file (path, size, mtime): part of every merge id. */
     private readonly baseId: string,
@@ -67,7 +68,7 @@ export class EngineNetworks {
   ) {
     const runtime = opts.runtime;
     this.cache = new MergedLoraCache({ dir: opts.cacheDir, maxBytes: opts.cacheMaxBytes, matmul: runtime ? () => ortMatmul(runtime) : undefined });
-    this.hidden = model.config.clip_text.hidden_size;
+    this.hidden = clipLConfig(model.config).hidden_size;
   }
 
   /** Merges computed so far (cache misses). */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafetensorsFile } from '../io/safetensors.js';
 import { openCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import { createEngineRuntime } from '../runtime/ort-backend.js';
-import { loadSd1Model, type Sd1Model } from '../runtime/sd1-model.js';
+import { loadDiffusionModel, type DiffusionModel } from '../runtime/diffusion-model.js';
 import { sd1TinyPath } from '../testing/fixtures.js';
 import { loadClipTokenizer, type ClipTokenizer } from '../text/clip-tokenizer.js';
 import { buildConditioning } from '../text/conditioning.js';
@@ -76,12 +76,12 @@ describe('LoRA file of the fixture', () => {
 });
 
 describe('LoRA through the engine', () => {
-  let model: Sd1Model;
+  let model: DiffusionModel;
   let tok: ClipTokenizer;
   let cache: MergedLoraCache;
 
   beforeAll(async () => {
-    model = await loadSd1Model(ckpt, { runtime: await createEngineRuntime({ device: 'cpu' }) });
+    model = await loadDiffusionModel(ckpt, { runtime: await createEngineRuntime({ device: 'cpu' }) });
     tok = await loadClipTokenizer(sd1TinyPath('tokenizer'));
     cache = new MergedLoraCache({ dir: cacheDir });
   });
@@ -128,7 +128,7 @@ describe('LoRA through the engine', () => {
   it('clip skip 2 on the merged text encoder equals clip skip 2 on weights merged by a hook', async () => {
     const te = await cache.variant(ckpt, 'tiny', 'textEncoder', at(0.8));
     model.useWeights('textEncoder', te);
-    const hooked = await loadSd1Model(ckpt, {
+    const hooked = await loadDiffusionModel(ckpt, {
       runtime: await createEngineRuntime({ device: 'cpu' }),
       weightHook: (key, w) => (net.modules.has(key) ? mergeWeight(key, w, ckpt.shape(key)!, at(0.8)) : w),
     });

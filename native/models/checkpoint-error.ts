@@ -3,7 +3,7 @@
 
 export type CheckpointErrorCode =
   | 'unsupported_format'
-  | 'unsupported_family'
+  | 'unsupported_model_family'
   | 'missing_key'
   | 'bad_config'
   | 'config_mismatch'

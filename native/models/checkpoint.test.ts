@@ -77,7 +77,7 @@ describe('openCheckpoint, single file', () => {
       'model.diffusion_model.out.2.weight': { dtype: 'F32', shape: [1], data: new Float32Array(1) },
       'cond_stage_model.model.ln_final.weight': { dtype: 'F32', shape: [1], data: new Float32Array(1) },
     });
-    await expect(openCheckpoint(sd2Like)).rejects.toMatchObject({ code: 'unsupported_family' });
+    await expect(openCheckpoint(sd2Like)).rejects.toMatchObject({ code: 'unsupported_model_family' });
     expect((await detectCheckpointFamily(sd2Like)).family).toBe('sd2');
     expect((await detectCheckpointFamily(sd2Like, { parameterization: 'v' })).family).toBe('sd2-v');
     expect((await detectCheckpointFamily(sd1TinyPath('model.safetensors'))).family).toBe('sd1');

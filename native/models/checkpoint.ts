@@ -2,25 +2,28 @@
 // CLIP naming below), a single torch file (.ckpt/.pt/.pth/.bin through the restricted reader in
 // native/io/torch-file.ts; a `state_dict` wrapper is unwrapped) or a diffusers folder
 // (unet/, vae/, text_encoder/, tokenizer/, scheduler/; keys renamed to the original single-file
-// names by keys-diffusers.ts). Either way the rest of the engine sees one flat set of original
-// keys, the family, and the SD1 config, and reads tensors one at a time as float32.
+// names by keys-diffusers.ts; SDXL folders add text_encoder_2/). Either way the rest of the engine
+// sees one flat set of original keys, the family, and that family's config, and reads tensors one
+// at a time as float32. Families the engine does not run are refused with `unsupported_model_family`.
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { SafetensorsFile, type DType } from '../io/safetensors.js';
 import { openTorchFile, stateDictTensors } from '../io/torch-file.js';
 import { CheckpointError } from './checkpoint-error.js';
-import { CONFIG_METADATA_KEY, type SD1Config } from './config.js';
+import { CONFIG_METADATA_KEY, type ModelConfig, type SD1Config, type SDXLConfig, type SupportedFamily } from './config.js';
 import { SCHEDULE_BUFFER_NAMES, ddpmScheduleBuffers } from './ddpm-schedule.js';
 import { CLIP_L_PREFIX, detectFamily, type FamilyDetection, type FamilyHints } from './family.js';
 import { inferSd1Config, parseDeclaredConfig, type DeepPartial } from './infer-config.js';
+import { inferSdxlConfig } from './infer-sdxl-config.js';
+import { SDXL_CLIP_L_PREFIX } from './key-spec.js';
 import { mapDiffusersKeys, type DiffusersComponent } from './keys-diffusers.js';
 import type { ModelFamily } from './config.js';
 
 export interface Checkpoint {
   readonly path: string;
-  readonly family: ModelFamily;
-  readonly config: SD1Config;
+  readonly family: SupportedFamily;
+  readonly config: ModelConfig;
   /** `diffusers` folders carry their own tokenizer; single files leave this undefined. */
   readonly tokenizerDir?: string;
   /** The safetensors `__metadata__` of a single file (empty for diffusers folders). */
@@ -32,9 +35,12 @@ export interface Checkpoint {
   close(): Promise<void>;
 }
 
+/** Config values from outside the tensors, for any family (fields of the other family are ignored). */
+export type AnyOverrides = Omit<DeepPartial<SD1Config>, 'family'> & Omit<DeepPartial<SDXLConfig>, 'family'>;
+
 export interface OpenCheckpointOptions {
   /** Config values from the user (e.g. a v-prediction flag); the checkpoint's own declared config still wins. */
-  overrides?: DeepPartial<SD1Config>;
+  overrides?: AnyOverrides;
 }
 
 const PICKLE_EXTENSIONS = new Set(['.ckpt', '.pt', '.pth', '.bin']);
@@ -52,8 +58,8 @@ interface Source {
 class IndexedCheckpoint implements Checkpoint {
   constructor(
     readonly path: string,
-    readonly family: ModelFamily,
-    readonly config: SD1Config,
+    readonly family: SupportedFamily,
+    readonly config: ModelConfig,
     readonly metadata: Record<string, string>,
     private readonly sources: Map<string, Source>,
     private readonly files: Closable[],
@@ -79,10 +85,28 @@ class IndexedCheckpoint implements Checkpoint {
   }
 }
 
+/** Families that load, for messages. */
+const SUPPORTED: readonly SupportedFamily[] = ['sd1', 'sdxl'];
+
+const FAMILY_NAMES: Record<ModelFamily, string> = {
+  sd1: 'SD 1.x',
+  sd2: 'SD 2.x',
+  'sd2-v': 'SD 2.x (v-prediction)',
+  sdxl: 'SDXL',
+  sd3: 'SD 3',
+  flux: 'Flux',
+  unknown: 'an unknown family',
+};
+
+/** Display name of a family ("SDXL", "SD 2.x", ...). */
+export function familyName(f: ModelFamily): string {
+  return FAMILY_NAMES[f];
+}
+
 /**
- * Opens an SD1.x checkpoint. Example:
+ * Opens an SD1.x or SDXL checkpoint. Example:
  * `const ckpt = await openCheckpoint('models/checkpoints/v1-5.safetensors'); ckpt.config.unet.model_channels // 320`
- * Other families are detected and refused with code `unsupported_family` (see detectCheckpointFamily).
+ * Other families are detected and refused with code `unsupported_model_family` (see detectCheckpointFamily).
  */
 export async function openCheckpoint(path: string, opts: OpenCheckpointOptions = {}): Promise<Checkpoint> {
   const opened = await openSources(path);
@@ -91,12 +115,19 @@ export async function openCheckpoint(path: string, opts: OpenCheckpointOptions =
     const declared = metadata[CONFIG_METADATA_KEY] !== undefined ? parseDeclaredConfig(metadata[CONFIG_METADATA_KEY]) : {};
     const parameterization = declared.parameterization ?? overrides.parameterization ?? opts.overrides?.parameterization;
     const detection = detectFamily(sources.keys(), parameterization ? { parameterization } : {});
-    if (detection.family !== 'sd1') {
-      throw new CheckpointError('unsupported_family', `${path}: family ${detection.family} (${detection.reason}) is not supported yet; only sd1 loads`);
+    const family = detection.family;
+    if (family !== 'sd1' && family !== 'sdxl') {
+      throw new CheckpointError(
+        'unsupported_model_family',
+        `${path}: this is ${familyName(family)} (${detection.reason}); Easel runs ${SUPPORTED.map(familyName).join(' and ')} checkpoints`,
+      );
     }
-    const config = inferSd1Config((k) => sources.get(k)?.shape, { metadata, overrides: mergeOverrides(overrides, opts.overrides) });
+    const shapeOf = (k: string) => sources.get(k)?.shape;
+    const merged = mergeOverrides(overrides, opts.overrides);
+    const config: ModelConfig =
+      family === 'sdxl' ? inferSdxlConfig(shapeOf, { metadata, overrides: merged as DeepPartial<SDXLConfig> }) : inferSd1Config(shapeOf, { metadata, overrides: merged as DeepPartial<SD1Config> });
     if (opened.diffusers) addVirtualTensors(sources, config);
-    return new IndexedCheckpoint(path, detection.family, config, metadata, sources, opened.files, opened.tokenizerDir);
+    return new IndexedCheckpoint(path, family, config, metadata, sources, opened.files, opened.tokenizerDir);
   } catch (err) {
     await Promise.all(opened.files.map((f) => f.close()));
     throw err;
@@ -119,9 +150,11 @@ interface OpenedSources {
   sources: Map<string, Source>;
   files: Closable[];
   metadata: Record<string, string>;
-  overrides: DeepPartial<SD1Config>;
+  overrides: AnyOverrides;
   diffusers: boolean;
   tokenizerDir?: string;
+  /** SDXL diffusers folders: the second tokenizer (open_clip's vocabulary in transformers files). */
+  tokenizer2Dir?: string;
 }
 
 async function openSources(path: string): Promise<OpenedSources> {
@@ -245,12 +278,14 @@ async function readDiffusersConfigs(dir: string): Promise<DeepPartial<SD1Config>
 
 // Diffusers folders lack the DDPM buffers and (with newer transformers) CLIP's position_ids;
 // single files have them, so provide them to keep every checkpoint's key set the same.
-function addVirtualTensors(sources: Map<string, Source>, config: SD1Config): void {
-  const positionIds = `${CLIP_L_PREFIX}embeddings.position_ids`;
+function addVirtualTensors(sources: Map<string, Source>, config: ModelConfig): void {
+  const positionIds = `${config.family === 'sdxl' ? SDXL_CLIP_L_PREFIX : CLIP_L_PREFIX}embeddings.position_ids`;
   if (!sources.has(positionIds)) {
-    const n = config.clip_text.max_position_embeddings;
+    const n = config.family === 'sdxl' ? config.clip_l.max_position_embeddings : config.clip_text.max_position_embeddings;
     sources.set(positionIds, { dtype: 'I64', shape: [1, n], read: async () => Float32Array.from({ length: n }, (_, i) => i) });
   }
+  // SDXL single files carry sgm's denoiser.sigmas instead of the ldm buffers; keep the key sets alike.
+  if (config.family === 'sdxl') return;
   let buffers: ReturnType<typeof ddpmScheduleBuffers> | undefined;
   for (const name of SCHEDULE_BUFFER_NAMES) {
     if (sources.has(name)) continue;
@@ -262,7 +297,7 @@ function addVirtualTensors(sources: Map<string, Source>, config: SD1Config): voi
   }
 }
 
-function mergeOverrides(a: DeepPartial<SD1Config>, b: DeepPartial<SD1Config> | undefined): DeepPartial<SD1Config> {
+function mergeOverrides(a: AnyOverrides, b: AnyOverrides | undefined): AnyOverrides {
   if (!b) return a;
   return {
     ...a,
@@ -270,6 +305,8 @@ function mergeOverrides(a: DeepPartial<SD1Config>, b: DeepPartial<SD1Config> | u
     unet: { ...a.unet, ...b.unet },
     vae: { ...a.vae, ...b.vae },
     clip_text: { ...a.clip_text, ...b.clip_text },
+    clip_l: { ...a.clip_l, ...b.clip_l },
+    open_clip: { ...a.open_clip, ...b.open_clip },
     schedule: { ...a.schedule, ...b.schedule },
-  };
+  } as AnyOverrides;
 }

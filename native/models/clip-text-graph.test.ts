@@ -2,19 +2,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Checkpoint } from './checkpoint.js';
 import { FIXTURE_TOLERANCE, keyListShapes, maxAbsDiff, openTinyCheckpoint, readFixture } from './graph-test-utils.js';
-import { SD15_CONFIG } from './config.js';
+import { SD15_CONFIG, clipLConfig } from './config.js';
 import { CLIP_L_PREFIX } from './family.js';
 import type { FixtureTensor } from './graph-test-utils.js';
 import { buildClipTextGraph } from './clip-text-graph.js';
 import { createEngineRuntime } from '../runtime/ort-backend.js';
 import type { EngineRuntime } from '../runtime/ort-backend.js';
-import { loadSd1Model } from '../runtime/sd1-model.js';
-import type { Sd1Model } from '../runtime/sd1-model.js';
+import { loadDiffusionModel } from '../runtime/diffusion-model.js';
+import type { DiffusionModel } from '../runtime/diffusion-model.js';
 import { materializeWeights } from '../runtime/weights.js';
 
 let ckpt: Checkpoint;
 let runtime: EngineRuntime;
-let model: Sd1Model;
+let model: DiffusionModel;
 let fx: Record<string, FixtureTensor>;
 let ids: Int32Array;
 const BATCH = 4;
@@ -22,7 +22,7 @@ const BATCH = 4;
 beforeAll(async () => {
   ckpt = await openTinyCheckpoint();
   runtime = await createEngineRuntime({ device: 'cpu' });
-  model = await loadSd1Model(ckpt, { runtime });
+  model = await loadDiffusionModel(ckpt, { runtime });
   fx = await readFixture('text_encoder.safetensors');
   ids = Int32Array.from(fx.input_ids.data);
 });
@@ -48,7 +48,7 @@ describe('CLIP text encoder graph (sd1-tiny)', () => {
 
   it('raw hidden_states of every layer (no final LayerNorm)', async () => {
     for (const skip of [1, 2, 3]) {
-      const graph = buildClipTextGraph(ckpt.config.clip_text, { batch: BATCH, clipSkip: skip, finalLayerNorm: false, weightShape: (k) => ckpt.shape(k) });
+      const graph = buildClipTextGraph(clipLConfig(ckpt.config), { batch: BATCH, clipSkip: skip, finalLayerNorm: false, weightShape: (k) => ckpt.shape(k) });
       const session = await runtime.createSession(graph, await materializeWeights(graph, ckpt));
       try {
         const out = await session.run({ input_ids: { dtype: 'int64', data: BigInt64Array.from(ids, (v) => BigInt(v)), dims: [BATCH, 77] } });

@@ -1,10 +1,13 @@
-// Model families and the SD1.x architecture config. Field names follow the ldm / transformers
+// Model families and their architecture configs (SD1.x, SDXL). Field names follow the ldm / transformers
 // configs exactly as written in the `sd_tiny.config` JSON that tiny checkpoints carry in their
 // safetensors `__metadata__` (see ../shared/fixtures/sd1-tiny/README.md §1), so that JSON can be
 // read without renaming.
 
 /** 'sd2-v' is SD2.x with v-prediction: keys alone cannot tell it from eps 'sd2' (see family.ts). */
-export type ModelFamily = 'sd1' | 'sd2' | 'sd2-v' | 'sdxl' | 'unknown';
+export type ModelFamily = 'sd1' | 'sd2' | 'sd2-v' | 'sdxl' | 'sd3' | 'flux' | 'unknown';
+
+/** The families this engine runs (each has a module in native/families/). */
+export type SupportedFamily = 'sd1' | 'sdxl';
 
 export interface UNetConfig {
   in_channels: number;
@@ -17,8 +20,13 @@ export interface UNetConfig {
   num_heads: number;
   /** SD2 style fixed head width; when set it wins over num_heads. Absent for SD1. */
   num_head_channels?: number;
-  transformer_depth: number;
+  /** One depth for every level (SD1/SD2) or one per level (SDXL: [1, 2, 10], the level-0 entry unused). */
+  transformer_depth: number | number[];
+  /** Depth of the middle block's transformer; default: the last level's depth (sgm). */
+  transformer_depth_middle?: number;
   context_dim: number;
+  /** Width of the ADM `vector` input (SDXL: 2816); absent for UNets without `label_emb`. */
+  adm_in_channels?: number;
   use_linear_in_transformer: boolean;
   legacy: boolean;
 }
@@ -54,12 +62,64 @@ export interface ScheduleConfig {
 }
 
 export interface SD1Config {
+  /** Absent in SD1 configs written before families existed; 'sd1' otherwise. */
+  family?: 'sd1';
   unet: UNetConfig;
   vae: VaeConfig;
   clip_text: ClipTextConfig;
   scale_factor: number;
   parameterization: 'eps' | 'v';
   schedule: ScheduleConfig;
+}
+
+/** SDXL's CLIP ViT-L text encoder: a CLIPTextModel read at `hidden_states[layer_idx]` (no final LayerNorm). */
+export interface SdxlClipLConfig extends ClipTextConfig {
+  /** transformers hidden_states index sgm reads (SDXL: 11 of 12 = the penultimate layer). */
+  layer_idx: number;
+}
+
+/** The open_clip text tower (SDXL's OpenCLIP ViT-bigG/14), with open_clip's own field names. */
+export interface OpenClipTextConfig {
+  vocab_size: number;
+  width: number;
+  heads: number;
+  layers: number;
+  context_length: number;
+  /** Width of `text_projection` (the pooled embedding). */
+  embed_dim: number;
+  mlp_ratio: number;
+  layer_norm_eps: number;
+}
+
+/** An SDXL base (or 9-channel SDXL inpainting) model: two text encoders, ADM size conditioning. */
+export interface SDXLConfig {
+  family: 'sdxl';
+  unet: UNetConfig;
+  vae: VaeConfig;
+  clip_l: SdxlClipLConfig;
+  open_clip: OpenClipTextConfig;
+  scale_factor: number;
+  parameterization: 'eps' | 'v';
+  schedule: ScheduleConfig;
+}
+
+/** The config of any family the engine runs; `family` tells them apart. */
+export type ModelConfig = SD1Config | SDXLConfig;
+
+export function isSdxlConfig(c: ModelConfig): c is SDXLConfig {
+  return c.family === 'sdxl';
+}
+
+/** Transformer depth of a UNet level (index into channel_mult). */
+export function transformerDepthAt(unet: UNetConfig, level: number): number {
+  const d = unet.transformer_depth;
+  return typeof d === 'number' ? d : d[level]!;
+}
+
+/** Transformer depth of the UNet middle block (sgm: the last level's unless given). */
+export function middleTransformerDepth(unet: UNetConfig): number {
+  const d = unet.transformer_depth;
+  return unet.transformer_depth_middle ?? (typeof d === 'number' ? d : d[d.length - 1]!);
 }
 
 /** Where a checkpoint's explicit config lives in its safetensors `__metadata__`. */
@@ -126,4 +186,46 @@ export function unetHeads(unet: UNetConfig, channels: number): { heads: number; 
     return { heads: channels / unet.num_head_channels, headDim: unet.num_head_channels };
   }
   return { heads: unet.num_heads, headDim: channels / unet.num_heads };
+}
+
+/** What SDXL tensors cannot tell, with the SDXL base values (sgm `sd_xl_base.yaml`). */
+export const SDXL_DEFAULTS = {
+  unetHeadChannels: 64,
+  clipLHeadDim: 64,
+  /** CLIP-L hidden_states index: layer 11 of 12, i.e. the second to last. */
+  clipLLayerFromEnd: 1,
+  openClipHeadDim: 64,
+  scaleFactor: 0.13025,
+} as const;
+
+/** The full-size SDXL base 1.0 config (what inference gives for `sd_xl_base_1.0.safetensors`). */
+export const SDXL_BASE_CONFIG: SDXLConfig = {
+  family: 'sdxl',
+  unet: {
+    in_channels: 4,
+    out_channels: 4,
+    model_channels: 320,
+    attention_resolutions: [4, 2],
+    num_res_blocks: 2,
+    channel_mult: [1, 2, 4],
+    num_heads: 5,
+    num_head_channels: 64,
+    transformer_depth: [1, 2, 10],
+    transformer_depth_middle: 10,
+    context_dim: 2048,
+    adm_in_channels: 2816,
+    use_linear_in_transformer: true,
+    legacy: false,
+  },
+  vae: { ch: 128, ch_mult: [1, 2, 4, 4], num_res_blocks: 2, z_channels: 4, embed_dim: 4, in_channels: 3, out_ch: 3, double_z: true },
+  clip_l: { ...SD15_CONFIG.clip_text, layer_idx: 11 },
+  open_clip: { vocab_size: 49408, width: 1280, heads: 20, layers: 32, context_length: 77, embed_dim: 1280, mlp_ratio: 4, layer_norm_eps: 1e-5 },
+  scale_factor: 0.13025,
+  parameterization: 'eps',
+  schedule: { linear_start: 0.00085, linear_end: 0.012, timesteps: 1000 },
+};
+
+/** The CLIP-L text model of any family (SD1's only encoder, SDXL's first). */
+export function clipLConfig(c: ModelConfig): ClipTextConfig {
+  return c.family === 'sdxl' ? c.clip_l : c.clip_text;
 }

@@ -5,6 +5,8 @@
 //         or a UNet `label_emb` (the ADM size/crop conditioning) without an ldm text encoder
 //   sd2   ldm UNet with an OpenCLIP ViT-H text tower under `cond_stage_model.model.*`
 //   sd1   ldm UNet with a transformers CLIP-L under `cond_stage_model.transformer.*`
+//   sd3   MMDiT: `joint_blocks.*` (under `model.diffusion_model.` in single files)
+//   flux  `double_blocks.*` and `single_blocks.*` (with or without `model.diffusion_model.`)
 // Eps vs v prediction is not visible in the keys: SD2.1-768 (v) and SD2.1-base (eps) have the
 // same tensors. `detectFamily` takes that as a hint (an explicit config, a diffusers scheduler
 // config, or a user override) and otherwise answers 'sd2'.
@@ -32,7 +34,12 @@ export function detectFamily(keys: Iterable<string>, hints: FamilyHints = {}): F
   let sgmConditioner = false;
   let openClip = false;
   let clipL = false;
+  let jointBlocks = false;
+  let doubleBlocks = false;
   for (const k of keys) {
+    const bare = k.startsWith(UNET_PREFIX) ? k.slice(UNET_PREFIX.length) : k;
+    if (bare.startsWith('joint_blocks.')) jointBlocks = true;
+    else if (bare.startsWith('double_blocks.') || bare.startsWith('single_blocks.')) doubleBlocks = true;
     if (k.startsWith(UNET_PREFIX)) {
       unet = true;
       if (k.startsWith(`${UNET_PREFIX}label_emb.`)) labelEmb = true;
@@ -41,6 +48,8 @@ export function detectFamily(keys: Iterable<string>, hints: FamilyHints = {}): F
     // very old transformers versions saved CLIP without the `text_model.` level
     else if (k.startsWith('cond_stage_model.transformer.')) clipL = true;
   }
+  if (jointBlocks) return { family: 'sd3', reason: 'joint_blocks.* (SD3 MMDiT)' };
+  if (doubleBlocks) return { family: 'flux', reason: 'double_blocks.* / single_blocks.* (Flux)' };
   if (sgmConditioner) return { family: 'sdxl', reason: 'conditioner.embedders.* (sgm two-encoder layout)' };
   if (unet && labelEmb && !clipL && !openClip) return { family: 'sdxl', reason: 'UNet label_emb (ADM conditioning)' };
   if (unet && openClip) {

@@ -6,18 +6,18 @@ import type { Checkpoint } from './checkpoint.js';
 import { FIXTURE_TOLERANCE, maxAbsDiff, openTinyCheckpoint, readFixture } from './graph-test-utils.js';
 import { buildUNetGraph } from './unet-graph.js';
 import { createEngineRuntime } from '../runtime/ort-backend.js';
-import { loadSd1Model } from '../runtime/sd1-model.js';
-import type { Sd1Model } from '../runtime/sd1-model.js';
+import { loadDiffusionModel } from '../runtime/diffusion-model.js';
+import type { DiffusionModel } from '../runtime/diffusion-model.js';
 
 // binary16 has an 11-bit significand (relative step 2^-10 ≈ 1e-3) and outputs here reach |2|.
 const FP16_TOLERANCE = 2e-2;
 
 let ckpt: Checkpoint;
-let model: Sd1Model;
+let model: DiffusionModel;
 
 beforeAll(async () => {
   ckpt = await openTinyCheckpoint();
-  model = await loadSd1Model(ckpt, { runtime: await createEngineRuntime({ device: 'cpu', precision: 'fp16' }), precision: { vae: 'fp16' } });
+  model = await loadDiffusionModel(ckpt, { runtime: await createEngineRuntime({ device: 'cpu', precision: 'fp16' }), precision: { vae: 'fp16' } });
 });
 
 afterAll(async () => {

@@ -15,7 +15,7 @@
 // Defaults (SD1): UNet 8 heads, CLIP head width 64, quick_gelu, eps-prediction, scale 0.18215,
 // schedule 0.00085..0.012 over 1000 steps.
 import { CheckpointError } from './checkpoint-error.js';
-import { CONFIG_METADATA_KEY, SD1_DEFAULTS, type SD1Config } from './config.js';
+import { CONFIG_METADATA_KEY, SD1_DEFAULTS, type ClipTextConfig, type SD1Config, type UNetConfig, type VaeConfig } from './config.js';
 import { CLIP_L_PREFIX, UNET_PREFIX, VAE_PREFIX } from './family.js';
 
 /** Shape of a key in original single-file naming, or undefined when absent. */
@@ -42,44 +42,91 @@ export function inferSd1Config(shape: ShapeLookup, opts: InferOptions = {}): SD1
 
 /** The config implied by shapes and SD1 defaults alone (no metadata). */
 export function inferFromShapes(shape: ShapeLookup): SD1Config {
-  const need = (key: string): number[] => {
+  const unet = inferUNetFromShapes(shape);
+  // SD1/SD2 configs have one depth for every transformer, the middle block's included.
+  const { transformer_depth_middle: _middle, ...sd1Unet } = unet.config;
+  return {
+    unet: { ...sd1Unet, num_heads: SD1_DEFAULTS.unetNumHeads, transformer_depth: unet.firstDepth },
+    vae: inferVaeFromShapes(shape),
+    clip_text: inferClipFromShapes(shape, CLIP_L_PREFIX),
+    scale_factor: SD1_DEFAULTS.scaleFactor,
+    parameterization: SD1_DEFAULTS.parameterization,
+    schedule: { ...SD1_DEFAULTS.schedule },
+  };
+}
+
+function needFn(shape: ShapeLookup, what: string): (key: string) => number[] {
+  return (key) => {
     const s = shape(key);
-    if (!s) throw new CheckpointError('missing_key', `cannot infer the SD1 config: key "${key}" is missing`);
+    if (!s) throw new CheckpointError('missing_key', `cannot infer the ${what} config: key "${key}" is missing`);
     return s;
   };
+}
+
+export interface InferredUNet {
+  /** num_heads is a placeholder (shapes cannot tell); transformer_depth is per level (1 where a level has no attention). */
+  config: UNetConfig;
+  /** Depth of the first SpatialTransformer (SD1/SD2's single depth). */
+  firstDepth: number;
+}
+
+/** The ldm / sgm UNet's structure from its tensor shapes (any family). */
+export function inferUNetFromShapes(shape: ShapeLookup): InferredUNet {
+  const need = needFn(shape, 'UNet');
   const u = UNET_PREFIX;
   const [mc, inCh] = need(`${u}input_blocks.0.0.weight`);
   const [outCh] = need(`${u}out.2.weight`);
 
   // Walk the input blocks: ResBlocks, a Downsample closes a level.
-  const levels: { width: number; resBlocks: number; attention: boolean }[] = [{ width: 0, resBlocks: 0, attention: false }];
-  let firstAttn: string | undefined;
+  const levels: { width: number; resBlocks: number; attention: string | undefined }[] = [{ width: 0, resBlocks: 0, attention: undefined }];
   for (let i = 1; ; i++) {
     const res = shape(`${u}input_blocks.${i}.0.in_layers.2.weight`);
     const down = shape(`${u}input_blocks.${i}.0.op.weight`);
     if (!res && !down) break;
     const level = levels[levels.length - 1];
     if (down) {
-      levels.push({ width: 0, resBlocks: 0, attention: false });
+      levels.push({ width: 0, resBlocks: 0, attention: undefined });
       continue;
     }
     level.width = res![0];
     level.resBlocks++;
-    if (shape(`${u}input_blocks.${i}.1.norm.weight`)) {
-      level.attention = true;
-      firstAttn ??= `${u}input_blocks.${i}.1`;
-    }
+    if (shape(`${u}input_blocks.${i}.1.norm.weight`)) level.attention ??= `${u}input_blocks.${i}.1`;
   }
   const numRes = levels[0].resBlocks;
   if (numRes === 0 || levels.some((l) => l.resBlocks !== numRes)) {
     throw new CheckpointError('bad_config', `UNet levels have different ResBlock counts: ${levels.map((l) => l.resBlocks).join(', ')}`);
   }
-  const attnBlock = firstAttn ?? `${u}middle_block.1`;
-  let depth = 0;
-  while (shape(`${attnBlock}.transformer_blocks.${depth}.norm1.weight`)) depth++;
+  const depthOf = (block: string): number => {
+    let depth = 0;
+    while (shape(`${block}.transformer_blocks.${depth}.norm1.weight`)) depth++;
+    return depth;
+  };
+  const mid = `${u}middle_block.1`;
+  const attnBlock = levels.find((l) => l.attention)?.attention ?? mid;
   const [, contextDim] = need(`${attnBlock}.transformer_blocks.0.attn2.to_k.weight`);
   const projInRank = need(`${attnBlock}.proj_in.weight`).length;
+  const adm = shape(`${u}label_emb.0.0.weight`);
+  const config: UNetConfig = {
+    in_channels: inCh,
+    out_channels: outCh,
+    model_channels: mc,
+    attention_resolutions: levels.map((l, i) => (l.attention ? 2 ** i : 0)).filter((d) => d > 0).reverse(),
+    num_res_blocks: numRes,
+    channel_mult: levels.map((l) => l.width / mc),
+    num_heads: SD1_DEFAULTS.unetNumHeads,
+    transformer_depth: levels.map((l) => (l.attention ? depthOf(l.attention) : 1)),
+    transformer_depth_middle: depthOf(mid),
+    context_dim: contextDim,
+    use_linear_in_transformer: projInRank === 2,
+    legacy: SD1_DEFAULTS.legacy,
+  };
+  if (adm) config.adm_in_channels = adm[1];
+  return { config, firstDepth: depthOf(attnBlock) };
+}
 
+/** The AutoencoderKL's structure from its tensor shapes. */
+export function inferVaeFromShapes(shape: ShapeLookup): VaeConfig {
+  const need = needFn(shape, 'VAE');
   const v = VAE_PREFIX;
   const [ch, vaeIn] = need(`${v}encoder.conv_in.weight`);
   const chMult: number[] = [];
@@ -95,53 +142,29 @@ export function inferFromShapes(shape: ShapeLookup): SD1Config {
   const [encOut] = need(`${v}encoder.conv_out.weight`);
   const [outRgb] = need(`${v}decoder.conv_out.weight`);
   const [, embedDim] = need(`${v}post_quant_conv.weight`);
+  return { ch, ch_mult: chMult, num_res_blocks: vaeRes, z_channels: zCh, embed_dim: embedDim, in_channels: vaeIn, out_ch: outRgb, double_z: encOut === 2 * zCh };
+}
 
-  const c = CLIP_L_PREFIX;
+/** A transformers CLIPTextModel under `prefix`, with SD1's defaults for what shapes cannot tell. */
+export function inferClipFromShapes(shape: ShapeLookup, prefix: string): ClipTextConfig {
+  const need = needFn(shape, 'CLIP text');
+  const c = prefix;
   const [vocab, hidden] = need(`${c}embeddings.token_embedding.weight`);
   const [maxPos] = need(`${c}embeddings.position_embedding.weight`);
   let layers = 0;
   while (shape(`${c}encoder.layers.${layers}.self_attn.q_proj.weight`)) layers++;
   const [inter] = need(`${c}encoder.layers.0.mlp.fc1.weight`);
-
   return {
-    unet: {
-      in_channels: inCh,
-      out_channels: outCh,
-      model_channels: mc,
-      attention_resolutions: levels.map((l, i) => (l.attention ? 2 ** i : 0)).filter((d) => d > 0).reverse(),
-      num_res_blocks: numRes,
-      channel_mult: levels.map((l) => l.width / mc),
-      num_heads: SD1_DEFAULTS.unetNumHeads,
-      transformer_depth: depth,
-      context_dim: contextDim,
-      use_linear_in_transformer: projInRank === 2,
-      legacy: SD1_DEFAULTS.legacy,
-    },
-    vae: {
-      ch,
-      ch_mult: chMult,
-      num_res_blocks: vaeRes,
-      z_channels: zCh,
-      embed_dim: embedDim,
-      in_channels: vaeIn,
-      out_ch: outRgb,
-      double_z: encOut === 2 * zCh,
-    },
-    clip_text: {
-      vocab_size: vocab,
-      hidden_size: hidden,
-      intermediate_size: inter,
-      num_hidden_layers: layers,
-      num_attention_heads: Math.max(1, Math.floor(hidden / SD1_DEFAULTS.clipHeadDim)),
-      max_position_embeddings: maxPos,
-      hidden_act: SD1_DEFAULTS.clipHiddenAct,
-      layer_norm_eps: SD1_DEFAULTS.clipLayerNormEps,
-      bos_token_id: SD1_DEFAULTS.bosTokenId,
-      eos_token_id: SD1_DEFAULTS.eosTokenId,
-    },
-    scale_factor: SD1_DEFAULTS.scaleFactor,
-    parameterization: SD1_DEFAULTS.parameterization,
-    schedule: { ...SD1_DEFAULTS.schedule },
+    vocab_size: vocab,
+    hidden_size: hidden,
+    intermediate_size: inter,
+    num_hidden_layers: layers,
+    num_attention_heads: Math.max(1, Math.floor(hidden / SD1_DEFAULTS.clipHeadDim)),
+    max_position_embeddings: maxPos,
+    hidden_act: SD1_DEFAULTS.clipHiddenAct,
+    layer_norm_eps: SD1_DEFAULTS.clipLayerNormEps,
+    bos_token_id: SD1_DEFAULTS.bosTokenId,
+    eos_token_id: SD1_DEFAULTS.eosTokenId,
   };
 }
 

@@ -8,7 +8,7 @@ import { openCheckpoint } from './checkpoint.js';
 import { SD1_TINY_CONFIG } from './config.js';
 import { SCHEDULE_BUFFER_NAMES } from './ddpm-schedule.js';
 import { SeededRandom, initRule, writeRandomCheckpoint, writeTinyCheckpoint } from './random-checkpoint.js';
-import { sd1KeySpec } from './sd1-keys.js';
+import { sd1KeySpec } from './key-spec.js';
 
 let dir: string;
 beforeAll(async () => {

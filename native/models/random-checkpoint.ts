@@ -9,7 +9,7 @@ import { writeSafetensorsStreamed, type TensorSpec } from '../io/safetensors.js'
 import { CheckpointError } from './checkpoint-error.js';
 import { CONFIG_METADATA_KEY, SD1_TINY_CONFIG, type ScheduleConfig, type SD1Config } from './config.js';
 import { SCHEDULE_BUFFER_NAMES, ddpmScheduleBuffers, type ScheduleBufferName } from './ddpm-schedule.js';
-import { sd1KeySpec, type KeySpec } from './sd1-keys.js';
+import { sd1KeySpec, type KeySpec } from './key-spec.js';
 
 /** xoshiro128** seeded through splitmix32: small, fast, and the same stream on every platform. */
 export class SeededRandom {

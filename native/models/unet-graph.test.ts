@@ -10,13 +10,13 @@ import { buildUNetGraph } from './unet-graph.js';
 import { timestepFrequencies } from './unet-blocks.js';
 import { createEngineRuntime } from '../runtime/ort-backend.js';
 import type { EngineRuntime } from '../runtime/ort-backend.js';
-import { loadSd1Model } from '../runtime/sd1-model.js';
-import type { Sd1Model } from '../runtime/sd1-model.js';
+import { loadDiffusionModel } from '../runtime/diffusion-model.js';
+import type { DiffusionModel } from '../runtime/diffusion-model.js';
 import type { WeightHook } from '../runtime/weights.js';
 
 let ckpt: Checkpoint;
 let runtime: EngineRuntime;
-let model: Sd1Model;
+let model: DiffusionModel;
 let fx: Record<string, FixtureTensor>;
 
 const CASES = ['t999_500', 't1_250', 't999_500_ctx154', 't_fractional', 'latent8x12_t700'];
@@ -24,7 +24,7 @@ const CASES = ['t999_500', 't1_250', 't999_500_ctx154', 't_fractional', 'latent8
 beforeAll(async () => {
   ckpt = await openTinyCheckpoint();
   runtime = await createEngineRuntime({ device: 'cpu' });
-  model = await loadSd1Model(ckpt, { runtime, maxSessionsPerPart: 4 });
+  model = await loadDiffusionModel(ckpt, { runtime, maxSessionsPerPart: 4 });
   fx = await readFixture('unet.safetensors');
 });
 
@@ -33,7 +33,7 @@ afterAll(async () => {
   await ckpt?.close();
 });
 
-async function evalCase(m: Sd1Model, name: string): Promise<Float32Array> {
+async function evalCase(m: DiffusionModel, name: string): Promise<Float32Array> {
   const [batch, , h, w] = fx[`${name}.x`].shape;
   const tokens = fx[`${name}.context`].shape[1];
   return m.unet.eps(fx[`${name}.x`].data, fx[`${name}.t`].data, fx[`${name}.context`].data, { batch, h, w, tokens });
@@ -77,7 +77,7 @@ describe('the comparison is sensitive to the weights', () => {
   const conv = 'model.diffusion_model.input_blocks.4.0.in_layers.2.weight';
 
   async function withHook(hook: WeightHook): Promise<number> {
-    const m = await loadSd1Model(ckpt, { runtime, weightHook: hook });
+    const m = await loadDiffusionModel(ckpt, { runtime, weightHook: hook });
     try {
       return maxAbsDiff(await evalCase(m, name), fx[`${name}.eps`].data);
     } finally {

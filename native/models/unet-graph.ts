@@ -1,5 +1,8 @@
-// The SD1.x/SD2.x ldm UNetModel as an ONNX graph for one static request shape:
-// x [B, 4, h, w], t [B] (float32, fractional allowed), context [B, 77·k, ctx] -> eps [B, 4, h, w].
+// The ldm / sgm UNetModel (SD1.x, SD2.x, SDXL) as an ONNX graph for one static request shape:
+// x [B, 4, h, w], t [B] (float32, fractional allowed), context [B, 77·k, ctx] (and for SDXL the
+// ADM vector y [B, adm]) -> eps [B, 4, h, w]. SDXL differs only in configuration: levels without
+// attention, a transformer depth per level, heads from num_head_channels, linear proj_in/out, and
+// `emb = time_embed(t_emb) + label_emb(y)`.
 // The block layout follows openaimodel.py (input_blocks / middle_block / output_blocks with the
 // same indices as the checkpoint keys). Skip connections use A1111's patch: when h and the skip
 // differ in H×W (latents that are not multiples of 8, i.e. images not multiples of 64 px), h is
@@ -11,7 +14,7 @@ import { GraphError } from '../graph/graph-error.js';
 import { conv2d, groupNorm, linear, silu } from '../graph/ops-nn.js';
 import { cast, resizeNearest } from '../graph/ops-tensor.js';
 import type { UNetConfig } from './config.js';
-import { unetHeads } from './config.js';
+import { middleTransformerDepth, transformerDepthAt, unetHeads } from './config.js';
 import { UNET_PREFIX } from './family.js';
 import {
   RESBLOCK_NORM_EPS,
@@ -36,7 +39,7 @@ export interface UNetGraphOptions {
   prefix?: string;
 }
 
-export const UNET_INPUTS = { x: 'x', t: 't', context: 'context' } as const;
+export const UNET_INPUTS = { x: 'x', t: 't', context: 'context', y: 'y' } as const;
 export const UNET_OUTPUT = 'eps';
 
 /** Builds the UNet for one (batch, latent size, context length). */
@@ -59,12 +62,17 @@ export function buildUNetGraph(cfg: UNetConfig, opts: UNetGraphOptions): BuiltGr
 
   // time_embed: Linear(mc, 4mc), SiLU, Linear(4mc, 4mc); every ResBlock starts with SiLU(emb).
   const tEmb = cast(g, timestepEmbedding(g, tIn, mc), g.floatType); // [B, mc]
-  const emb = linear(g, silu(g, linear(g, tEmb, `${p}time_embed.0`)), `${p}time_embed.2`); // [B, 4mc]
+  let emb = linear(g, silu(g, linear(g, tEmb, `${p}time_embed.0`)), `${p}time_embed.2`); // [B, 4mc]
+  if (cfg.adm_in_channels !== undefined) {
+    // sgm num_classes "sequential": label_emb = Sequential(Linear(adm, 4mc), SiLU, Linear(4mc, 4mc))
+    const y = cast(g, g.input(UNET_INPUTS.y, 'float32', [batch, cfg.adm_in_channels]), g.floatType);
+    emb = g.op('Add', [emb, linear(g, silu(g, linear(g, y, `${p}label_emb.0.0`)), `${p}label_emb.0.2`)]);
+  }
   const embAct = silu(g, emb);
 
-  const transformer = (h: Value, key: string): Value => {
+  const transformer = (h: Value, key: string, depth: number): Value => {
     const { heads } = unetHeads(cfg, h.shape[1]);
-    return spatialTransformer(g, h, context, key, { heads, depth: cfg.transformer_depth, useLinear: cfg.use_linear_in_transformer });
+    return spatialTransformer(g, h, context, key, { heads, depth, useLinear: cfg.use_linear_in_transformer });
   };
 
   let h = conv2d(g, cast(g, xIn, g.floatType), `${p}input_blocks.0.0`); // [B, mc, h, w]
@@ -74,7 +82,7 @@ export function buildUNetGraph(cfg: UNetConfig, opts: UNetGraphOptions): BuiltGr
   cfg.channel_mult.forEach((mult, level) => {
     for (let r = 0; r < cfg.num_res_blocks; r++) {
       h = resBlock(g, h, embAct, `${p}input_blocks.${block}.0`, mult * mc);
-      if (cfg.attention_resolutions.includes(ds)) h = transformer(h, `${p}input_blocks.${block}.1`);
+      if (cfg.attention_resolutions.includes(ds)) h = transformer(h, `${p}input_blocks.${block}.1`, transformerDepthAt(cfg, level));
       skips.push(h);
       block++;
     }
@@ -88,7 +96,7 @@ export function buildUNetGraph(cfg: UNetConfig, opts: UNetGraphOptions): BuiltGr
 
   const midChannels = h.shape[1];
   h = resBlock(g, h, embAct, `${p}middle_block.0`, midChannels);
-  h = transformer(h, `${p}middle_block.1`);
+  h = transformer(h, `${p}middle_block.1`, middleTransformerDepth(cfg));
   h = resBlock(g, h, embAct, `${p}middle_block.2`, midChannels);
 
   block = 0;
@@ -102,7 +110,7 @@ export function buildUNetGraph(cfg: UNetConfig, opts: UNetGraphOptions): BuiltGr
       h = g.op('Concat', [h, skip], { axis: 1 }); // [B, C + C_skip, H, W]
       h = resBlock(g, h, embAct, `${p}output_blocks.${block}.0`, mult * mc);
       let sub = 1;
-      if (cfg.attention_resolutions.includes(ds)) h = transformer(h, `${p}output_blocks.${block}.${sub++}`);
+      if (cfg.attention_resolutions.includes(ds)) h = transformer(h, `${p}output_blocks.${block}.${sub++}`, transformerDepthAt(cfg, level));
       if (level !== 0 && r === cfg.num_res_blocks) {
         h = upsample(g, h, `${p}output_blocks.${block}.${sub}`); // [B, C, 2H, 2W]
         ds /= 2;

@@ -7,17 +7,17 @@ import { VAE_PREFIX } from './family.js';
 import { buildVaeDecoderGraph, buildVaeEncoderGraph } from './vae-graph.js';
 import type { FixtureTensor } from './graph-test-utils.js';
 import { createEngineRuntime } from '../runtime/ort-backend.js';
-import { loadSd1Model } from '../runtime/sd1-model.js';
-import type { Sd1Model } from '../runtime/sd1-model.js';
+import { loadDiffusionModel } from '../runtime/diffusion-model.js';
+import type { DiffusionModel } from '../runtime/diffusion-model.js';
 
 let ckpt: Checkpoint;
-let model: Sd1Model;
+let model: DiffusionModel;
 let fx: Record<string, FixtureTensor>;
 const DIMS = { batch: 1, h: 8, w: 8 };
 
 beforeAll(async () => {
   ckpt = await openTinyCheckpoint();
-  model = await loadSd1Model(ckpt, { runtime: await createEngineRuntime({ device: 'cpu' }) });
+  model = await loadDiffusionModel(ckpt, { runtime: await createEngineRuntime({ device: 'cpu' }) });
   fx = await readFixture('vae.safetensors');
 });
 

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyCheckpoint } from '../models/random-checkpoint.js';
 import { sd1TinyPath } from '../testing/fixtures.js';
 import { generate } from './generate.js';
-import { loadSd1Engine, type Sd1Engine } from './sd1-engine.js';
+import { loadEngine, type Engine } from './engine.js';
 import type { GenerateRequest } from './types.js';
 
-let engine: Sd1Engine;
+let engine: Engine;
 
 const base: GenerateRequest = {
   task: 'txt2img',
@@ -48,7 +48,7 @@ async function rgbOf(png: Buffer): Promise<Buffer> {
 }
 
 beforeAll(async () => {
-  engine = await loadSd1Engine(sd1TinyPath('model.safetensors'), { tokenizerDir: sd1TinyPath('tokenizer') });
+  engine = await loadEngine(sd1TinyPath('model.safetensors'), { tokenizerDir: sd1TinyPath('tokenizer') });
 });
 afterAll(async () => {
   await engine?.dispose();
@@ -194,7 +194,7 @@ describe('9-channel inpainting checkpoints', () => {
     const dir = mkdtempSync(join(tmpdir(), 'easel-inpaint-'));
     const file = join(dir, 'tiny-inpainting.safetensors');
     await writeTinyCheckpoint(file, { seed: 3, inpainting: true });
-    const inpainting = await loadSd1Engine(file, { tokenizerDir: sd1TinyPath('tokenizer') });
+    const inpainting = await loadEngine(file, { tokenizerDir: sd1TinyPath('tokenizer') });
     try {
       expect(inpainting.config.unet.in_channels).toBe(9);
       const image = await gradientPng(64, 64);

@@ -1,5 +1,6 @@
-// txt2img, img2img and inpaint for SD1.x, the A1111 way, written out top to bottom:
-// prompts → conditioning → (init image → latent) → seed noise → sampler with CFG → VAE decode →
+// txt2img, img2img and inpaint for every model family, the A1111 way, written out top to bottom:
+// prompts → conditioning (the family's: SD1 context, SDXL context + vector) → (init image → latent)
+// → seed noise → sampler with CFG → VAE decode →
 // 8-bit pixels → (inpaint: paste back over the original). One batch of `batch_size` images per
 // `n_iter` iteration, image i with seed + i. Before any of that, the request's LoRAs (tags and
 // `loras`), embeddings and VAE are put onto the model (native/lora/engine-networks.ts).
@@ -12,7 +13,7 @@ import { plannedSteps, runSampling } from '../sampling/run.js';
 import type { SamplerStep } from '../sampling/sampler.js';
 import { batchSeeds, createGenerator, resolveSeed } from '../sampling/seeds.js';
 import { f32 } from '../sampling/torch-math.js';
-import { getLearnedConditioning, getMulticondLearnedConditioning, type ConditioningDeps, type ScheduledConditioning } from '../text/conditioning.js';
+import type { ScheduledConditioning } from '../text/conditioning.js';
 import { extractLoraTags, type LoraRequest } from '../text/lora-tags.js';
 import { EngineNetworks, type LoraUse } from '../lora/engine-networks.js';
 import { NetworkError } from '../lora/lora-error.js';
@@ -21,7 +22,7 @@ import { prepareInit, type PreparedInit } from './init-image.js';
 import { PipelineError } from './pipeline-error.js';
 import { previewJpeg } from './preview.js';
 import { resizeRaster } from './resize.js';
-import type { Sd1Engine } from './sd1-engine.js';
+import type { Engine } from './engine.js';
 import type { EffectiveParams, GenerateRequest, GenerateResources, GenerateResult, GeneratedImage, PipelineHooks } from './types.js';
 
 /** Latent state shared by every image of an img2img/inpaint run. */
@@ -48,7 +49,7 @@ function checkRequest(req: GenerateRequest): void {
 }
 
 function toScheduled(s: readonly ScheduledConditioning[]): ScheduledCond[] {
-  return s.map((e) => ({ endAtStep: e.endAtStep, cond: { data: e.cond.data, tokens: e.cond.tokens } }));
+  return s.map((e) => ({ endAtStep: e.endAtStep, cond: { data: e.cond.data, tokens: e.cond.tokens, vector: e.cond.vector } }));
 }
 
 /** Samples the VAE posterior with the image's own generator: A1111 draws it from torch's global RNG, which is not reproducible. */
@@ -60,7 +61,7 @@ function samplePosterior(init: InitLatents, seed: number, scale: number): Float3
   return z;
 }
 
-async function encodeInit(engine: Sd1Engine, req: GenerateRequest): Promise<InitLatents> {
+async function encodeInit(engine: Engine, req: GenerateRequest): Promise<InitLatents> {
   const prepared = await prepareInit(req);
   const { width, height } = req;
   const h = height / 8, w = width / 8, plane = h * w;
@@ -99,7 +100,7 @@ async function encodeInit(engine: Sd1Engine, req: GenerateRequest): Promise<Init
  * The posterior mode is used here (A1111 samples it from torch's unseeded global RNG).
  */
 async function inpaintingConditioning(
-  engine: Sd1Engine,
+  engine: Engine,
   prepared: PreparedInit,
   unit: Float32Array,
   d: { h: number; w: number; width: number; height: number },
@@ -112,7 +113,7 @@ async function inpaintingConditioning(
     for (let p = 0; p < pixels; p++) masked[c * pixels + p] = unit[c * pixels + p]! * (1 - Math.round(maskFull.data[p]! / 255));
   }
   const moments = await engine.model.vae.encodeMoments(masked, { batch: 1, h, w });
-  const scale = f32(engine.config.scale_factor);
+  const scale = f32(engine.latent.scaleFactor);
   const out = new Float32Array(5 * plane); // [5, h, w]
   // Nearest interpolation of the full-size mask to latent size (torch interpolate default).
   for (let y = 0; y < h; y++) {
@@ -126,26 +127,26 @@ async function inpaintingConditioning(
 }
 
 /** A1111's txt2img_image_conditioning for inpainting models: mask of ones and the latent of a grey image. */
-async function txt2imgInpaintingConditioning(engine: Sd1Engine, width: number, height: number): Promise<Float32Array> {
+async function txt2imgInpaintingConditioning(engine: Engine, width: number, height: number): Promise<Float32Array> {
   const h = height / 8, w = width / 8, plane = h * w;
   const grey = new Float32Array(3 * width * height); // 0.5 in [0,1] → 0 in [−1, 1]
   const moments = await engine.model.vae.encodeMoments(grey, { batch: 1, h, w });
   const out = new Float32Array(5 * plane).fill(1, 0, plane);
-  const scale = f32(engine.config.scale_factor);
+  const scale = f32(engine.latent.scaleFactor);
   for (let i = 0; i < LATENT_CHANNELS * plane; i++) out[plane + i] = f32(scale * moments[i]!);
   return out;
 }
 
 /** Appends the image conditioning [5, h, w] to every row of x [N, 4, h, w] → [N, 9, h, w]. */
 function withImageConditioning(unet: UNetEpsFn, cond: Float32Array): UNetEpsFn {
-  return (x, t, context, dims) => {
+  return (x, t, context, dims, y) => {
     const per = LATENT_CHANNELS * dims.h * dims.w;
     const full = new Float32Array(dims.batch * (per + cond.length));
     for (let n = 0; n < dims.batch; n++) {
       full.set(x.subarray(n * per, (n + 1) * per), n * (per + cond.length));
       full.set(cond, n * (per + cond.length) + per);
     }
-    return unet(full, t, context, dims);
+    return unet(full, t, context, dims, y);
   };
 }
 
@@ -186,7 +187,7 @@ async function resolveLoras(list: ReturnType<typeof combineLoras>, resources: Ge
  *
  * @example const { images, params } = await generate(engine, { task: 'txt2img', prompt: 'a cat', ... }, { signal })
  */
-export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: PipelineHooks = {}, resources: GenerateResources = {}): Promise<GenerateResult> {
+export async function generate(engine: Engine, req: GenerateRequest, hooks: PipelineHooks = {}, resources: GenerateResources = {}): Promise<GenerateResult> {
   checkRequest(req);
   const { signal } = hooks;
   const { width, height, batch_size: batch, n_iter: nIter } = req;
@@ -205,16 +206,11 @@ export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: P
   const allSeeds = batchSeeds(seed, batch * nIter);
 
   // Conditioning, shared by every image (same prompt): schedules over the sampler's call count.
-  const condDeps: ConditioningDeps = {
-    tokenizer: engine.tokenizer,
-    clipSkip: req.clip_skip,
-    embeddings: networks.embeddings,
-    encodeChunk: (ids, b, opts) => engine.model.textEncoder.encode(ids, b, { clipSkip: opts.clipSkip }),
-  };
+  const condCtx = { clipSkip: req.clip_skip, embeddings: networks.embeddings, width, height };
   const scheduleSteps = promptScheduleSteps(req.sampler, req.steps);
   const [[parts], [uncondSchedule]] = await Promise.all([
-    getMulticondLearnedConditioning([positive.prompt], scheduleSteps, condDeps),
-    getLearnedConditioning([negative.prompt], scheduleSteps, condDeps),
+    engine.conditioner.multicond([positive.prompt], scheduleSteps, condCtx),
+    engine.conditioner.learned([negative.prompt], scheduleSteps, { ...condCtx, isNegative: true }),
   ]);
   const cfgImage: CfgImage = {
     conds: parts!.map((p) => ({ weight: p.weight, schedule: toScheduled(p.schedule) })),
@@ -224,7 +220,7 @@ export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: P
   const init = isInit ? await encodeInit(engine, req) : null;
   let imageConditioning = init?.imageConditioning ?? null;
   if (!init && engine.config.unet.in_channels === 9) imageConditioning = await txt2imgInpaintingConditioning(engine, width, height);
-  const rawUnet: UNetEpsFn = (x, t, ctx, dims) => engine.model.unet.eps(x, t, ctx, dims);
+  const rawUnet: UNetEpsFn = (x, t, ctx, dims, y) => engine.model.unet.eps(x, t, ctx, dims, y);
   const unet = imageConditioning ? withImageConditioning(rawUnet, imageConditioning) : rawUnet;
 
   const stepsPerBatch = plannedSteps({ sampler: req.sampler, scheduler: req.scheduler, steps: req.steps, schedule: engine.schedule, strength: isInit ? strength : undefined });
@@ -235,7 +231,15 @@ export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: P
   let previews: Promise<void> = Promise.resolve();
   for (let iter = 0; iter < nIter; iter++) {
     const seeds = allSeeds.slice(iter * batch, (iter + 1) * batch);
-    const cfg: CfgOptions = { unet, images: seeds.map(() => cfgImage), cfgScale: req.cfg_scale, contextDim: engine.config.unet.context_dim, h, w };
+    const cfg: CfgOptions = {
+      unet,
+      images: seeds.map(() => cfgImage),
+      cfgScale: req.cfg_scale,
+      contextDim: engine.config.unet.context_dim,
+      vectorDim: engine.config.unet.adm_in_channels,
+      h,
+      w,
+    };
     const onStep = (s: SamplerStep) => {
       const step = iter * stepsPerBatch + s.index + 1;
       hooks.onProgress?.(step, total);
@@ -252,7 +256,7 @@ export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: P
     // noise" / "latent nothing" the masked area replaced by the seed noise / zeros (A1111 init()).
     const initLatent = (seedNoise: Float32Array): Float32Array => {
       const out = new Float32Array(batch * per); // [B, 4, h, w]
-      seeds.forEach((sd, i) => out.set(samplePosterior(init!, sd, engine.config.scale_factor), i * per));
+      seeds.forEach((sd, i) => out.set(samplePosterior(init!, sd, engine.latent.scaleFactor), i * per));
       if (init!.keep && init!.repaint && (fill === 'latent_noise' || fill === 'latent_nothing')) {
         for (let i = 0; i < out.length; i++) {
           const k = i % per;
@@ -278,7 +282,7 @@ export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: P
     if (signal?.aborted) throw new PipelineError('cancelled', 'generation was cancelled');
 
     // Decode one image at a time, as A1111's decode_latent_batch does (bounded memory).
-    const inv = f32(1 / engine.config.scale_factor);
+    const inv = f32(1 / engine.latent.scaleFactor);
     for (let i = 0; i < batch; i++) {
       const z = new Float32Array(per);
       for (let k = 0; k < per; k++) z[k] = f32(inv * samples[i * per + k]!);

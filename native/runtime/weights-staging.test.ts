@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import { sd1TinyPath } from '../testing/fixtures.js';
 import { createEngineRuntime } from './ort-backend.js';
-import { loadSd1Model } from './sd1-model.js';
+import { loadDiffusionModel } from './diffusion-model.js';
 
 let ckpt: Checkpoint;
 beforeAll(async () => {
@@ -20,7 +20,7 @@ afterAll(async () => {
 async function unetOut(via: 'memory' | 'disk', stagingDir?: string, perturb = false): Promise<Float32Array> {
   const runtime = await createEngineRuntime({ device: 'cpu' });
   const key = 'model.diffusion_model.input_blocks.1.0.in_layers.2.weight';
-  const model = await loadSd1Model(ckpt, {
+  const model = await loadDiffusionModel(ckpt, {
     runtime,
     weightsVia: via,
     stagingDir,

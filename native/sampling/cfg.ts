@@ -10,10 +10,12 @@ import type { DenoiseFn, EpsFn } from './sampler.js';
 import type { ModelSchedule } from './schedules.js';
 import { f32 } from './torch-math.js';
 
-/** One prompt's conditioning [1, tokens, C] (tokens = 77·chunks). */
+/** One prompt's conditioning [1, tokens, C] (tokens = 77·chunks), plus SDXL's ADM vector [1, adm]. */
 export interface CondTensor {
   data: Float32Array;
   tokens: number;
+  /** Present exactly when the model takes a vector (CfgOptions.vectorDim). */
+  vector?: Float32Array;
 }
 
 /** A prompt-editing schedule entry: used while the call index ≤ endAtStep. */
@@ -40,6 +42,8 @@ export interface CfgOptions {
   cfgScale: number;
   /** Width C of the conditioning vectors. */
   contextDim: number;
+  /** Width of the ADM vector each row also carries (SDXL); absent for SD1. */
+  vectorDim?: number;
   /** Latent height and width. */
   h: number;
   w: number;
@@ -78,8 +82,19 @@ function stackPadded(conds: readonly CondTensor[], tokens: number, dim: number):
   return out;
 }
 
-/** Runs `rows` latent rows with their context through the model (k-diffusion D or DDIM eps). */
-type InnerModel = (x: Float32Array, context: Float32Array, dims: UNetDims) => Promise<Float32Array>;
+/** Rows' ADM vectors stacked [N, adm] (undefined for models without one). */
+function stackVectors(conds: readonly CondTensor[], dim: number | undefined): Float32Array | undefined {
+  if (dim === undefined) return undefined;
+  const out = new Float32Array(conds.length * dim);
+  conds.forEach((c, n) => {
+    if (!c.vector || c.vector.length !== dim) throw new SamplingError('bad_shape', `conditioning vector must hold ${dim} values, got ${c.vector?.length ?? 0}`);
+    out.set(c.vector, n * dim);
+  });
+  return out;
+}
+
+/** Runs `rows` latent rows with their context (and vectors) through the model (k-diffusion D or DDIM eps). */
+type InnerModel = (x: Float32Array, context: Float32Array, dims: UNetDims, y: Float32Array | undefined) => Promise<Float32Array>;
 
 async function guide(opts: CfgOptions, x: Float32Array, step: number, inner: InnerModel): Promise<Float32Array> {
   const { images, contextDim: dim, h, w } = opts;
@@ -97,6 +112,9 @@ async function guide(opts: CfgOptions, x: Float32Array, step: number, inner: Inn
   const uncondTokens = Math.max(...unconds.map((c) => c.tokens));
   const condCtx = stackPadded(condRows.map((r) => r.cond), condTokens, dim); // [Nc, Lc, C]
   const uncondCtx = stackPadded(unconds, uncondTokens, dim); // [B, Lu, C]
+  const vdim = opts.vectorDim;
+  const condY = stackVectors(condRows.map((r) => r.cond), vdim); // [Nc, adm]
+  const uncondY = stackVectors(unconds, vdim); // [B, adm]
   const nc = condRows.length;
   const xIn = new Float32Array((nc + batch) * per); // [Nc + B, 4, h, w]
   condRows.forEach((r, n) => xIn.set(x.subarray(r.image * per, (r.image + 1) * per), n * per));
@@ -108,7 +126,13 @@ async function guide(opts: CfgOptions, x: Float32Array, step: number, inner: Inn
     const ctx = new Float32Array((nc + batch) * condTokens * dim); // [Nc + B, L, C]
     ctx.set(condCtx);
     ctx.set(uncondCtx, condCtx.length);
-    const out = await inner(xIn, ctx, { batch: nc + batch, h, w, tokens: condTokens });
+    let y: Float32Array | undefined;
+    if (condY && uncondY) {
+      y = new Float32Array(condY.length + uncondY.length); // [Nc + B, adm]
+      y.set(condY);
+      y.set(uncondY, condY.length);
+    }
+    const out = await inner(xIn, ctx, { batch: nc + batch, h, w, tokens: condTokens }, y);
     outCond = out.subarray(0, nc * per);
     outUncond = out.subarray(nc * per);
   } else {
@@ -121,10 +145,10 @@ async function guide(opts: CfgOptions, x: Float32Array, step: number, inner: Inn
         h,
         w,
         tokens: condTokens,
-      });
+      }, condY && vdim !== undefined ? condY.slice(a * vdim, b * vdim) : undefined);
       outCond.set(part, a * per);
     }
-    outUncond = await inner(xIn.slice(nc * per), uncondCtx, { batch, h, w, tokens: uncondTokens });
+    outUncond = await inner(xIn.slice(nc * per), uncondCtx, { batch, h, w, tokens: uncondTokens }, uncondY);
   }
 
   const denoised = Float32Array.from(outUncond); // [B, 4, h, w]
@@ -143,11 +167,11 @@ async function guide(opts: CfgOptions, x: Float32Array, step: number, inner: Inn
  * @example sampler.sample({ x, sigmas, denoise: createCfgDenoiser(opts, schedule), noise, ... })
  */
 export function createCfgDenoiser(opts: CfgOptions, schedule: ModelSchedule): DenoiseFn {
-  return (x, sigma, callIndex) => guide(opts, x, callIndex, (xs, ctx, dims) => compVisDenoise(opts.unet, schedule, xs, sigma, ctx, dims));
+  return (x, sigma, callIndex) => guide(opts, x, callIndex, (xs, ctx, dims, y) => compVisDenoise(opts.unet, schedule, xs, sigma, ctx, dims, y));
 }
 
 /** The guided eps model for DDIM (A1111 CFGDenoiserTimesteps: UNet on x unscaled, CFG on eps). */
 export function createCfgEps(opts: CfgOptions): EpsFn {
   return (x, t, callIndex) =>
-    guide(opts, x, callIndex, (xs, ctx, dims) => opts.unet(xs, new Float32Array(dims.batch).fill(t), ctx, dims));
+    guide(opts, x, callIndex, (xs, ctx, dims, y) => opts.unet(xs, new Float32Array(dims.batch).fill(t), ctx, dims, y));
 }

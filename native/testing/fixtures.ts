@@ -21,3 +21,12 @@ export function sd1TinyPath(name: string): string {
 export function fixturePath(...parts: string[]): string {
   return join(FIXTURES_DIR, ...parts);
 }
+
+/** `../shared/fixtures/sdxl-tiny` */
+export const SDXL_TINY_DIR = join(FIXTURES_DIR, 'sdxl-tiny');
+
+export function sdxlTinyPath(name: string): string {
+  const p = join(SDXL_TINY_DIR, name);
+  if (!existsSync(p)) throw new Error(`fixture missing: ${p} (tests expect ../shared/fixtures beside the checkout)`);
+  return p;
+}

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TextError } from './errors.js';
-import { fixText, whitespaceClean } from './text-clean.js';
+import { fixText, unescapeHtml, whitespaceClean } from './text-clean.js';
 
 export const BOS_TOKEN = '<|startoftext|>';
 export const EOS_TOKEN = '<|endoftext|>';
@@ -18,6 +18,10 @@ const MAX_MERGES = 49152 - 256 - 2;
 const MAX_CACHED_WORDS = 100_000;
 
 const SPECIAL_SPLIT_RE = /(<\|startoftext\|>|<\|endoftext\|>)/;
+// open_clip's SimpleTokenizer names the same two ids differently and finds them after cleaning.
+const OPEN_CLIP_BOS = '<start_of_text>';
+const OPEN_CLIP_EOS = '<end_of_text>';
+const OPEN_CLIP_RE = /<start_of_text>|<end_of_text>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
 // CLIP's pre-tokenizer (`regex` module, IGNORECASE); digits are single tokens.
 const PRETOKENIZE_RE = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
 
@@ -46,6 +50,13 @@ export interface ClipTokenizerFiles {
   merges: string[];
 }
 
+/**
+ * Which implementation to reproduce: transformers' CLIPTokenizer (SD1, SDXL's CLIP-L) or open_clip's
+ * SimpleTokenizer (SDXL's OpenCLIP bigG). Same id table and BPE; they differ in text cleaning
+ * (open_clip: ftfy, then HTML-unescape twice, on the whole text) and in the special-token names.
+ */
+export type TokenizerFlavor = 'transformers' | 'open_clip';
+
 export class ClipTokenizer {
   readonly bosId: number;
   readonly eosId: number;
@@ -57,7 +68,10 @@ export class ClipTokenizer {
   private readonly ranks: Map<string, number>;
   private readonly cache = new Map<string, string[]>();
 
-  constructor(files: ClipTokenizerFiles) {
+  constructor(
+    files: ClipTokenizerFiles,
+    readonly flavor: TokenizerFlavor = 'transformers',
+  ) {
     this.encoder = new Map();
     for (const key in files.vocab) {
       const id = files.vocab[key];
@@ -87,6 +101,7 @@ export class ClipTokenizer {
    * @example tok.tokenize('Hello, World!') // ['hello</w>', ',</w>', 'world</w>', '!</w>']
    */
   tokenize(text: string): string[] {
+    if (this.flavor === 'open_clip') return this.tokenizeOpenClip(text);
     const out: string[] = [];
     for (const piece of text.split(SPECIAL_SPLIT_RE)) {
       if (piece === BOS_TOKEN || piece === EOS_TOKEN) {
@@ -100,6 +115,30 @@ export class ClipTokenizer {
       }
     }
     return out;
+  }
+
+  // open_clip 2.20 `SimpleTokenizer.encode`: whitespace_clean(basic_clean(text)).lower(), where
+  // basic_clean = ftfy.fix_text, html.unescape twice, strip; its special names map to BOS/EOS.
+  private tokenizeOpenClip(text: string): string[] {
+    const clean = whitespaceClean(unescapeHtml(unescapeHtml(fixText(text))).trim()).toLowerCase();
+    const out: string[] = [];
+    for (const m of clean.matchAll(OPEN_CLIP_RE)) {
+      const t = m[0];
+      if (t === OPEN_CLIP_BOS || t === OPEN_CLIP_EOS) {
+        out.push(t === OPEN_CLIP_BOS ? BOS_TOKEN : EOS_TOKEN);
+        continue;
+      }
+      out.push(...this.bpe(Array.from(UTF8.encode(t), (b) => BYTE_ENCODER[b]).join('')));
+    }
+    return out;
+  }
+
+  /** The same vocabulary read the other implementation's way (SDXL's second encoder). */
+  withFlavor(flavor: TokenizerFlavor): ClipTokenizer {
+    if (flavor === this.flavor) return this;
+    const t = Object.create(ClipTokenizer.prototype) as ClipTokenizer;
+    Object.assign(t, this, { flavor, cache: new Map(this.cache) });
+    return t;
   }
 
   /**

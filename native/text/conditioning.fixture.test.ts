@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafetensorsFile } from '../io/safetensors.js';
 import { openCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import { createEngineRuntime } from '../runtime/ort-backend.js';
-import { loadSd1Model, type Sd1Model } from '../runtime/sd1-model.js';
+import { loadDiffusionModel, type DiffusionModel } from '../runtime/diffusion-model.js';
 import { sd1TinyPath } from '../testing/fixtures.js';
 import { loadClipTokenizer, type ClipTokenizer } from './clip-tokenizer.js';
 import { buildConditioning, type ConditioningDeps } from './conditioning.js';
@@ -15,13 +15,13 @@ const TOLERANCE = 1e-4;
 const cases = loadConditioningCases();
 
 let ckpt: Checkpoint;
-let model: Sd1Model;
+let model: DiffusionModel;
 let tok: ClipTokenizer;
 let expected: SafetensorsFile;
 
 beforeAll(async () => {
   ckpt = await openCheckpoint(sd1TinyPath('model.safetensors'));
-  model = await loadSd1Model(ckpt, { runtime: await createEngineRuntime({ device: 'cpu' }) });
+  model = await loadDiffusionModel(ckpt, { runtime: await createEngineRuntime({ device: 'cpu' }) });
   tok = await loadClipTokenizer(sd1TinyPath('tokenizer'));
   expected = await SafetensorsFile.open(sd1TinyPath('conditioning.safetensors'));
 });

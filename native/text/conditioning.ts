@@ -20,8 +20,16 @@ import { getLearnedConditioningPromptSchedules, getMulticondPromptList, type Sch
 /** Ids per chunk: BOS + 75 + EOS. */
 export const CHUNK_IDS = CHUNK_LENGTH + 2;
 
-/** Encodes one chunk batch: ids [B, 77] → hidden states [B, 77, C] (already clip-skipped). */
-export type EncodeChunk = (ids: Int32Array, batch: number, opts: { clipSkip: number }) => Promise<Float32Array>;
+/** What an encoder with a pooled output (SDXL's OpenCLIP) returns for one chunk batch. */
+export interface EncodedChunk {
+  /** [B, 77, C] */
+  hidden: Float32Array;
+  /** [B, P]: the pooled embedding of each row. */
+  pooled: Float32Array;
+}
+
+/** Encodes one chunk batch: ids [B, 77] → hidden states [B, 77, C] (already clip-skipped), with or without a pooled output. */
+export type EncodeChunk = (ids: Int32Array, batch: number, opts: { clipSkip: number }) => Promise<Float32Array | EncodedChunk>;
 
 export interface ConditioningDeps {
   tokenizer: PromptTokenizer;
@@ -41,6 +49,10 @@ export interface Conditioning {
   channels: number;
   /** A1111's token count of the prompt (for the UI counter and infotext checks). */
   tokenCount: number;
+  /** The first chunk's pooled embedding [1, P], from encoders that have one (SDXL OpenCLIP). */
+  pooled?: Float32Array;
+  /** SDXL: the ADM `vector` [1, adm] the UNet takes beside the cross-attention context. */
+  vector?: Float32Array;
 }
 
 export interface EmphasisDims {
@@ -122,11 +134,15 @@ export async function encodePrompts(prompts: readonly string[], deps: Conditioni
   const empty = emptyChunk(deps.tokenizer);
   const perChunk: Float32Array[] = [];
   let channels = 0;
+  let pooled: Float32Array | undefined;
   for (let i = 0; i < chunkCount; i++) {
     const chunks: PromptChunk[] = lines.map((l) => l.chunks[i] ?? empty);
     const ids = Int32Array.from(chunks.flatMap((c) => c.tokens)); // [B, 77]
     const multipliers = chunks.flatMap((c) => c.multipliers); // [B, 77]
-    const z = await deps.encodeChunk(ids, batch, { clipSkip }); // [B, 77, C]
+    const encoded = await deps.encodeChunk(ids, batch, { clipSkip });
+    const z = encoded instanceof Float32Array ? encoded : encoded.hidden; // [B, 77, C]
+    // A1111 (sd_hijack_clip forward): the pooled output is the first chunk's; emphasis leaves it alone.
+    if (i === 0 && !(encoded instanceof Float32Array)) pooled = encoded.pooled;
     channels = z.length / (batch * CHUNK_IDS);
     if (!Number.isInteger(channels) || channels <= 0) {
       throw new TextError('bad_conditioning_shape', `text encoder returned ${z.length} values for ${batch}·${CHUNK_IDS} tokens`);
@@ -136,10 +152,13 @@ export async function encodePrompts(prompts: readonly string[], deps: Conditioni
 
   const tokens = chunkCount * CHUNK_IDS;
   const rowLength = CHUNK_IDS * channels;
+  const pooledWidth = pooled ? pooled.length / batch : 0;
   return lines.map((line, b) => {
     const data = new Float32Array(tokens * channels); // [1, 77·k, C]
     perChunk.forEach((z, i) => data.set(z.subarray(b * rowLength, (b + 1) * rowLength), i * rowLength));
-    return { data, tokens, channels, tokenCount: line.tokenCount };
+    const cond: Conditioning = { data, tokens, channels, tokenCount: line.tokenCount };
+    if (pooled) cond.pooled = pooled.slice(b * pooledWidth, (b + 1) * pooledWidth);
+    return cond;
   });
 }
 
@@ -170,6 +189,19 @@ export async function getLearnedConditioning(
   deps: ConditioningDeps,
   opts: ScheduleOptions = {},
 ): Promise<ScheduledConditioning[][]> {
+  return getLearnedConditioningWith(prompts, steps, (texts) => encodePrompts(texts, deps), opts);
+}
+
+/** Encodes a batch of texts as one model call (a family's `get_learned_conditioning`). */
+export type PromptBatchEncoder = (texts: readonly string[]) => Promise<Conditioning[]>;
+
+/** getLearnedConditioning over any family's encoder (SDXL's returns crossattn and vector). */
+export async function getLearnedConditioningWith(
+  prompts: readonly string[],
+  steps: number,
+  encode: PromptBatchEncoder,
+  opts: ScheduleOptions = {},
+): Promise<ScheduledConditioning[][]> {
   const schedules = getLearnedConditioningPromptSchedules([...prompts], steps, opts);
   const cache = new Map<string, ScheduledConditioning[]>();
   const out: ScheduledConditioning[][] = [];
@@ -177,7 +209,7 @@ export async function getLearnedConditioning(
     let entry = cache.get(prompts[i]);
     if (entry === undefined) {
       const schedule = schedules[i];
-      const conds = await encodePrompts(schedule.map(([, text]) => text), deps);
+      const conds = await encode(schedule.map(([, text]) => text));
       entry = schedule.map(([endAtStep], j) => ({ endAtStep, cond: conds[j] }));
       cache.set(prompts[i], entry);
     }
@@ -198,8 +230,18 @@ export async function getMulticondLearnedConditioning(
   deps: ConditioningDeps,
   opts: ScheduleOptions = {},
 ): Promise<ComposablePart[][]> {
+  return getMulticondLearnedConditioningWith(prompts, steps, (texts) => encodePrompts(texts, deps), opts);
+}
+
+/** getMulticondLearnedConditioning over any family's encoder. */
+export async function getMulticondLearnedConditioningWith(
+  prompts: readonly string[],
+  steps: number,
+  encode: PromptBatchEncoder,
+  opts: ScheduleOptions = {},
+): Promise<ComposablePart[][]> {
   const { indexes, flat } = getMulticondPromptList([...prompts]);
-  const learned = await getLearnedConditioning(flat, steps, deps, opts);
+  const learned = await getLearnedConditioningWith(flat, steps, encode, opts);
   return indexes.map((parts) => parts.map(([index, weight]) => ({ weight, schedule: learned[index] })));
 }
 

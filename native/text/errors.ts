@@ -7,7 +7,8 @@ export type TextErrorCode =
   | 'bad_attention_weight'
   | 'bad_extra_network_args'
   | 'bad_conditioning_shape'
-  | 'bad_steps';
+  | 'bad_steps'
+  | 'sdxl_token_mismatch';
 
 export class TextError extends Error {
   override readonly name = 'TextError';

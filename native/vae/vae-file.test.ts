@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafetensorsFile, writeSafetensors, type TensorData } from '../io/safetensors.js';
 import { openCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import { createEngineRuntime } from '../runtime/ort-backend.js';
-import { loadSd1Model, type Sd1Model } from '../runtime/sd1-model.js';
+import { loadDiffusionModel, type DiffusionModel } from '../runtime/diffusion-model.js';
 import { sd1TinyPath } from '../testing/fixtures.js';
 import { writeTorchZip } from '../io/testing/zip-writer.js';
 import { VaeFile } from './vae-file.js';
 
 let dir: string;
 let ckpt: Checkpoint;
-let model: Sd1Model;
+let model: DiffusionModel;
 let z: Float32Array;
 let expected: Float32Array;
 const CHANGED = 'decoder.conv_out.bias';
@@ -36,7 +36,7 @@ const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'easel-vae-'));
   ckpt = await openCheckpoint(sd1TinyPath('model.safetensors'));
-  model = await loadSd1Model(ckpt, { runtime: await createEngineRuntime({ device: 'cpu' }) });
+  model = await loadDiffusionModel(ckpt, { runtime: await createEngineRuntime({ device: 'cpu' }) });
   const fx = await SafetensorsFile.open(sd1TinyPath('vae.safetensors'));
   z = await fx.readFloat32('decode.z');
   expected = await fx.readFloat32('decode.image');

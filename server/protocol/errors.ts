@@ -43,6 +43,8 @@ export const ERROR_CODES = [
   // Extra networks of a generate job (native/lora): a named LoRA / VAE file is not there.
   'lora_not_found',
   'vae_not_found',
+  // A checkpoint of a family the engine does not run (SD2.x, SD3, Flux); the message names it.
+  'unsupported_model_family',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -1,9 +1,9 @@
-// Every tensor an SD1.x checkpoint holds, with its shape, derived from an SD1Config by walking
-// the ldm / transformers module structure (UNetModel, AutoencoderKL, CLIPTextModel, DDPM
-// buffers). It is what graph builders bind, what `make-tiny-checkpoint` writes, and the check
+// Every tensor a checkpoint holds, with its shape, derived from its config by walking the ldm /
+// sgm / transformers / open_clip module structure (UNetModel, AutoencoderKL, CLIPTextModel,
+// open_clip TextTransformer, DDPM buffers): SD1.x (`sd1KeySpec`) and SDXL (`sdxlKeySpec`). It is what graph builders bind, what `make-tiny-checkpoint` writes, and the check
 // that a loaded checkpoint has nothing missing and nothing unexpected.
 import type { DType } from '../io/dtype.js';
-import type { SD1Config } from './config.js';
+import { middleTransformerDepth, transformerDepthAt, type ClipTextConfig, type OpenClipTextConfig, type SD1Config, type SDXLConfig, type UNetConfig, type VaeConfig } from './config.js';
 import { SCHEDULE_BUFFER_NAMES } from './ddpm-schedule.js';
 import { CLIP_L_PREFIX, UNET_PREFIX, VAE_PREFIX } from './family.js';
 
@@ -17,9 +17,26 @@ export interface KeySpec {
 export function sd1KeySpec(config: SD1Config): KeySpec[] {
   const out: KeySpec[] = [];
   for (const name of SCHEDULE_BUFFER_NAMES) out.push({ key: name, shape: [config.schedule.timesteps], dtype: 'F32' });
-  unetKeys(config, (key, shape) => out.push({ key: UNET_PREFIX + key, shape, dtype: 'F32' }));
-  vaeKeys(config, (key, shape) => out.push({ key: VAE_PREFIX + key, shape, dtype: 'F32' }));
-  clipKeys(config, (key, shape, dtype = 'F32') => out.push({ key: CLIP_L_PREFIX + key, shape, dtype }));
+  unetKeys(config.unet, (key, shape) => out.push({ key: UNET_PREFIX + key, shape, dtype: 'F32' }));
+  vaeKeys(config.vae, (key, shape) => out.push({ key: VAE_PREFIX + key, shape, dtype: 'F32' }));
+  clipKeys(config.clip_text, (key, shape, dtype = 'F32') => out.push({ key: CLIP_L_PREFIX + key, shape, dtype }));
+  return out;
+}
+
+/** Where sgm's GeneralConditioner keeps SDXL's two text models. */
+export const SDXL_CLIP_L_PREFIX = 'conditioner.embedders.0.transformer.text_model.';
+export const SDXL_OPEN_CLIP_PREFIX = 'conditioner.embedders.1.model.';
+/** sgm DiscreteDenoiser's sigma buffer, present in SDXL files and unused (A1111 derives sigmas). */
+export const SDXL_DENOISER_SIGMAS = 'denoiser.sigmas';
+
+/** Ordered as sgm's DiffusionEngine `state_dict()`: UNet, denoiser, conditioner, VAE. */
+export function sdxlKeySpec(config: SDXLConfig): KeySpec[] {
+  const out: KeySpec[] = [];
+  unetKeys(config.unet, (key, shape) => out.push({ key: UNET_PREFIX + key, shape, dtype: 'F32' }));
+  out.push({ key: SDXL_DENOISER_SIGMAS, shape: [config.schedule.timesteps], dtype: 'F32' });
+  clipKeys(config.clip_l, (key, shape, dtype = 'F32') => out.push({ key: SDXL_CLIP_L_PREFIX + key, shape, dtype }));
+  openClipKeys(config.open_clip, (key, shape) => out.push({ key: SDXL_OPEN_CLIP_PREFIX + key, shape, dtype: 'F32' }));
+  vaeKeys(config.vae, (key, shape) => out.push({ key: VAE_PREFIX + key, shape, dtype: 'F32' }));
   return out;
 }
 
@@ -61,8 +78,7 @@ function norm(emit: Emit, name: string, ch: number): void {
   emit(`${name}.bias`, [ch]);
 }
 
-function unetKeys(config: SD1Config, emit: Emit): void {
-  const u = config.unet;
+function unetKeys(u: UNetConfig, emit: Emit): void {
   const mc = u.model_channels;
   const embDim = mc * 4;
   const attnAt = new Set(u.attention_resolutions);
@@ -75,12 +91,12 @@ function unetKeys(config: SD1Config, emit: Emit): void {
     conv(emit, `${name}.out_layers.3`, cout, cout, 3);
     if (cin !== cout) conv(emit, `${name}.skip_connection`, cout, cin, 1);
   };
-  const transformer = (name: string, ch: number): void => {
+  const transformer = (name: string, ch: number, depth: number): void => {
     const inner = ch; // SD1/SD2: heads x head width = channels
     norm(emit, `${name}.norm`, ch);
     if (u.use_linear_in_transformer) linear(emit, `${name}.proj_in`, inner, ch);
     else conv(emit, `${name}.proj_in`, inner, ch, 1);
-    for (let d = 0; d < u.transformer_depth; d++) {
+    for (let d = 0; d < depth; d++) {
       const b = `${name}.transformer_blocks.${d}`;
       for (const [attn, ctx] of [['attn1', inner], ['attn2', u.context_dim]] as const) {
         linear(emit, `${b}.${attn}.to_q`, inner, inner, false);
@@ -102,6 +118,10 @@ function unetKeys(config: SD1Config, emit: Emit): void {
 
   linear(emit, 'time_embed.0', embDim, mc);
   linear(emit, 'time_embed.2', embDim, embDim);
+  if (u.adm_in_channels !== undefined) {
+    linear(emit, 'label_emb.0.0', embDim, u.adm_in_channels);
+    linear(emit, 'label_emb.0.2', embDim, embDim);
+  }
   conv(emit, 'input_blocks.0.0', mc, u.in_channels, 3);
   const skipChannels = [mc];
   let ch = mc;
@@ -111,7 +131,7 @@ function unetKeys(config: SD1Config, emit: Emit): void {
     for (let r = 0; r < u.num_res_blocks; r++) {
       resBlock(`input_blocks.${block}.0`, ch, mult * mc);
       ch = mult * mc;
-      if (attnAt.has(ds)) transformer(`input_blocks.${block}.1`, ch);
+      if (attnAt.has(ds)) transformer(`input_blocks.${block}.1`, ch, transformerDepthAt(u, level));
       skipChannels.push(ch);
       block++;
     }
@@ -123,7 +143,7 @@ function unetKeys(config: SD1Config, emit: Emit): void {
     }
   });
   resBlock('middle_block.0', ch, ch);
-  transformer('middle_block.1', ch);
+  transformer('middle_block.1', ch, middleTransformerDepth(u));
   resBlock('middle_block.2', ch, ch);
   block = 0;
   for (let level = u.channel_mult.length - 1; level >= 0; level--) {
@@ -133,7 +153,7 @@ function unetKeys(config: SD1Config, emit: Emit): void {
       resBlock(`output_blocks.${block}.0`, ch + skip, mc * mult);
       ch = mc * mult;
       let part = 1;
-      if (attnAt.has(ds)) transformer(`output_blocks.${block}.${part++}`, ch);
+      if (attnAt.has(ds)) transformer(`output_blocks.${block}.${part++}`, ch, transformerDepthAt(u, level));
       if (level > 0 && r === u.num_res_blocks) {
         conv(emit, `output_blocks.${block}.${part}.conv`, ch, ch, 3);
         ds /= 2;
@@ -145,8 +165,7 @@ function unetKeys(config: SD1Config, emit: Emit): void {
   conv(emit, 'out.2', u.out_channels, mc, 3);
 }
 
-function vaeKeys(config: SD1Config, emit: Emit): void {
-  const v = config.vae;
+function vaeKeys(v: VaeConfig, emit: Emit): void {
   const levels = v.ch_mult.length;
   const resnet = (name: string, cin: number, cout: number): void => {
     norm(emit, `${name}.norm1`, cin);
@@ -198,8 +217,7 @@ function vaeKeys(config: SD1Config, emit: Emit): void {
   conv(emit, 'post_quant_conv', v.z_channels, v.embed_dim, 1);
 }
 
-function clipKeys(config: SD1Config, emit: Emit): void {
-  const c = config.clip_text;
+function clipKeys(c: ClipTextConfig, emit: Emit): void {
   const h = c.hidden_size;
   emit('embeddings.position_ids', [1, c.max_position_embeddings], 'I64');
   emit('embeddings.token_embedding.weight', [c.vocab_size, h]);
@@ -213,4 +231,25 @@ function clipKeys(config: SD1Config, emit: Emit): void {
     norm(emit, `${l}.layer_norm2`, h);
   }
   norm(emit, 'final_layer_norm', h);
+}
+
+function openClipKeys(c: OpenClipTextConfig, emit: Emit): void {
+  const w = c.width;
+  const hidden = Math.round(w * c.mlp_ratio);
+  emit('positional_embedding', [c.context_length, w]);
+  emit('text_projection', [w, c.embed_dim]);
+  emit('logit_scale', []);
+  emit('token_embedding.weight', [c.vocab_size, w]);
+  for (let i = 0; i < c.layers; i++) {
+    const l = `transformer.resblocks.${i}`;
+    emit(`${l}.ln_1.weight`, [w]);
+    emit(`${l}.ln_1.bias`, [w]);
+    emit(`${l}.attn.in_proj_weight`, [3 * w, w]);
+    emit(`${l}.attn.in_proj_bias`, [3 * w]);
+    linear(emit, `${l}.attn.out_proj`, w, w);
+    norm(emit, `${l}.ln_2`, w);
+    linear(emit, `${l}.mlp.c_fc`, hidden, w);
+    linear(emit, `${l}.mlp.c_proj`, w, hidden);
+  }
+  norm(emit, 'ln_final', w);
 }

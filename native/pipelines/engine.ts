@@ -1,5 +1,6 @@
-// A loaded SD1.x checkpoint with everything a pipeline needs: the ONNX-backed text encoder, UNet
-// and VAE, the CLIP tokenizer and the model's noise schedule. One instance per model; `dispose()`
+// A loaded checkpoint of any supported family with everything a pipeline needs: the ONNX-backed
+// text encoder(s), UNet and VAE, the CLIP tokenizer, the model's noise schedule and its family
+// module (conditioning, latent format, sizes; native/families). One instance per model; `dispose()`
 // releases its sessions when the user switches models. `networks` switches the model's parts to a
 // request's LoRA set, embeddings and VAE.
 import { stat } from 'node:fs/promises';
@@ -7,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EngineNetworks } from '../lora/engine-networks.js';
 import { openCheckpoint, type Checkpoint } from '../models/checkpoint.js';
-import type { SD1Config } from '../models/config.js';
+import type { ModelConfig, SupportedFamily } from '../models/config.js';
+import { familyModule, type FamilyModule, type LatentFormat, type TextConditioner } from '../families/index.js';
 import { createEngineRuntime, type Device, type EngineRuntime } from '../runtime/ort-backend.js';
-import { loadSd1Model, type Sd1Model } from '../runtime/sd1-model.js';
+import { loadDiffusionModel, type DiffusionModel } from '../runtime/diffusion-model.js';
 import { alphasCumprodFromConfig, modelScheduleFromAlphasCumprod, type ModelSchedule } from '../sampling/schedules.js';
-import { findTokenizerDir, loadClipTokenizer } from '../text/clip-tokenizer.js';
-import type { PromptTokenizer } from '../text/chunking.js';
+import { findTokenizerDir, loadClipTokenizer, type ClipTokenizer } from '../text/clip-tokenizer.js';
 
 export interface LoadEngineOptions {
   device?: Device;
@@ -27,16 +28,25 @@ export interface LoadEngineOptions {
   loraCacheMaxBytes?: number;
 }
 
-export interface Sd1Engine {
+export interface Engine {
   readonly path: string;
-  readonly config: SD1Config;
-  readonly model: Sd1Model;
-  readonly tokenizer: PromptTokenizer;
+  readonly family: SupportedFamily;
+  /** What varies by family: conditioning, latent format, sizes. */
+  readonly familyModule: FamilyModule;
+  readonly config: ModelConfig;
+  readonly model: DiffusionModel;
+  readonly tokenizer: ClipTokenizer;
+  /** Prompts → the UNet's conditioning, as this family builds it. */
+  readonly conditioner: TextConditioner;
+  readonly latent: LatentFormat;
   readonly schedule: ModelSchedule;
   /** LoRA, textual inversion and VAE override for this model. */
   readonly networks: EngineNetworks;
   dispose(): Promise<void>;
 }
+
+/** @deprecated the SD1-era name of Engine. */
+export type Sd1Engine = Engine;
 
 async function scheduleOf(checkpoint: Checkpoint): Promise<ModelSchedule> {
   // Single-file checkpoints carry the exact float32 buffer A1111 uses; diffusers folders do not.
@@ -45,17 +55,18 @@ async function scheduleOf(checkpoint: Checkpoint): Promise<ModelSchedule> {
 }
 
 /**
- * Opens a checkpoint (single file or diffusers folder) and binds it to ONNX Runtime.
+ * Opens a checkpoint (single file or diffusers folder, SD1.x or SDXL) and binds it to ONNX Runtime.
  *
- * @example const engine = await loadSd1Engine('models/checkpoints/v1-5.safetensors', { modelsDir: 'models' });
+ * @example const engine = await loadEngine('models/checkpoints/v1-5.safetensors', { modelsDir: 'models' });
  */
-export async function loadSd1Engine(path: string, opts: LoadEngineOptions = {}): Promise<Sd1Engine> {
+export async function loadEngine(path: string, opts: LoadEngineOptions = {}): Promise<Engine> {
   const checkpoint = await openCheckpoint(path);
   try {
     const tokenizerDir = findTokenizerDir({ explicitDir: opts.tokenizerDir, checkpointPath: path, modelsDir: opts.modelsDir });
     const [tokenizer, schedule] = await Promise.all([loadClipTokenizer(tokenizerDir), scheduleOf(checkpoint)]);
     const runtime = opts.runtime ?? (await createEngineRuntime({ device: opts.device ?? 'cpu' }));
-    const model = await loadSd1Model(checkpoint, { runtime });
+    const model = await loadDiffusionModel(checkpoint, { runtime });
+    const family = familyModule(checkpoint.family);
     const st = await stat(path);
     const networks = new EngineNetworks(model, checkpoint, `${resolve(path)}:${st.size}:${st.mtimeMs}`, tokenizer, {
       cacheDir: opts.loraCacheDir ?? join(tmpdir(), 'easel-lora-cache'),
@@ -64,9 +75,13 @@ export async function loadSd1Engine(path: string, opts: LoadEngineOptions = {}):
     });
     return {
       path,
+      family: checkpoint.family,
+      familyModule: family,
       config: checkpoint.config,
       model,
       tokenizer,
+      conditioner: family.conditioner(model, tokenizer),
+      latent: family.latentFormat(checkpoint.config),
       schedule,
       networks,
       async dispose() {
@@ -80,3 +95,6 @@ export async function loadSd1Engine(path: string, opts: LoadEngineOptions = {}):
     throw err;
   }
 }
+
+/** @deprecated the SD1-era name of loadEngine (every family loads through it). */
+export const loadSd1Engine = loadEngine;

@@ -1,9 +1,10 @@
-// The three runners of an SD1.x model: text encoder, UNet and VAE. Each accepts any batch size,
+// The runners of a diffusion model: CLIP text encoder, OpenCLIP text tower (SDXL), UNet and VAE. Each accepts any batch size,
 // context length and latent size, and keeps one session per shape (see model-part.ts). Inputs and
 // outputs are plain float32 arrays in NCHW / [B, tokens, C] layout whatever the graph precision.
 import type { Precision } from '../graph/builder.js';
 import { buildClipTextGraph, CLIP_INPUT_IDS, CLIP_OUTPUT } from '../models/clip-text-graph.js';
-import type { ClipTextConfig, UNetConfig, VaeConfig } from '../models/config.js';
+import type { ClipTextConfig, OpenClipTextConfig, UNetConfig, VaeConfig } from '../models/config.js';
+import { buildOpenClipTextGraph, eosIndices, OPEN_CLIP_IO } from '../models/open-clip-text-graph.js';
 import { buildUNetGraph, UNET_INPUTS, UNET_OUTPUT } from '../models/unet-graph.js';
 import { buildVaeDecoderGraph, buildVaeEncoderGraph, vaeDownscale, VAE_DECODER_IO, VAE_ENCODER_IO } from '../models/vae-graph.js';
 import { EngineError } from './engine-error.js';
@@ -26,13 +27,22 @@ export interface TextEncodeOptions {
   clipSkip?: number;
 }
 
-/** CLIP text encoder: token ids [B, 77] -> hidden states [B, 77, C] (after the final LayerNorm). */
+/** Where a CLIP text model sits in the checkpoint and which output a family reads. */
+export interface ClipRunnerOptions {
+  /** Key prefix (default SD1's `cond_stage_model.transformer.text_model.`). */
+  prefix?: string;
+  /** false: the chosen layer's raw hidden state (SDXL), true (default): after the final LayerNorm (SD1). */
+  finalLayerNorm?: boolean;
+}
+
+/** CLIP text encoder: token ids [B, 77] -> hidden states [B, 77, C] (after the final LayerNorm unless told otherwise). */
 export class TextEncoderRunner {
   constructor(
     private readonly part: ModelPart,
     readonly config: ClipTextConfig,
     private readonly precision: Precision,
     private readonly weightShape: ShapeLookup,
+    private readonly graphOpts: ClipRunnerOptions = {},
   ) {}
 
   /** Tokens per sequence (77). */
@@ -45,7 +55,7 @@ export class TextEncoderRunner {
   }
 
   private build(batch: number, clipSkip: number) {
-    return () => buildClipTextGraph(this.config, { batch, clipSkip, precision: this.precision, weightShape: this.weightShape });
+    return () => buildClipTextGraph(this.config, { batch, clipSkip, precision: this.precision, weightShape: this.weightShape, ...this.graphOpts });
   }
 
   /** Example: `await te.encode(Int32Array.from(ids77), 1, { clipSkip: 2 })` -> Float32Array of 77·C. */
@@ -73,6 +83,51 @@ export class TextEncoderRunner {
   }
 }
 
+/** OpenCLIP text tower output for one chunk batch. */
+export interface OpenClipOutput {
+  /** Input of the last resblock, [B, 77, W]. */
+  penultimate: Float32Array;
+  /** ln_final(last)[eos] @ text_projection, [B, E]. */
+  pooled: Float32Array;
+}
+
+/** open_clip text tower (SDXL's second encoder): token ids [B, 77] -> penultimate hidden state and pooled embedding. */
+export class OpenClipRunner {
+  constructor(
+    private readonly part: ModelPart,
+    readonly config: OpenClipTextConfig,
+    private readonly precision: Precision,
+    private readonly weightShape: ShapeLookup,
+  ) {}
+
+  get tokens(): number {
+    return this.config.context_length;
+  }
+
+  private build(batch: number) {
+    return () => buildOpenClipTextGraph(this.config, { batch, precision: this.precision, weightShape: this.weightShape });
+  }
+
+  async encode(ids: Int32Array | BigInt64Array, batch: number): Promise<OpenClipOutput> {
+    positiveInts('OpenCLIP text encoder', { batch });
+    expectLength('input ids', ids.length, batch * this.tokens, `batch·${this.tokens}`);
+    const data = ids instanceof BigInt64Array ? ids : BigInt64Array.from(ids, (v) => BigInt(v));
+    const out = await this.part.run(`b${batch}`, this.build(batch), {
+      [OPEN_CLIP_IO.ids]: { dtype: 'int64', data, dims: [batch, this.tokens] },
+      [OPEN_CLIP_IO.eosIndex]: { dtype: 'int64', data: eosIndices(data, batch, this.tokens), dims: [batch] },
+    });
+    return { penultimate: out[OPEN_CLIP_IO.penultimate], pooled: out[OPEN_CLIP_IO.pooled] };
+  }
+
+  prepare(batch: number): Promise<void> {
+    return this.part.prepare(`b${batch}`, this.build(batch));
+  }
+
+  release(): Promise<void> {
+    return this.part.release();
+  }
+}
+
 /** Latent batch and size (h, w = image size / 8) and context length (77 per chunk). */
 export interface UNetDims {
   batch: number;
@@ -81,7 +136,7 @@ export interface UNetDims {
   tokens: number;
 }
 
-/** UNet: (x [B,4,h,w], t [B], context [B,T,ctx]) -> model output [B,4,h,w] (eps for SD1). */
+/** UNet: (x [B,C,h,w], t [B], context [B,T,ctx], y [B,adm] for SDXL) -> model output [B,4,h,w] (eps). */
 export class UNetRunner {
   constructor(
     private readonly part: ModelPart,
@@ -99,7 +154,8 @@ export class UNetRunner {
       buildUNetGraph(this.config, { batch: d.batch, height: d.h, width: d.w, tokens: d.tokens, precision: this.precision, weightShape: this.weightShape });
   }
 
-  async eps(x: Float32Array, t: Float32Array, context: Float32Array, dims: UNetDims): Promise<Float32Array> {
+  /** `y` (the ADM vector) is required exactly when the UNet has `label_emb` (SDXL). */
+  async eps(x: Float32Array, t: Float32Array, context: Float32Array, dims: UNetDims, y?: Float32Array): Promise<Float32Array> {
     const { batch, h, w, tokens } = dims;
     positiveInts('UNet', { batch, h, w, tokens });
     const cin = this.config.in_channels;
@@ -107,11 +163,20 @@ export class UNetRunner {
     expectLength('x', x.length, batch * cin * h * w, `${batch}·${cin}·${h}·${w}`);
     expectLength('t', t.length, batch, 'batch');
     expectLength('context', context.length, batch * tokens * ctx, `${batch}·${tokens}·${ctx}`);
-    const out = await this.part.run(this.key(dims), this.build(dims), {
+    const adm = this.config.adm_in_channels;
+    if ((adm === undefined) !== (y === undefined)) {
+      throw new EngineError('bad_input', adm === undefined ? 'this UNet takes no vector conditioning' : `this UNet needs a vector conditioning of ${adm} values per row`);
+    }
+    const feeds: Record<string, { dtype: 'float32'; data: Float32Array; dims: number[] }> = {
       [UNET_INPUTS.x]: { dtype: 'float32', data: x, dims: [batch, cin, h, w] },
       [UNET_INPUTS.t]: { dtype: 'float32', data: t, dims: [batch] },
       [UNET_INPUTS.context]: { dtype: 'float32', data: context, dims: [batch, tokens, ctx] },
-    });
+    };
+    if (adm !== undefined && y) {
+      expectLength('y', y.length, batch * adm, `${batch}·${adm}`);
+      feeds[UNET_INPUTS.y] = { dtype: 'float32', data: y, dims: [batch, adm] };
+    }
+    const out = await this.part.run(this.key(dims), this.build(dims), feeds);
     return out[UNET_OUTPUT];
   }
 

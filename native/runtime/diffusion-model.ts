@@ -1,22 +1,25 @@
-// An SD1.x model ready to run: the checkpoint's weights bound to the text encoder, UNet and VAE
-// graphs, with sessions created lazily per shape and all released by `dispose()` (model switch).
+// A diffusion model ready to run, for any family the engine knows: the checkpoint's weights bound
+// to its text encoder(s), UNet and VAE graphs, with sessions created lazily per shape and all
+// released by `dispose()` (model switch). SD1.x has one CLIP text encoder; SDXL has CLIP-L (read
+// at `hidden_states[layer_idx]`, no final LayerNorm) and the OpenCLIP tower (`openClip`).
 //
 //   const rt = await createEngineRuntime({ device: 'cpu' });
-//   const model = await loadSd1Model(await openCheckpoint(path), { runtime: rt });
+//   const model = await loadDiffusionModel(await openCheckpoint(path), { runtime: rt });
 //   const cond = await model.textEncoder.encode(ids, 1);                       // [1, 77, 768]
 //   const eps = await model.unet.eps(x, t, ctx, { batch: 2, h: 64, w: 64, tokens: 77 });
 //   const img = await model.vae.decode(z, { batch: 1, h: 64, w: 64 });          // [1, 3, 512, 512]
 //   await model.dispose();
 import type { Precision } from '../graph/builder.js';
 import type { Checkpoint } from '../models/checkpoint.js';
-import type { SD1Config } from '../models/config.js';
+import type { ModelConfig } from '../models/config.js';
+import { SDXL_CLIP_L_PREFIX } from '../models/key-spec.js';
 import { EngineError } from './engine-error.js';
 import { ModelPart, type PartWeights } from './model-part.js';
 import type { EngineRuntime } from './ort-backend.js';
-import { TextEncoderRunner, UNetRunner, VaeRunner } from './sd1-runners.js';
+import { OpenClipRunner, TextEncoderRunner, UNetRunner, VaeRunner } from './runners.js';
 import type { WeightHook, WeightSource } from './weights.js';
 
-export interface LoadSd1Options {
+export interface LoadModelOptions {
   runtime: EngineRuntime;
   /** Rewrites weights before they reach a session (LoRA merges; tests that perturb a tensor). */
   weightHook?: WeightHook;
@@ -34,33 +37,53 @@ export interface LoadSd1Options {
   precision?: { textEncoder?: Precision; unet?: Precision; vae?: Precision };
 }
 
-export type Sd1PartName = 'textEncoder' | 'unet' | 'vae';
+/** @deprecated the SD1-era name of LoadModelOptions. */
+export type LoadSd1Options = LoadModelOptions;
+
+export type ModelPartName = 'textEncoder' | 'unet' | 'vae';
+/** @deprecated the SD1-era name of ModelPartName. */
+export type Sd1PartName = ModelPartName;
 
 /** Just what the loader needs of a checkpoint (a `Checkpoint` from openCheckpoint fits). */
-export type Sd1Checkpoint = Pick<Checkpoint, 'family' | 'config'> & WeightSource;
+export type ModelCheckpoint = Pick<Checkpoint, 'family' | 'config'> & WeightSource;
+/** @deprecated the SD1-era name of ModelCheckpoint. */
+export type Sd1Checkpoint = ModelCheckpoint;
 
-export class Sd1Model {
+export class DiffusionModel {
+  /** CLIP-L: SD1's only text encoder, SDXL's first (its output is the chosen layer, see the header). */
   readonly textEncoder: TextEncoderRunner;
+  /** SDXL's OpenCLIP bigG tower; undefined for SD1. */
+  readonly openClip: OpenClipRunner | undefined;
   readonly unet: UNetRunner;
   readonly vae: VaeRunner;
   private readonly parts: ModelPart[];
-  private readonly byName: Record<Sd1PartName, ModelPart[]>;
+  private readonly byName: Record<ModelPartName, ModelPart[]>;
 
   constructor(
-    readonly config: SD1Config,
+    readonly config: ModelConfig,
     checkpoint: WeightSource,
-    opts: LoadSd1Options,
+    opts: LoadModelOptions,
   ) {
     const partOpts = { runtime: opts.runtime, source: checkpoint, weightHook: opts.weightHook, maxSessions: opts.maxSessionsPerPart, weightsVia: opts.weightsVia, stagingDir: opts.stagingDir };
     const te = new ModelPart('text-encoder', partOpts);
     const unet = new ModelPart('unet', partOpts);
     const dec = new ModelPart('vae-decoder', partOpts);
     const enc = new ModelPart('vae-encoder', partOpts);
-    this.parts = [te, unet, dec, enc];
-    this.byName = { textEncoder: [te], unet: [unet], vae: [dec, enc] };
     const precision = opts.runtime.precision;
+    const tePrecision = opts.precision?.textEncoder ?? precision;
     // Graph shapes follow the part's current weights (an extended token table has more rows).
-    this.textEncoder = new TextEncoderRunner(te, config.clip_text, opts.precision?.textEncoder ?? precision, (k) => te.shape(k));
+    if (config.family === 'sdxl') {
+      const te2 = new ModelPart('text-encoder-2', partOpts);
+      this.parts = [te, te2, unet, dec, enc];
+      this.byName = { textEncoder: [te, te2], unet: [unet], vae: [dec, enc] };
+      this.textEncoder = new TextEncoderRunner(te, config.clip_l, tePrecision, (k) => te.shape(k), { prefix: SDXL_CLIP_L_PREFIX, finalLayerNorm: false });
+      this.openClip = new OpenClipRunner(te2, config.open_clip, tePrecision, (k) => te2.shape(k));
+    } else {
+      this.parts = [te, unet, dec, enc];
+      this.byName = { textEncoder: [te], unet: [unet], vae: [dec, enc] };
+      this.textEncoder = new TextEncoderRunner(te, config.clip_text, tePrecision, (k) => te.shape(k));
+      this.openClip = undefined;
+    }
     this.unet = new UNetRunner(unet, config.unet, opts.precision?.unet ?? precision, (k) => unet.shape(k));
     this.vae = new VaeRunner(dec, enc, config.vae, opts.precision?.vae ?? 'fp32', (k) => dec.shape(k));
   }
@@ -70,12 +93,12 @@ export class Sd1Model {
    * the checkpoint's). Only that part's sessions change; an unchanged id costs nothing, and a
    * recent id reuses its sessions while the per-part LRU holds them.
    */
-  useWeights(part: Sd1PartName, weights: PartWeights | null): void {
+  useWeights(part: ModelPartName, weights: PartWeights | null): void {
     for (const p of this.byName[part]) p.useWeights(weights);
   }
 
   /** The weights id a part currently uses ('base' = the checkpoint's). */
-  weightsId(part: Sd1PartName): string {
+  weightsId(part: ModelPartName): string {
     return this.byName[part][0].weightsId;
   }
 
@@ -95,13 +118,17 @@ export class Sd1Model {
   }
 }
 
-/** Binds an SD1.x checkpoint to the runtime; sessions are made on first use (or via `prepare*`). */
-export async function loadSd1Model(checkpoint: Sd1Checkpoint, opts: LoadSd1Options): Promise<Sd1Model> {
-  if (checkpoint.family !== 'sd1') {
-    throw new EngineError('unsupported_model', `only SD1.x checkpoints run on this engine so far, got family ${checkpoint.family}`);
+/** Binds an SD1.x or SDXL checkpoint to the runtime; sessions are made on first use (or via `prepare*`). */
+export async function loadDiffusionModel(checkpoint: ModelCheckpoint, opts: LoadModelOptions): Promise<DiffusionModel> {
+  if (checkpoint.family !== 'sd1' && checkpoint.family !== 'sdxl') {
+    throw new EngineError('unsupported_model', `family ${String(checkpoint.family)} does not run on this engine`);
   }
   if (checkpoint.config.parameterization !== 'eps') {
-    throw new EngineError('unsupported_model', `SD1 checkpoints with ${checkpoint.config.parameterization}-prediction are not supported yet`);
+    throw new EngineError('unsupported_model', `checkpoints with ${checkpoint.config.parameterization}-prediction are not supported yet`);
   }
-  return new Sd1Model(checkpoint.config, checkpoint, opts);
+  return new DiffusionModel(checkpoint.config, checkpoint, opts);
 }
+
+/** @deprecated the SD1-era names: every family loads through loadDiffusionModel. */
+export const loadSd1Model = loadDiffusionModel;
+export { DiffusionModel as Sd1Model };

@@ -3,7 +3,7 @@ import { SafetensorsFile } from '../io/safetensors.js';
 import { sd1TinyPath } from '../testing/fixtures.js';
 import { SD1_TINY_CONFIG } from './config.js';
 import { inferSd1Config } from './infer-config.js';
-import { diffKeySet, sd1KeySpec } from './sd1-keys.js';
+import { diffKeySet, sd1KeySpec } from './key-spec.js';
 import { loadKeyList } from './test/key-lists.js';
 
 describe('sd1KeySpec', () => {
