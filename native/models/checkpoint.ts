@@ -14,7 +14,7 @@ import { CheckpointError } from './checkpoint-error.js';
 import { CONFIG_METADATA_KEY, type ModelConfig, type SD1Config, type SDXLConfig, type SupportedFamily } from './config.js';
 import { SCHEDULE_BUFFER_NAMES, ddpmScheduleBuffers } from './ddpm-schedule.js';
 import { CLIP_L_PREFIX, detectFamily, type FamilyDetection, type FamilyHints } from './family.js';
-import { inferSd1Config, parseDeclaredConfig, type DeepPartial } from './infer-config.js';
+import { declaredParameterization, inferSd1Config, type DeepPartial } from './infer-config.js';
 import { inferSdxlConfig } from './infer-sdxl-config.js';
 import { SDXL_CLIP_L_PREFIX } from './key-spec.js';
 import { mapDiffusersKeys, type DiffusersComponent } from './keys-diffusers.js';
@@ -112,8 +112,8 @@ export async function openCheckpoint(path: string, opts: OpenCheckpointOptions =
   const opened = await openSources(path);
   try {
     const { sources, metadata, overrides } = opened;
-    const declared = metadata[CONFIG_METADATA_KEY] !== undefined ? parseDeclaredConfig(metadata[CONFIG_METADATA_KEY]) : {};
-    const parameterization = declared.parameterization ?? overrides.parameterization ?? opts.overrides?.parameterization;
+    const declared = metadata[CONFIG_METADATA_KEY] !== undefined ? declaredParameterization(metadata[CONFIG_METADATA_KEY]) : undefined;
+    const parameterization = declared ?? overrides.parameterization ?? opts.overrides?.parameterization;
     const detection = detectFamily(sources.keys(), parameterization ? { parameterization } : {});
     const family = detection.family;
     if (family !== 'sd1' && family !== 'sdxl') {
@@ -139,7 +139,7 @@ export async function detectCheckpointFamily(path: string, hints: FamilyHints = 
   const opened = await openSources(path);
   try {
     const declared = opened.metadata[CONFIG_METADATA_KEY];
-    const parameterization = hints.parameterization ?? (declared ? parseDeclaredConfig(declared).parameterization : undefined) ?? opened.overrides.parameterization;
+    const parameterization = hints.parameterization ?? (declared ? declaredParameterization(declared) : undefined) ?? opened.overrides.parameterization;
     return detectFamily(opened.sources.keys(), parameterization ? { parameterization } : {});
   } finally {
     await Promise.all(opened.files.map((f) => f.close()));

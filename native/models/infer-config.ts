@@ -168,6 +168,17 @@ export function inferClipFromShapes(shape: ShapeLookup, prefix: string): ClipTex
   };
 }
 
+/** Only the `parameterization` of a declared config (read before the family, hence before its parser). */
+export function declaredParameterization(json: string): 'eps' | 'v' | undefined {
+  try {
+    const raw: unknown = JSON.parse(json);
+    const p = isRecord(raw) ? raw.parameterization : undefined;
+    return p === 'eps' || p === 'v' ? p : undefined;
+  } catch {
+    throw new CheckpointError('bad_config', `${CONFIG_METADATA_KEY} is not valid JSON`);
+  }
+}
+
 /**
  * Parses `sd_tiny.config` and keeps only the fields SD1Config knows (the JSON also carries
  * informational ones such as `use_spatial_transformer` or `beta_schedule`).
