@@ -12,6 +12,8 @@ export interface WorkerCapabilities {
   lora?: boolean;
   embeddings?: boolean;
   vae?: boolean;
+  /** SDXL checkpoints (single file or diffusers folder) generate, inpaint and take LoRAs. */
+  sdxl?: boolean;
 }
 
 export type ParentMessage =

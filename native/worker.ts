@@ -1,12 +1,12 @@
 // The engine child process the server forks. It speaks native/worker-protocol.ts; generation runs
-// through GenerationService (txt2img, img2img and inpaint on SD1.x checkpoints from $MODELS_DIR).
+// through GenerationService (txt2img, img2img and inpaint on SD1.x and SDXL checkpoints from $MODELS_DIR).
 // Upscale and ADetailer have no pipeline yet: the worker says so and never fakes an image.
 import { GenerationService } from './generation-service.js';
 import type { Device } from './runtime/ort-backend.js';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerCapabilities } from './worker-protocol.js';
 
 /** What this build can do; flip a flag when its pipeline lands. */
-export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: false, adetailer: false, lora: true, embeddings: true, vae: true };
+export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: false, adetailer: false, lora: true, embeddings: true, vae: true, sdxl: true };
 
 let service: GenerationService | undefined;
 
