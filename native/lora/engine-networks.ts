@@ -11,7 +11,9 @@ import { clipLConfig } from '../models/config.js';
 import type { WeightSource } from '../runtime/weights.js';
 import type { EmbeddingLookup, PromptTokenizer } from '../text/chunking.js';
 import type { VaeFile } from '../vae/vae-file.js';
-import { loraAddnetHash, loraFileParts, readLoraFile } from './lora-file.js';
+import { familyName } from '../models/checkpoint.js';
+import { loraAddnetHash, loraFamily, loraFileParts, readLoraFile } from './lora-file.js';
+import { NetworkError } from './lora-error.js';
 import type { LazyLora } from './lora-merge.js';
 import { MergedLoraCache } from './merged-cache.js';
 import { ortMatmul } from './ort-matmul.js';
@@ -79,15 +81,21 @@ export class EngineNetworks {
   /**
    * Switches the model's parts to the weights `req` asks for and reports what is in use.
    *
-   * @throws NetworkError `bad_lora_file` / `lora_shape_mismatch` for LoRA files that cannot be merged
+   * @throws NetworkError `bad_lora_file` / `lora_shape_mismatch` for LoRA files that cannot be merged,
+   *   `model_family_mismatch` for a LoRA made for another family (A1111 would skip its modules silently)
    */
   async apply(req: NetworkRequest): Promise<AppliedNetworks> {
     const set: LazyLora[] = [];
     const loraHashes: { name: string; hash: string }[] = [];
+    const family = this.model.config.family === 'sdxl' ? 'sdxl' : 'sd1';
     for (const l of req.loras) {
-      const [hash, parts] = await Promise.all([loraAddnetHash(l.path), loraFileParts(l.path)]);
+      const made = await loraFamily(l.path);
+      if (made !== 'unknown' && made !== family) {
+        throw new NetworkError('model_family_mismatch', `LoRA "${l.name}" is made for ${familyName(made)} models; the checkpoint is ${familyName(family)}`);
+      }
+      const [hash, parts] = await Promise.all([loraAddnetHash(l.path), loraFileParts(l.path, family)]);
       loraHashes.push({ name: l.name, hash: hash.slice(0, 12) });
-      set.push({ hash, teMultiplier: l.teWeight, unetMultiplier: l.unetWeight, parts, load: () => readLoraFile(l.path, (k) => this.base.shape(k)) });
+      set.push({ hash, teMultiplier: l.teWeight, unetMultiplier: l.unetWeight, parts, load: () => readLoraFile(l.path, (k) => this.base.shape(k), family) });
     }
     const [te, unet] = [await this.cache.variant(this.base, this.baseId, 'textEncoder', set), await this.cache.variant(this.base, this.baseId, 'unet', set)];
     this.model.useWeights('unet', unet);

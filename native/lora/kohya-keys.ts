@@ -1,11 +1,21 @@
-// kohya-ss sd-scripts LoRA module names → the original-format (ldm / A1111) checkpoint key of the
-// weight they modify. kohya names are diffusers module paths with `.` replaced by `_` and a
-// `lora_unet_` / `lora_te_` prefix; the block renumbering follows A1111's
-// `convert_diffusers_name_to_compvis` (sd1-tiny README §11 states the rules). SD1.x only: SD2's
-// OpenCLIP and SDXL's two text encoders (`lora_te1_`, `lora_te2_`) are not mapped.
+// kohya-ss sd-scripts LoRA module names → the original-format (ldm / sgm) checkpoint key of the
+// weight they modify, in the order A1111 v1.10.1's Lora extension tries them (networks.load_network):
+//   1. `convert_diffusers_name_to_compvis`: diffusers UNet paths (`lora_unet_down_blocks_…`) with the
+//      block renumbering of sd1-tiny README §11, SD1's `lora_te_text_model_…`, and SDXL's
+//      `lora_te2_text_model_encoder_layers_i_…` → OpenCLIP `resblocks.i` (fc1 → c_fc, fc2 → c_proj,
+//      self_attn → attn; q/k/v_proj land in thirds of the MultiheadAttention in_proj_weight);
+//   2. SDXL files that already use sgm names: `lora_unet_input_blocks_4_1_…` → diffusion_model;
+//   3. `lora_te1_text_model_…` → SDXL's CLIP-L (`conditioner.embedders.0.transformer`), or SD1's CLIP.
+// A target that the checkpoint lacks is skipped (the caller checks shapes), as A1111 skips it.
+import type { SupportedFamily } from '../models/config.js';
 
 const UNET_PREFIX = 'model.diffusion_model.';
 const TE_PREFIX = 'cond_stage_model.transformer.text_model.';
+const SDXL_TE1_PREFIX = 'conditioner.embedders.0.transformer.text_model.';
+const SDXL_TE2_PREFIX = 'conditioner.embedders.1.model.';
+
+/** A target inside a larger weight: q, k or v third of an OpenCLIP attention's in_proj_weight. */
+export const SLICE_SUFFIXES = ['#q', '#k', '#v'] as const;
 
 /** ResBlock parts: diffusers name → ldm name. */
 const RESNET_PARTS: Record<string, string> = {
@@ -67,27 +77,88 @@ function textModule(path: string): string | undefined {
   return ok ? `encoder.layers.${m[1]}.${m[2]}.${m[3]}` : undefined;
 }
 
+/** sgm module paths with `.` → `_` (`input_blocks_4_1_transformer_blocks_0_attn1_to_q`) back to dots. */
+function sgmUnetModule(path: string): string | undefined {
+  let m: RegExpExecArray | null;
+  let block: string;
+  let rest: string;
+  if ((m = /^(input_blocks|output_blocks)_(\d+)_(\d+)_(.+)$/.exec(path))) {
+    block = `${m[1]}.${m[2]}.${m[3]}`;
+    rest = m[4]!;
+  } else if ((m = /^middle_block_(\d+)_(.+)$/.exec(path))) {
+    block = `middle_block.${m[1]}`;
+    rest = m[2]!;
+  } else if ((m = /^(time_embed|out)_(\d+)$/.exec(path))) return `${m[1]}.${m[2]}`;
+  else if ((m = /^label_emb_0_(\d+)$/.exec(path))) return `label_emb.0.${m[1]}`;
+  else return undefined;
+  const res = /^(in_layers|out_layers|emb_layers)_(\d+)$/.exec(rest);
+  if (res) return `${block}.${res[1]}.${res[2]}`;
+  if (rest === 'skip_connection' || rest === 'op' || rest === 'conv') return `${block}.${rest}`;
+  const t = transformerPart(rest);
+  return t && `${block}.${t}`;
+}
+
+/** SDXL `lora_te2_text_model_encoder_layers_i_…` → the OpenCLIP resblock weight (A1111's rule). */
+function openClipModule(path: string): string | undefined {
+  const m = /^text_model_encoder_layers_(\d+)_(.+)$/.exec(path);
+  if (!m) return undefined;
+  const rb = `transformer.resblocks.${m[1]}`;
+  const qkv = /^self_attn_([qkv])_proj$/.exec(m[2]!);
+  if (qkv) return `${rb}.attn.in_proj_weight#${qkv[1]}`;
+  if (m[2] === 'self_attn_out_proj') return `${rb}.attn.out_proj.weight`;
+  if (m[2] === 'mlp_fc1') return `${rb}.mlp.c_fc.weight`;
+  if (m[2] === 'mlp_fc2') return `${rb}.mlp.c_proj.weight`;
+  return undefined;
+}
+
 /**
- * The checkpoint key (`….weight`) a kohya LoRA module modifies, or undefined for names this engine
- * does not know (the caller reports them and skips, as A1111 does).
+ * The checkpoint keys (`….weight`, possibly with a slice suffix `#q|#k|#v`) a kohya LoRA module may
+ * modify, in A1111's order of trial; the first one the checkpoint has is the target. Empty for names
+ * this engine does not know (the caller reports them and skips, as A1111 does).
+ *
+ * @example loraTargetCandidates('lora_unet_down_blocks_0_attentions_0_proj_in', 'sd1') // ['model.diffusion_model.input_blocks.1.1.proj_in.weight']
+ */
+export function loraTargetCandidates(moduleName: string, family: SupportedFamily = 'sd1'): string[] {
+  const out: string[] = [];
+  const add = (k: string | undefined, prefix: string, suffix = '.weight'): void => {
+    if (k) out.push(`${prefix}${k}${k.includes('#') ? '' : suffix}`);
+  };
+  if (moduleName.startsWith('lora_unet_')) {
+    const rest = moduleName.slice('lora_unet_'.length);
+    add(unetModule(rest), UNET_PREFIX);
+    if (family === 'sdxl') add(sgmUnetModule(rest), UNET_PREFIX);
+  } else if (moduleName.startsWith('lora_te_')) {
+    if (family === 'sd1') add(textModule(moduleName.slice('lora_te_'.length)), TE_PREFIX);
+  } else if (moduleName.startsWith('lora_te1_')) {
+    const rest = moduleName.slice('lora_te1_'.length);
+    add(textModule(rest.startsWith('text_model_') ? rest : ''), family === 'sdxl' ? SDXL_TE1_PREFIX : TE_PREFIX);
+  } else if (moduleName.startsWith('lora_te2_')) {
+    if (family === 'sdxl') {
+      const k = openClipModule(moduleName.slice('lora_te2_'.length));
+      if (k) out.push(`${SDXL_TE2_PREFIX}${k}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The checkpoint key an SD1 kohya LoRA module modifies (the first candidate).
  *
  * @example loraTargetKey('lora_unet_down_blocks_0_attentions_0_proj_in') // 'model.diffusion_model.input_blocks.1.1.proj_in.weight'
  */
-export function loraTargetKey(moduleName: string): string | undefined {
-  if (moduleName.startsWith('lora_unet_')) {
-    const m = unetModule(moduleName.slice('lora_unet_'.length));
-    return m && `${UNET_PREFIX}${m}.weight`;
-  }
-  if (moduleName.startsWith('lora_te_')) {
-    const m = textModule(moduleName.slice('lora_te_'.length));
-    return m && `${TE_PREFIX}${m}.weight`;
-  }
-  return undefined;
+export function loraTargetKey(moduleName: string, family: SupportedFamily = 'sd1'): string | undefined {
+  return loraTargetCandidates(moduleName, family)[0];
+}
+
+/** A target key without its slice suffix, and which third of the rows it covers (0 = all). */
+export function splitTarget(target: string): { key: string; third: 0 | 1 | 2 | 3 } {
+  const i = SLICE_SUFFIXES.findIndex((s) => target.endsWith(s));
+  return i < 0 ? { key: target, third: 0 } : { key: target.slice(0, -2), third: (i + 1) as 1 | 2 | 3 };
 }
 
 /** Which model part a checkpoint key belongs to, for per-part multipliers and rebuilds. */
 export function partOfKey(key: string): 'unet' | 'textEncoder' | 'other' {
   if (key.startsWith(UNET_PREFIX)) return 'unet';
-  if (key.startsWith('cond_stage_model.')) return 'textEncoder';
+  if (key.startsWith('cond_stage_model.') || key.startsWith('conditioner.')) return 'textEncoder';
   return 'other';
 }

@@ -9,7 +9,9 @@ export type NetworkErrorCode =
   | 'bad_embedding_file'
   | 'vae_not_found'
   | 'bad_vae_file'
-  | 'unsupported_format';
+  | 'unsupported_format'
+  /** A LoRA or embedding made for another model family than the loaded checkpoint's. */
+  | 'model_family_mismatch';
 
 export class NetworkError extends Error {
   override readonly name = 'NetworkError';

@@ -6,7 +6,8 @@ import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { SafetensorsFile } from '../io/safetensors.js';
 import { hashModelFile } from '../models/file-hashes.js';
-import { loraTargetKey, partOfKey } from './kohya-keys.js';
+import type { SupportedFamily } from '../models/config.js';
+import { loraTargetCandidates, partOfKey, splitTarget } from './kohya-keys.js';
 import { NetworkError } from './lora-error.js';
 import type { LoraModule, LoraModuleWeights, Tensor } from './lora-math.js';
 
@@ -68,7 +69,11 @@ async function openLoraSafetensors(path: string): Promise<SafetensorsFile> {
  * @example const net = await readLoraFile('models/loras/add_detail.safetensors', (k) => ckpt.shape(k))
  * @throws NetworkError `bad_lora_file` for files that are not safetensors or hold no LoRA module
  */
-export async function readLoraFile(path: string, targetShape: (key: string) => readonly number[] | undefined): Promise<LoraNetwork> {
+export async function readLoraFile(
+  path: string,
+  targetShape: (key: string) => readonly number[] | undefined,
+  family: SupportedFamily = 'sd1',
+): Promise<LoraNetwork> {
   if (extname(path).toLowerCase() !== '.safetensors') {
     throw new NetworkError('unsupported_format', `${basename(path)}: only .safetensors LoRA files are supported`);
   }
@@ -87,8 +92,8 @@ export async function readLoraFile(path: string, targetShape: (key: string) => r
     const modules = new Map<string, { moduleName: string; module: LoraModule }>();
     const skipped: string[] = [];
     for (const [moduleName, parts] of grouped) {
-      const target = loraTargetKey(moduleName);
-      if (!target || !targetShape(target)) {
+      const target = loraTargetCandidates(moduleName, family).find((t) => targetShape(splitTarget(t).key));
+      if (!target) {
         skipped.push(`${moduleName}: no matching weight in this model`);
         continue;
       }
@@ -135,16 +140,46 @@ export async function loraAddnetHash(path: string): Promise<string> {
  *
  * @throws NetworkError `bad_lora_file` when the file is not a readable safetensors file
  */
-export async function loraFileParts(path: string): Promise<Set<'unet' | 'textEncoder'>> {
+export async function loraFileParts(path: string, family: SupportedFamily = 'sd1'): Promise<Set<'unet' | 'textEncoder'>> {
   const file = await openLoraSafetensors(path);
   try {
     const parts = new Set<'unet' | 'textEncoder'>();
     for (const key of file.keys()) {
-      const target = loraTargetKey(key.slice(0, Math.max(0, key.indexOf('.'))));
+      const target = loraTargetCandidates(key.slice(0, Math.max(0, key.indexOf('.'))), family)[0];
       const part = target ? partOfKey(target) : 'other';
       if (part !== 'other') parts.add(part);
     }
     return parts;
+  } finally {
+    await file.close();
+  }
+}
+
+/** The family a LoRA file was trained for, or 'unknown' when neither metadata nor keys tell. */
+export type LoraFamily = 'sd1' | 'sd2' | 'sdxl' | 'unknown';
+
+/**
+ * The family of a LoRA file from its header: kohya's `ss_base_model_version` / modelspec architecture
+ * when present, else the key names (`lora_te1_`/`lora_te2_`/sgm block names = SDXL, `lora_te_` = SD1
+ * or SD2), else the width of a cross-attention key projection (768 SD1, 1024 SD2, 2048 SDXL).
+ *
+ * @throws NetworkError `bad_lora_file` when the file is not a readable safetensors file
+ */
+export async function loraFamily(path: string): Promise<LoraFamily> {
+  const file = await openLoraSafetensors(path);
+  try {
+    const base = (file.metadata.ss_base_model_version ?? file.metadata['modelspec.architecture'] ?? '').toLowerCase();
+    if (base.includes('sdxl') || base.includes('stable-diffusion-xl')) return 'sdxl';
+    if (base.startsWith('sd_v2') || base.includes('stable-diffusion-v2')) return 'sd2';
+    if (base.startsWith('sd_v1') || base.includes('stable-diffusion-v1')) return 'sd1';
+    const keys = file.keys();
+    if (keys.some((k) => /^lora_te[12]_|^lora_unet_(input_blocks|output_blocks|middle_block)_/.test(k))) return 'sdxl';
+    const toK = keys.find((k) => /attn2_to_k\.(lora_down\.weight|hada_w1_b|lokr_w2)$/.test(k));
+    const width = toK ? file.info(toK)!.shape[1] : undefined;
+    if (width === 2048) return 'sdxl';
+    if (width === 1024) return 'sd2';
+    if (width === 768) return 'sd1';
+    return keys.some((k) => k.startsWith('lora_te_')) ? 'sd1' : 'unknown';
   } finally {
     await file.close();
   }

@@ -1,7 +1,7 @@
 // Merging a set of LoRA networks into checkpoint weights: W' = W + Σ_n delta_n, one network after the
 // other in float32 (A1111 adds each network's `updown` to the weight in turn). The text encoder and
 // the UNet take separate multipliers (`<lora:name:te:unet>`).
-import { partOfKey } from './kohya-keys.js';
+import { partOfKey, SLICE_SUFFIXES, splitTarget } from './kohya-keys.js';
 import type { LoraNetwork } from './lora-file.js';
 import { addInPlace, moduleDelta, moduleDeltaWith, type Tensor } from './lora-math.js';
 
@@ -59,8 +59,34 @@ export function activeForPart<T extends LoraSetMember>(set: readonly T[], part: 
 /** Checkpoint keys of `part` that the networks modify, sorted. */
 export function touchedKeys(set: readonly AppliedLora[], part: LoraPart): string[] {
   const keys = new Set<string>();
-  for (const l of set) for (const k of l.network.modules.keys()) if (partOfKey(k) === part) keys.add(k);
+  for (const l of set) for (const k of l.network.modules.keys()) if (partOfKey(k) === part) keys.add(splitTarget(k).key);
   return [...keys].sort();
+}
+
+type ModuleEntry = LoraNetwork['modules'] extends Map<string, infer V> ? V : never;
+
+/** The modules that change `key`: on the whole weight, or on a third of its rows (q/k/v of an in_proj). */
+function entriesFor(network: LoraNetwork, key: string): { entry: ModuleEntry; third: number }[] {
+  const out: { entry: ModuleEntry; third: number }[] = [];
+  const whole = network.modules.get(key);
+  if (whole) out.push({ entry: whole, third: 0 });
+  SLICE_SUFFIXES.forEach((s, i) => {
+    const e = network.modules.get(key + s);
+    if (e) out.push({ entry: e, third: i + 1 });
+  });
+  return out;
+}
+
+/** Adds a module's delta to the whole weight or to one third of its rows. */
+async function addDelta(w: Float32Array, shape: readonly number[], third: number, delta: (shape: readonly number[]) => Float32Array | Promise<Float32Array>): Promise<void> {
+  if (third === 0) {
+    addInPlace(w, await delta(shape));
+    return;
+  }
+  const rows = shape[0]! / 3;
+  const sliceShape = [rows, ...shape.slice(1)];
+  const n = w.length / 3;
+  addInPlace(w.subarray((third - 1) * n, third * n), await delta(sliceShape));
 }
 
 /**
@@ -69,10 +95,13 @@ export function touchedKeys(set: readonly AppliedLora[], part: LoraPart): string
  */
 export function mergeWeight(key: string, w: Float32Array, shape: readonly number[], set: readonly AppliedLora[]): Float32Array {
   for (const l of set) {
-    const entry = l.network.modules.get(key);
     const mult = multiplierFor(l, key);
-    if (!entry || mult === 0) continue;
-    addInPlace(w, moduleDelta(entry.module, shape, mult, `${l.network.name}: ${entry.moduleName}`));
+    if (mult === 0) continue;
+    for (const { entry, third } of entriesFor(l.network, key)) {
+      const sub = third === 0 ? w : w.subarray(((third - 1) * w.length) / 3, (third * w.length) / 3);
+      const subShape = third === 0 ? shape : [shape[0]! / 3, ...shape.slice(1)];
+      addInPlace(sub, moduleDelta(entry.module, subShape, mult, `${l.network.name}: ${entry.moduleName}`));
+    }
   }
   return w;
 }
@@ -86,10 +115,11 @@ export async function mergeWeightWith(
   matmul: (a: Tensor, b: Tensor) => Promise<Tensor>,
 ): Promise<Float32Array> {
   for (const l of set) {
-    const entry = l.network.modules.get(key);
     const mult = multiplierFor(l, key);
-    if (!entry || mult === 0) continue;
-    addInPlace(w, await moduleDeltaWith(entry.module, shape, mult, `${l.network.name}: ${entry.moduleName}`, matmul));
+    if (mult === 0) continue;
+    for (const { entry, third } of entriesFor(l.network, key)) {
+      await addDelta(w, shape, third, (s) => moduleDeltaWith(entry.module, s, mult, `${l.network.name}: ${entry.moduleName}`, matmul));
+    }
   }
   return w;
 }

@@ -45,6 +45,8 @@ export const ERROR_CODES = [
   'vae_not_found',
   // A checkpoint of a family the engine does not run (SD2.x, SD3, Flux); the message names it.
   'unsupported_model_family',
+  // A LoRA or embedding made for another family than the checkpoint (SD1 LoRA on SDXL, ...).
+  'model_family_mismatch',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
