@@ -25,9 +25,14 @@ describe('loraTargetKey', () => {
 
   it('returns undefined for names it does not know', () => {
     expect(loraTargetKey('lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_w')).toBeUndefined();
-    expect(loraTargetKey('lora_te1_text_model_encoder_layers_0_mlp_fc1')).toBeUndefined();
+    expect(loraTargetKey('lora_te2_text_model_encoder_layers_0_mlp_fc1')).toBeUndefined();
     expect(loraTargetKey('lora_unet_time_embedding_linear_1')).toBeUndefined();
     expect(loraTargetKey('something_else')).toBeUndefined();
+  });
+
+  it('maps lora_te1_ names onto SD1 CLIP as A1111 does ("some SD1 LoRAs also have correct compvis keys")', () => {
+    expect(loraTargetKey('lora_te1_text_model_encoder_layers_0_mlp_fc1')).toBe('cond_stage_model.transformer.text_model.encoder.layers.0.mlp.fc1.weight');
+    expect(loraTargetKey('lora_te1_text_model_encoder_layers_0_mlp_fc1', 'sdxl')).toBe('conditioner.embedders.0.transformer.text_model.encoder.layers.0.mlp.fc1.weight');
   });
 
   it('tells the parts apart', () => {
