@@ -1,7 +1,7 @@
 // The runners of a diffusion model: CLIP text encoder, OpenCLIP text tower (SDXL), UNet and VAE. Each accepts any batch size,
 // context length and latent size, and keeps one session per shape (see model-part.ts). Inputs and
 // outputs are plain float32 arrays in NCHW / [B, tokens, C] layout whatever the graph precision.
-import type { Precision } from '../graph/builder.js';
+import type { BuiltGraph, Precision } from '../graph/builder.js';
 import { buildClipTextGraph, CLIP_INPUT_IDS, CLIP_OUTPUT } from '../models/clip-text-graph.js';
 import type { ClipTextConfig, OpenClipTextConfig, UNetConfig, VaeConfig } from '../models/config.js';
 import { buildOpenClipTextGraph, eosIndices, OPEN_CLIP_IO } from '../models/open-clip-text-graph.js';
@@ -9,6 +9,7 @@ import { buildUNetGraph, UNET_INPUTS, UNET_OUTPUT } from '../models/unet-graph.j
 import { buildVaeDecoderGraph, buildVaeEncoderGraph, vaeDownscale, VAE_DECODER_IO, VAE_ENCODER_IO } from '../models/vae-graph.js';
 import { EngineError } from './engine-error.js';
 import type { ModelPart } from './model-part.js';
+import type { FeedTensor } from './ort-backend.js';
 
 type ShapeLookup = (key: string) => readonly number[] | undefined;
 
@@ -212,8 +213,23 @@ export class VaeRunner {
     return vaeDownscale(this.config);
   }
 
-  private opts(d: VaeDims) {
-    return { batch: d.batch, height: d.h, width: d.w, precision: this.precision, weightShape: this.weightShape };
+  /** Decodes/encodes that had to be redone in float32 (fp16 overflow), for logs and tests. */
+  fp32Fallbacks = 0;
+
+  private opts(d: VaeDims, precision: Precision = this.precision) {
+    return { batch: d.batch, height: d.h, width: d.w, precision, weightShape: this.weightShape };
+  }
+
+  /**
+   * Runs a VAE graph; when a reduced-precision graph returns NaN or ±Inf (the SDXL VAE overflows in
+   * fp16), runs it again as float32 — A1111's "automatically revert VAE to 32-bit floats" — so the
+   * user never gets a black image.
+   */
+  private async runSafe(part: ModelPart, key: string, build: (p: Precision) => () => BuiltGraph, feeds: Record<string, FeedTensor>, output: string): Promise<Float32Array> {
+    const out = (await part.run(key, build(this.precision), feeds))[output]!;
+    if (this.precision === 'fp32' || out.every(Number.isFinite)) return out;
+    this.fp32Fallbacks++;
+    return (await part.run(`${key}-fp32`, build('fp32'), feeds))[output]!;
   }
 
   /** z [B, 4, h, w], already divided by scale_factor -> image [B, 3, 8h, 8w], raw (not clamped). */
@@ -222,10 +238,13 @@ export class VaeRunner {
     positiveInts('VAE decode', { batch, h, w });
     const c = this.config.embed_dim;
     expectLength('z', z.length, batch * c * h * w, `${batch}·${c}·${h}·${w}`);
-    const out = await this.decoderPart.run(`b${batch}-${h}x${w}`, () => buildVaeDecoderGraph(this.config, this.opts(dims)), {
-      [VAE_DECODER_IO.input]: { dtype: 'float32', data: z, dims: [batch, c, h, w] },
-    });
-    return out[VAE_DECODER_IO.output];
+    return this.runSafe(
+      this.decoderPart,
+      `b${batch}-${h}x${w}`,
+      (p) => () => buildVaeDecoderGraph(this.config, this.opts(dims, p)),
+      { [VAE_DECODER_IO.input]: { dtype: 'float32', data: z, dims: [batch, c, h, w] } },
+      VAE_DECODER_IO.output,
+    );
   }
 
   /** image [B, 3, 8h, 8w] in [-1, 1] -> moments [B, 8, h, w] (mean, then logvar, unclamped). */
@@ -235,10 +254,13 @@ export class VaeRunner {
     const f = this.downscale;
     const c = this.config.in_channels;
     expectLength('image', image.length, batch * c * h * f * w * f, `${batch}·${c}·${h * f}·${w * f}`);
-    const out = await this.encoderPart.run(`b${batch}-${h}x${w}`, () => buildVaeEncoderGraph(this.config, this.opts(dims)), {
-      [VAE_ENCODER_IO.input]: { dtype: 'float32', data: image, dims: [batch, c, h * f, w * f] },
-    });
-    return out[VAE_ENCODER_IO.output];
+    return this.runSafe(
+      this.encoderPart,
+      `b${batch}-${h}x${w}`,
+      (p) => () => buildVaeEncoderGraph(this.config, this.opts(dims, p)),
+      { [VAE_ENCODER_IO.input]: { dtype: 'float32', data: image, dims: [batch, c, h * f, w * f] } },
+      VAE_ENCODER_IO.output,
+    );
   }
 
   prepareDecoder(dims: VaeDims): Promise<void> {
