@@ -40,13 +40,14 @@ describe('readEmbeddingFile', () => {
     expect([e.count, e.dim]).toEqual([1, 4]);
   });
 
-  it('refuses files with several terms, SDXL files and non-embeddings', async () => {
+  it('refuses files with several terms and non-embeddings; reads both parts of SDXL files', async () => {
     const multi = join(dir, 'multi.pt');
     await writeTorchZip(multi, { dict: [['string_to_param', { dict: [['*', tensor('0', [1, 2])], ['+', tensor('1', [1, 2])]] }]] }, { storages: { '0': f32([1, 2]), '1': f32([3, 4]) } });
     await expect(readEmbeddingFile(multi)).rejects.toMatchObject({ code: 'bad_embedding_file' });
     const sdxl = join(dir, 'sdxl.safetensors');
     await writeSafetensors(sdxl, { clip_l: { dtype: 'F32', shape: [1, 768], data: new Float32Array(768) }, clip_g: { dtype: 'F32', shape: [1, 1280], data: new Float32Array(1280) } });
-    await expect(readEmbeddingFile(sdxl)).rejects.toMatchObject({ code: 'bad_embedding_file' });
+    const xl = await readEmbeddingFile(sdxl);
+    expect([xl.count, xl.dim, xl.clipG?.dim]).toEqual([1, 768, 1280]);
     const two = join(dir, 'two.safetensors');
     await writeSafetensors(two, { a: { dtype: 'F32', shape: [1, 2], data: new Float32Array(2) }, b: { dtype: 'F32', shape: [1, 2], data: new Float32Array(2) } });
     await expect(readEmbeddingFile(two)).rejects.toMatchObject({ code: 'bad_embedding_file' });

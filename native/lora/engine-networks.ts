@@ -3,7 +3,7 @@
 // and an override VAE. Each part switches only when its weights id changes, so a request that uses
 // the same set as the previous one costs nothing, and a part a set leaves alone keeps its sessions.
 import { sha256File } from '../models/model-hash.js';
-import { EmbeddingTable, scanEmbeddings, TOKEN_EMBEDDING_KEY, type EmbeddingScan, type LoadedEmbedding } from '../embeddings/embedding-table.js';
+import { EmbeddingTable, scanEmbeddings, SDXL_TOKEN_EMBEDDING_KEYS, TOKEN_EMBEDDING_KEY, type EmbeddingScan, type LoadedEmbedding } from '../embeddings/embedding-table.js';
 import type { PartWeights } from '../runtime/model-part.js';
 import type { EngineRuntime } from '../runtime/ort-backend.js';
 import type { DiffusionModel } from '../runtime/diffusion-model.js';
@@ -105,14 +105,14 @@ export class EngineNetworks {
     let embeddings: EmbeddingLookup | undefined;
     let skippedEmbeddings: EmbeddingScan['skipped'] = [];
     if (req.embeddingsDir) {
-      const scan = await scanEmbeddings(req.embeddingsDir, this.hidden);
+      const scan = await scanEmbeddings(req.embeddingsDir, this.hidden, family);
       skippedEmbeddings = scan.skipped;
-      const vocabRows = this.base.shape(TOKEN_EMBEDDING_KEY)?.[0];
-      if (vocabRows !== undefined && scan.loaded.length > 0) {
-        const table = new EmbeddingTable(scan.loaded, this.tokenizer, vocabRows);
+      const vocabRows = this.base.shape(family === 'sdxl' ? SDXL_TOKEN_EMBEDDING_KEYS.clipL : TOKEN_EMBEDDING_KEY)?.[0];
+      if (vocabRows !== undefined && (scan.loaded.length > 0 || scan.otherFamily.length > 0)) {
+        const table = new EmbeddingTable(scan.loaded, this.tokenizer, vocabRows, scan.otherFamily);
         if (table.id !== this.table?.id) this.table = table;
         embeddings = this.table.lookup(usedEmbeddings);
-        teWeights = { id: `${te?.id ?? 'base'}+ti-${this.table.id}`, source: this.table.extend(te?.source ?? this.base) };
+        if (scan.loaded.length > 0) teWeights = { id: `${te?.id ?? 'base'}+ti-${this.table.id}`, source: this.table.extend(te?.source ?? this.base, family) };
       }
     }
     this.model.useWeights('textEncoder', teWeights);

@@ -5,7 +5,9 @@
 // GELU. SDXL reads the input of the last resblock ("penultimate", no ln_final) as cross-attention
 // context, and `ln_final(last)[eos] @ text_projection` as the pooled embedding (a plain product,
 // W [width, embed_dim], not a Linear). `eos_index` = b·77 + position of the first EOS in row b,
-// computed by the caller from the ids (open_clip: argmax, EOS being the largest id).
+// computed by the caller from the ids (open_clip: argmax, EOS being the largest id; textual-inversion
+// rows get ids above the vocabulary here, where A1111 writes 0 in their place, so the EOS is found
+// by its id).
 import { GraphBuilder } from '../graph/builder.js';
 import type { BuiltGraph, Precision, Value } from '../graph/builder.js';
 import { attention } from '../graph/ops-attention.js';
@@ -63,12 +65,19 @@ export function buildOpenClipTextGraph(cfg: OpenClipTextConfig, opts: OpenClipGr
   return g.build();
 }
 
-/** `eos_index` for ids [B, 77]: b·77 + argmax of row b (first occurrence, as torch.argmax). */
-export function eosIndices(ids: ArrayLike<number | bigint>, batch: number, tokens: number): BigInt64Array {
+/**
+ * `eos_index` for ids [B, 77]: b·77 + the first position of `eosId` in row b; without `eosId` (or
+ * when a row has none) the argmax of the row, first occurrence, as torch.argmax.
+ */
+export function eosIndices(ids: ArrayLike<number | bigint>, batch: number, tokens: number, eosId?: number): BigInt64Array {
   const out = new BigInt64Array(batch);
   for (let b = 0; b < batch; b++) {
-    let best = 0;
-    for (let t = 1; t < tokens; t++) if (Number(ids[b * tokens + t]) > Number(ids[b * tokens + best])) best = t;
+    let best = -1;
+    if (eosId !== undefined) for (let t = 0; t < tokens && best < 0; t++) if (Number(ids[b * tokens + t]) === eosId) best = t;
+    if (best < 0) {
+      best = 0;
+      for (let t = 1; t < tokens; t++) if (Number(ids[b * tokens + t]) > Number(ids[b * tokens + best])) best = t;
+    }
     out[b] = BigInt(b * tokens + best);
   }
   return out;

@@ -109,13 +109,14 @@ export class OpenClipRunner {
     return () => buildOpenClipTextGraph(this.config, { batch, precision: this.precision, weightShape: this.weightShape });
   }
 
-  async encode(ids: Int32Array | BigInt64Array, batch: number): Promise<OpenClipOutput> {
+  /** `eosId` marks where the pooled embedding is read (default: the row's largest id, as open_clip). */
+  async encode(ids: Int32Array | BigInt64Array, batch: number, opts: { eosId?: number } = {}): Promise<OpenClipOutput> {
     positiveInts('OpenCLIP text encoder', { batch });
     expectLength('input ids', ids.length, batch * this.tokens, `batch·${this.tokens}`);
     const data = ids instanceof BigInt64Array ? ids : BigInt64Array.from(ids, (v) => BigInt(v));
     const out = await this.part.run(`b${batch}`, this.build(batch), {
       [OPEN_CLIP_IO.ids]: { dtype: 'int64', data, dims: [batch, this.tokens] },
-      [OPEN_CLIP_IO.eosIndex]: { dtype: 'int64', data: eosIndices(data, batch, this.tokens), dims: [batch] },
+      [OPEN_CLIP_IO.eosIndex]: { dtype: 'int64', data: eosIndices(data, batch, this.tokens, opts.eosId), dims: [batch] },
     });
     return { penultimate: out[OPEN_CLIP_IO.penultimate], pooled: out[OPEN_CLIP_IO.pooled] };
   }

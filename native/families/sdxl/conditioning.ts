@@ -69,7 +69,7 @@ export function sdxlPromptEncoder(model: DiffusionModel, config: SDXLConfig, cli
         tokenizer: openClip,
         embeddings: opts.embeddings,
         encodeChunk: async (ids, b) => {
-          const r = await oc.encode(padAfterEos(ids, b, openClip.eosId), b);
+          const r = await oc.encode(padAfterEos(ids, b, openClip.eosId), b, { eosId: openClip.eosId });
           return { hidden: r.penultimate, pooled: r.pooled };
         },
       }),
