@@ -2,9 +2,10 @@
 // peak resident memory, UNet time per evaluation at 64×64 latents with batch 2 (one CFG step at
 // 512×512), VAE decode and encode at 512×512. Prints a table; asserts nothing.
 //
-// Usage: npm run bench:engine -- [--model FILE] [--skip-vae] [--skip-encode] [--runs N] [--latent N] [--batch N] [--threads N]
-// Without --model it benchmarks a full-size random SD1.5 checkpoint: $EASEL_BENCH_SD15 if set,
-// else one made once by scripts/make-random-sd15.ts in the temp folder and reused afterwards.
+// Usage: npm run bench:engine -- [--family sd1|sdxl] [--model FILE] [--skip-vae] [--skip-encode] [--runs N] [--latent N] [--batch N] [--threads N]
+// Without --model it benchmarks a full-size random SD1.5 (or, with --family sdxl, SDXL base)
+// checkpoint: $EASEL_BENCH_SD15 / $EASEL_BENCH_SDXL if set, else one made once by
+// scripts/make-random-sd15.ts / make-random-sdxl.ts in the temp folder and reused afterwards.
 import { clipLConfig } from '../native/models/config.js';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +17,12 @@ import { benchPipeline } from './bench-pipeline.js';
 import { BENCH_MODEL_DIR, defaultModel } from './bench-model.js';
 import { parseFlags, runMain } from './cli.js';
 
-const HELP = `bench-engine: time the SD1 engine on the CPU
+const HELP = `bench-engine: time the engine on the CPU
 
-  --model FILE      checkpoint to load (default: $EASEL_BENCH_SD15, or a random full-size SD1.5
-                    made with scripts/make-random-sd15.ts in ${BENCH_MODEL_DIR})
+  --family sd1|sdxl the default model's family (default sd1)
+  --model FILE      checkpoint to load (default: $EASEL_BENCH_SD15 / $EASEL_BENCH_SDXL, or a random
+                    full-size SD1.5 / SDXL base made with scripts/make-random-sd15.ts / make-random-sdxl.ts
+                    in ${BENCH_MODEL_DIR})
   --latent N        latent size (default 64 = 512×512 images)
   --batch N         UNet batch (default 2 = cond + uncond of one CFG step)
   --runs N          UNet evaluations to time after a warm-up one (default 3)
@@ -57,6 +60,7 @@ async function main(): Promise<number> {
   const values = parseFlags(
     {
       model: { type: 'string' },
+      family: { type: 'string', default: 'sd1' },
       latent: { type: 'string', default: '64' },
       batch: { type: 'string', default: '2' },
       runs: { type: 'string', default: '3' },
@@ -79,7 +83,11 @@ async function main(): Promise<number> {
     console.error(`--latent, --batch, --runs and --threads must be positive integers\n\n${HELP}`);
     return 2;
   }
-  const modelPath = values.model ?? defaultModel();
+  if (values.family !== 'sd1' && values.family !== 'sdxl') {
+    console.error(`--family must be sd1 or sdxl\n\n${HELP}`);
+    return 2;
+  }
+  const modelPath = values.model ?? defaultModel(values.family === 'sdxl' ? 'sdxl' : 'sd15');
   const rows: Array<[string, string]> = [];
   const row = (k: string, v: string) => {
     rows.push([k, v]);
@@ -100,8 +108,31 @@ async function main(): Promise<number> {
     const ids = new Int32Array(77).fill(clipLConfig(cfg).eos_token_id);
     ids[0] = clipLConfig(cfg).bos_token_id;
     t = performance.now();
-    const cond = await model.textEncoder.encode(ids, 1);
+    let cond = await model.textEncoder.encode(ids, 1);
     row('text encoder: encode 1×77', fmtMs(performance.now() - t));
+    let y: Float32Array | undefined;
+    if (model.openClip && cfg.unet.adm_in_channels !== undefined) {
+      // SDXL: the OpenCLIP tower too; context = [CLIP-L | OpenCLIP], vector = pooled + size embeddings
+      t = performance.now();
+      await model.openClip.prepare(1);
+      row('OpenCLIP text encoder: weights + session', fmtMs(performance.now() - t));
+      t = performance.now();
+      const g = await model.openClip.encode(ids, 1);
+      row('OpenCLIP text encoder: encode 1×77', fmtMs(performance.now() - t));
+      const cl = cond.length / 77, cg = g.penultimate.length / 77;
+      const both = new Float32Array(77 * (cl + cg));
+      for (let k = 0; k < 77; k++) {
+        both.set(cond.subarray(k * cl, (k + 1) * cl), k * (cl + cg));
+        both.set(g.penultimate.subarray(k * cg, (k + 1) * cg), k * (cl + cg) + cl);
+      }
+      cond = both;
+      const adm = cfg.unet.adm_in_channels;
+      y = new Float32Array(batch * adm);
+      for (let b = 0; b < batch; b++) y.set(randomLatent(adm, 3), b * adm);
+      // a full-size SDXL UNet is 10.3 GB in fp32: hold the text encoders no longer than needed
+      await model.openClip.release();
+      await model.textEncoder.release();
+    }
 
     const dims = { batch, h: latent, w: latent, tokens: 77 };
     t = performance.now();
@@ -114,12 +145,12 @@ async function main(): Promise<number> {
     const context = new Float32Array(batch * cond.length);
     for (let b = 0; b < batch; b++) context.set(cond, b * cond.length);
     t = performance.now();
-    await model.unet.eps(x, ts, context, dims);
+    await model.unet.eps(x, ts, context, dims, y);
     row('UNet: first evaluation', fmtMs(performance.now() - t));
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
       t = performance.now();
-      await model.unet.eps(x, ts, context, dims);
+      await model.unet.eps(x, ts, context, dims, y);
       times.push(performance.now() - t);
     }
     row(`UNet: per evaluation (median of ${runs}, batch ${batch}, ${latent}×${latent})`, fmtMs(median(times)));

@@ -1,5 +1,6 @@
-// The checkpoint the engine benchmarks use when none is given: $EASEL_BENCH_SD15, else a full-size
-// random SD1.5 made once by scripts/make-random-sd15.ts in the temp folder and reused afterwards.
+// The checkpoint the engine benchmarks use when none is given: $EASEL_BENCH_SD15 ($EASEL_BENCH_SDXL),
+// else a full-size random SD1.5 (SDXL) made once by scripts/make-random-sd15.ts (make-random-sdxl.ts)
+// in the temp folder and reused afterwards.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,21 +10,22 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const BENCH_MODEL_DIR = join(tmpdir(), 'easel-bench');
 
-export function defaultModel(): string {
-  const fromEnv = process.env.EASEL_BENCH_SD15;
+export function defaultModel(family: 'sd15' | 'sdxl' = 'sd15'): string {
+  const env = family === 'sdxl' ? 'EASEL_BENCH_SDXL' : 'EASEL_BENCH_SD15';
+  const fromEnv = process.env[env];
   if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`EASEL_BENCH_SD15=${fromEnv} does not exist`);
+    if (!existsSync(fromEnv)) throw new Error(`${env}=${fromEnv} does not exist`);
     return fromEnv;
   }
   const dir = BENCH_MODEL_DIR;
-  const file = join(dir, 'sd15-random-f16.safetensors');
+  const file = join(dir, `${family}-random-f16.safetensors`);
   if (existsSync(file)) return file;
   mkdirSync(dir, { recursive: true });
-  console.error(`making a random full-size SD1.5 checkpoint at ${file} (once; reused later)...`);
-  const made = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'make-random-sd15.ts'), '--out', file], {
+  console.error(`making a random full-size ${family} checkpoint at ${file} (once; reused later)...`);
+  const made = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', `make-random-${family}.ts`), '--out', file], {
     stdio: 'inherit',
     cwd: repoRoot,
   });
-  if (made.status !== 0) throw new Error(`make-random-sd15 failed with status ${made.status}`);
+  if (made.status !== 0) throw new Error(`make-random-${family} failed with status ${made.status}`);
   return file;
 }
