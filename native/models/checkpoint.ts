@@ -205,28 +205,58 @@ const COMPONENT_FILES: Record<DiffusersComponent, string[]> = {
   unet: ['diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.fp16.safetensors'],
   vae: ['diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.fp16.safetensors'],
   text_encoder: ['model.safetensors', 'model.fp16.safetensors'],
+  text_encoder_2: ['model.safetensors', 'model.fp16.safetensors'],
 };
+
+/** `x @ W` weights stored as a Linear: [out, in] → [in, out]. */
+function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
+  return out;
+}
 
 async function openDiffusers(dir: string): Promise<OpenedSources> {
   const files: SafetensorsFile[] = [];
   const sources = new Map<string, Source>();
   try {
-    for (const component of ['unet', 'vae', 'text_encoder'] as const) {
+    // SDXL folders have a second text encoder (OpenCLIP bigG in transformers naming).
+    const sdxl = existsSync(join(dir, 'text_encoder_2'));
+    const components = sdxl ? (['unet', 'vae', 'text_encoder', 'text_encoder_2'] as const) : (['unet', 'vae', 'text_encoder'] as const);
+    for (const component of components) {
       const name = COMPONENT_FILES[component].find((f) => existsSync(join(dir, component, f)));
       if (!name) {
         throw new CheckpointError('unsupported_format', `${dir}: diffusers folder needs ${component}/${COMPONENT_FILES[component][0]} (pickle .bin weights are not supported)`);
       }
       const file = await SafetensorsFile.open(join(dir, component, name));
       files.push(file);
-      for (const m of mapDiffusersKeys(component, file.keys())) {
+      for (const m of mapDiffusersKeys(component, file.keys(), { textEncoderPrefix: sdxl ? SDXL_CLIP_L_PREFIX : undefined })) {
         const info = file.info(m.source)!;
         if (sources.has(m.target)) throw new CheckpointError('duplicate_key', `${dir}: two tensors map to "${m.target}"`);
-        const shape = m.reshape ? m.reshape(info.shape) : info.shape;
-        sources.set(m.target, { dtype: info.dtype, shape, read: () => file.readFloat32(m.source) });
+        let shape = m.reshape ? m.reshape(info.shape) : info.shape;
+        let read = () => file.readFloat32(m.source);
+        if (m.sources) {
+          const parts = m.sources;
+          shape = [info.shape[0]! * parts.length, ...info.shape.slice(1)];
+          read = async () => {
+            const data = await Promise.all(parts.map((p) => file.readFloat32(p)));
+            const out = new Float32Array(data.reduce((n, d) => n + d.length, 0));
+            let o = 0;
+            for (const d of data) {
+              out.set(d, o);
+              o += d.length;
+            }
+            return out;
+          };
+        } else if (m.transpose) {
+          const [rows, cols] = info.shape as [number, number];
+          shape = [cols, rows];
+          read = async () => transpose2d(await file.readFloat32(m.source), rows, cols);
+        }
+        sources.set(m.target, { dtype: info.dtype, shape, read });
       }
     }
     const tokenizerDir = existsSync(join(dir, 'tokenizer', 'vocab.json')) ? join(dir, 'tokenizer') : undefined;
-    const overrides = await readDiffusersConfigs(dir);
+    const overrides = await readDiffusersConfigs(dir, sdxl);
     return { sources, files, metadata: {}, overrides, diffusers: true, tokenizerDir };
   } catch (err) {
     await Promise.all(files.map((f) => f.close()));
@@ -235,7 +265,7 @@ async function openDiffusers(dir: string): Promise<OpenedSources> {
 }
 
 // What the diffusers JSON configs know that shapes cannot: head counts, activation, scale, schedule.
-async function readDiffusersConfigs(dir: string): Promise<DeepPartial<SD1Config>> {
+async function readDiffusersConfigs(dir: string, sdxl: boolean): Promise<AnyOverrides> {
   const read = async (rel: string): Promise<Record<string, unknown>> => {
     const p = join(dir, rel);
     if (!existsSync(p)) return {};
@@ -247,16 +277,21 @@ async function readDiffusersConfigs(dir: string): Promise<DeepPartial<SD1Config>
     }
   };
   const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-  const [unet, vae, te, sched] = await Promise.all([
+  const [unet, vae, te, sched, te2] = await Promise.all([
     read('unet/config.json'),
     read('vae/config.json'),
     read('text_encoder/config.json'),
     read('scheduler/scheduler_config.json'),
+    sdxl ? read('text_encoder_2/config.json') : Promise.resolve({} as Record<string, unknown>),
   ]);
-  const out: DeepPartial<SD1Config> = {};
-  // diffusers' `attention_head_dim` for SD1 is historically the number of heads (8), not their width
+  const out: AnyOverrides = {};
+  // diffusers' `attention_head_dim` is historically the number of heads (SD1: 8; SDXL: one per
+  // level, [5, 10, 20]), not their width; SDXL's width follows from the first attention level.
   const heads = num(unet.attention_head_dim);
+  const headList = Array.isArray(unet.attention_head_dim) ? (unet.attention_head_dim as unknown[]).map(num) : undefined;
+  const mc = num(unet.block_out_channels && Array.isArray(unet.block_out_channels) ? (unet.block_out_channels as unknown[])[1] : undefined);
   if (heads !== undefined) out.unet = { num_heads: heads };
+  else if (sdxl && headList && headList[1] !== undefined && mc !== undefined) out.unet = { num_head_channels: mc / headList[1] };
   const scale = num(vae.scaling_factor);
   if (scale !== undefined) out.scale_factor = scale;
   const clip: DeepPartial<SD1Config['clip_text']> = {};
@@ -265,7 +300,16 @@ async function readDiffusersConfigs(dir: string): Promise<DeepPartial<SD1Config>
   if (num(te.layer_norm_eps) !== undefined) clip.layer_norm_eps = num(te.layer_norm_eps);
   if (num(te.bos_token_id) !== undefined) clip.bos_token_id = num(te.bos_token_id);
   if (num(te.eos_token_id) !== undefined) clip.eos_token_id = num(te.eos_token_id);
-  if (Object.keys(clip).length > 0) out.clip_text = clip;
+  if (Object.keys(clip).length > 0) {
+    if (sdxl) out.clip_l = clip;
+    else out.clip_text = clip;
+  }
+  if (sdxl) {
+    const g: DeepPartial<SDXLConfig['open_clip']> = {};
+    if (num(te2.num_attention_heads) !== undefined) g.heads = num(te2.num_attention_heads);
+    if (num(te2.layer_norm_eps) !== undefined) g.layer_norm_eps = num(te2.layer_norm_eps);
+    if (Object.keys(g).length > 0) out.open_clip = g;
+  }
   const schedule: DeepPartial<SD1Config['schedule']> = {};
   if (num(sched.beta_start) !== undefined) schedule.linear_start = num(sched.beta_start);
   if (num(sched.beta_end) !== undefined) schedule.linear_end = num(sched.beta_end);

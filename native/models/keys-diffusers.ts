@@ -12,11 +12,20 @@
 import { CheckpointError } from './checkpoint-error.js';
 import { CLIP_L_PREFIX, UNET_PREFIX, VAE_PREFIX } from './family.js';
 
-export type DiffusersComponent = 'unet' | 'vae' | 'text_encoder';
+export type DiffusersComponent = 'unet' | 'vae' | 'text_encoder' | 'text_encoder_2';
+
+/** Where `text_encoder/` lands: SD1's CLIP or SDXL's first embedder. */
+export interface DiffusersMapOptions {
+  textEncoderPrefix?: string;
+}
 
 export interface KeyMapping {
-  /** Key in the diffusers component file. */
+  /** Key in the diffusers component file (several for a tensor assembled from parts). */
   source: string;
+  /** Parts concatenated along the first axis, in order (q, k, v → OpenCLIP in_proj). */
+  sources?: string[];
+  /** The source is a Linear weight [out, in] stored as a plain matrix [in, out] (OpenCLIP text_projection). */
+  transpose?: boolean;
   /** Original single-file key. */
   target: string;
   /** Original shape from the diffusers shape. */
@@ -45,7 +54,7 @@ const VAE_ATTENTION_PARTS: Record<string, string> = {
 };
 
 /** Maps every key of one component; any key the scheme does not know is an error. */
-export function mapDiffusersKeys(component: DiffusersComponent, keys: string[]): KeyMapping[] {
+export function mapDiffusersKeys(component: DiffusersComponent, keys: string[], opts: DiffusersMapOptions = {}): KeyMapping[] {
   switch (component) {
     case 'unet':
       return mapUNet(keys);
@@ -54,9 +63,53 @@ export function mapDiffusersKeys(component: DiffusersComponent, keys: string[]):
     case 'text_encoder':
       return keys.map((k) => {
         if (!k.startsWith('text_model.')) throw unknown('text_encoder', k);
-        return { source: k, target: `${CLIP_L_PREFIX}${k.slice('text_model.'.length)}` };
+        return { source: k, target: `${opts.textEncoderPrefix ?? CLIP_L_PREFIX}${k.slice('text_model.'.length)}` };
       });
+    case 'text_encoder_2':
+      return mapOpenClip(keys);
   }
+}
+
+const OPEN_CLIP_PREFIX = 'conditioner.embedders.1.model.';
+
+/**
+ * SDXL's `text_encoder_2/` (transformers CLIPTextModelWithProjection) → open_clip names: layer_norm1/2
+ * → ln_1/ln_2, fc1/fc2 → c_fc/c_proj, q/k/v_proj concatenated into attn.in_proj_*, final_layer_norm →
+ * ln_final, and text_projection.weight [E, W] transposed to open_clip's text_projection [W, E].
+ */
+function mapOpenClip(keys: string[]): KeyMapping[] {
+  const out: KeyMapping[] = [];
+  const have = new Set(keys);
+  for (const k of keys) {
+    let m: RegExpExecArray | null;
+    let t: string | undefined;
+    if (k === 'text_model.embeddings.position_ids') continue;
+    if (k === 'text_model.embeddings.token_embedding.weight') t = 'token_embedding.weight';
+    else if (k === 'text_model.embeddings.position_embedding.weight') t = 'positional_embedding';
+    else if ((m = /^text_model\.final_layer_norm\.(weight|bias)$/.exec(k))) t = `ln_final.${m[1]}`;
+    else if (k === 'text_projection.weight') {
+      out.push({ source: k, target: `${OPEN_CLIP_PREFIX}text_projection`, transpose: true });
+      continue;
+    } else if ((m = /^text_model\.encoder\.layers\.(\d+)\.(.+)$/.exec(k))) {
+      const rb = `transformer.resblocks.${m[1]}`;
+      const rest = m[2]!;
+      let r: RegExpExecArray | null;
+      if ((r = /^self_attn\.q_proj\.(weight|bias)$/.exec(rest))) {
+        const parts = ['q', 'k', 'v'].map((p) => `text_model.encoder.layers.${m![1]}.self_attn.${p}_proj.${r![1]}`);
+        if (!parts.every((p) => have.has(p))) throw unknown('text_encoder_2', k);
+        out.push({ source: parts[0]!, sources: parts, target: `${OPEN_CLIP_PREFIX}${rb}.attn.in_proj_${r[1]}` });
+        continue;
+      }
+      if (/^self_attn\.[kv]_proj\.(weight|bias)$/.test(rest)) continue; // joined with q above
+      if ((r = /^self_attn\.out_proj\.(weight|bias)$/.exec(rest))) t = `${rb}.attn.out_proj.${r[1]}`;
+      else if ((r = /^layer_norm([12])\.(weight|bias)$/.exec(rest))) t = `${rb}.ln_${r[1]}.${r[2]}`;
+      else if ((r = /^mlp\.fc1\.(weight|bias)$/.exec(rest))) t = `${rb}.mlp.c_fc.${r[1]}`;
+      else if ((r = /^mlp\.fc2\.(weight|bias)$/.exec(rest))) t = `${rb}.mlp.c_proj.${r[1]}`;
+    }
+    if (!t) throw unknown('text_encoder_2', k);
+    out.push({ source: k, target: `${OPEN_CLIP_PREFIX}${t}` });
+  }
+  return out;
 }
 
 function mapUNet(keys: string[]): KeyMapping[] {
@@ -79,6 +132,8 @@ function mapUNet(keys: string[]): KeyMapping[] {
     let m: RegExpExecArray | null;
     let t: string;
     if ((m = /^time_embedding\.linear_([12])\.(.+)$/.exec(k))) t = `time_embed.${m[1] === '1' ? 0 : 2}.${m[2]}`;
+    // SDXL's ADM ("text_time") embedding
+    else if ((m = /^add_embedding\.linear_([12])\.(.+)$/.exec(k))) t = `label_emb.0.${m[1] === '1' ? 0 : 2}.${m[2]}`;
     else if ((m = /^conv_in\.(.+)$/.exec(k))) t = `input_blocks.0.0.${m[1]}`;
     else if ((m = /^conv_norm_out\.(.+)$/.exec(k))) t = `out.0.${m[1]}`;
     else if ((m = /^conv_out\.(.+)$/.exec(k))) t = `out.2.${m[1]}`;
@@ -126,5 +181,5 @@ function mapVae(keys: string[]): KeyMapping[] {
 }
 
 function unknown(component: DiffusersComponent, key: string): CheckpointError {
-  return new CheckpointError('unknown_key', `diffusers ${component}: key "${key}" is not part of the SD1 layout`);
+  return new CheckpointError('unknown_key', `diffusers ${component}: key "${key}" is not part of the SD1 / SDXL layout`);
 }

@@ -1,5 +1,5 @@
-// Test helper: writes a diffusers folder (unet/, vae/, text_encoder/, tokenizer/, scheduler/)
-// from an original single-file SD1 checkpoint by the inverse of keys-diffusers.ts, written
+// Test helper: writes a diffusers folder (unet/, vae/, text_encoder/, [text_encoder_2/,] tokenizer/,
+// scheduler/) from an original single-file SD1 or SDXL checkpoint by the inverse of keys-diffusers.ts, written
 // independently here so the round trip checks the mapping rather than restating it.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ function unetToDiffusers(k: string): string {
   let m: RegExpExecArray | null;
   if ((m = /^time_embed\.0\.(.+)$/.exec(k))) return `time_embedding.linear_1.${m[1]}`;
   if ((m = /^time_embed\.2\.(.+)$/.exec(k))) return `time_embedding.linear_2.${m[1]}`;
+  if ((m = /^label_emb\.0\.([02])\.(.+)$/.exec(k))) return `add_embedding.linear_${m[1] === '0' ? 1 : 2}.${m[2]}`;
   if ((m = /^input_blocks\.0\.0\.(.+)$/.exec(k))) return `conv_in.${m[1]}`;
   if ((m = /^out\.0\.(.+)$/.exec(k))) return `conv_norm_out.${m[1]}`;
   if ((m = /^out\.2\.(.+)$/.exec(k))) return `conv_out.${m[1]}`;
@@ -58,12 +59,43 @@ function vaeToDiffusers(k: string, levels: number): { key: string; squeeze: bool
   throw new Error(`test inverse mapping: unhandled VAE key ${k}`);
 }
 
+/** SDXL OpenCLIP (open_clip names) → transformers CLIPTextModelWithProjection names; q/k/v split. */
+function openClipToDiffusers(k: string): { names: string[]; transpose?: boolean } | undefined {
+  let m: RegExpExecArray | null;
+  if (k === 'token_embedding.weight') return { names: ['text_model.embeddings.token_embedding.weight'] };
+  if (k === 'positional_embedding') return { names: ['text_model.embeddings.position_embedding.weight'] };
+  if (k === 'text_projection') return { names: ['text_projection.weight'], transpose: true };
+  if (k === 'logit_scale') return undefined;
+  if ((m = /^ln_final\.(.+)$/.exec(k))) return { names: [`text_model.final_layer_norm.${m[1]}`] };
+  if ((m = /^transformer\.resblocks\.(\d+)\.(.+)$/.exec(k))) {
+    const l = `text_model.encoder.layers.${m[1]}`;
+    const rest = m[2]!;
+    let r: RegExpExecArray | null;
+    if ((r = /^attn\.in_proj_(weight|bias)$/.exec(rest))) return { names: ['q', 'k', 'v'].map((p) => `${l}.self_attn.${p}_proj.${r![1]}`) };
+    if ((r = /^attn\.out_proj\.(.+)$/.exec(rest))) return { names: [`${l}.self_attn.out_proj.${r[1]}`] };
+    if ((r = /^ln_([12])\.(.+)$/.exec(rest))) return { names: [`${l}.layer_norm${r[1]}.${r[2]}`] };
+    if ((r = /^mlp\.c_fc\.(.+)$/.exec(rest))) return { names: [`${l}.mlp.fc1.${r[1]}`] };
+    if ((r = /^mlp\.c_proj\.(.+)$/.exec(rest))) return { names: [`${l}.mlp.fc2.${r[1]}`] };
+  }
+  throw new Error(`test inverse mapping: unhandled OpenCLIP key ${k}`);
+}
+
+/** Bytes of a 2-D tensor with its axes swapped (element size from the dtype). */
+function transposeBytes(bytes: Uint8Array, rows: number, cols: number): Uint8Array {
+  const size = bytes.length / (rows * cols);
+  const out = new Uint8Array(bytes.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out.set(bytes.subarray((r * cols + c) * size, (r * cols + c + 1) * size), (c * rows + r) * size);
+  return out;
+}
+
 export interface DiffusersFolderOptions {
   /** Write the VAE as `diffusion_pytorch_model.fp16.safetensors` (name only; data stays F32). */
   vaeVariantName?: boolean;
   schedulerConfig?: Record<string, unknown>;
   unetConfig?: Record<string, unknown>;
   textEncoderConfig?: Record<string, unknown>;
+  /** SDXL sources: config.json of text_encoder_2/. */
+  textEncoder2Config?: Record<string, unknown>;
   vaeConfig?: Record<string, unknown>;
 }
 
@@ -71,11 +103,14 @@ export async function writeDiffusersFolder(singleFile: string, dir: string, opts
   const src = await SafetensorsFile.open(singleFile);
   try {
     const levels = 1 + Math.max(...src.keys().map((k) => /^first_stage_model\.decoder\.up\.(\d+)\./.exec(k)).filter((m) => m !== null).map((m) => Number(m[1])));
-    const parts: Record<string, { file: string; entries: { spec: TensorSpec; source: string }[]; config?: Record<string, unknown> }> = {
+    type Entry = { spec: TensorSpec; source: string; bytes?: (b: Uint8Array) => Uint8Array };
+    const parts: Record<string, { file: string; entries: Entry[]; config?: Record<string, unknown> }> = {
       unet: { file: 'diffusion_pytorch_model.safetensors', entries: [], config: opts.unetConfig },
       vae: { file: opts.vaeVariantName ? 'diffusion_pytorch_model.fp16.safetensors' : 'diffusion_pytorch_model.safetensors', entries: [], config: opts.vaeConfig },
       text_encoder: { file: 'model.safetensors', entries: [], config: opts.textEncoderConfig },
     };
+    const sdxl = src.keys().some((k) => k.startsWith('conditioner.'));
+    if (sdxl) parts.text_encoder_2 = { file: 'model.safetensors', entries: [], config: opts.textEncoder2Config };
     for (const key of src.keys()) {
       const info = src.info(key)!;
       if (key.startsWith('model.diffusion_model.')) {
@@ -83,9 +118,22 @@ export async function writeDiffusersFolder(singleFile: string, dir: string, opts
       } else if (key.startsWith('first_stage_model.')) {
         const { key: name, squeeze } = vaeToDiffusers(key.slice('first_stage_model.'.length), levels);
         parts.vae.entries.push({ spec: { name, dtype: info.dtype, shape: squeeze ? info.shape.slice(0, 2) : info.shape }, source: key });
-      } else if (key.startsWith('cond_stage_model.transformer.')) {
+      } else if (key.startsWith('cond_stage_model.transformer.') || key.startsWith('conditioner.embedders.0.transformer.')) {
         if (key.endsWith('position_ids')) continue; // newer transformers do not save it
-        parts.text_encoder.entries.push({ spec: { name: key.slice('cond_stage_model.transformer.'.length), dtype: info.dtype, shape: info.shape }, source: key });
+        const name = key.slice(key.indexOf('transformer.') + 'transformer.'.length);
+        parts.text_encoder.entries.push({ spec: { name, dtype: info.dtype, shape: info.shape }, source: key });
+      } else if (key.startsWith('conditioner.embedders.1.model.')) {
+        const mapped = openClipToDiffusers(key.slice('conditioner.embedders.1.model.'.length));
+        if (!mapped) continue;
+        const [rows, cols] = info.shape as [number, number];
+        if (mapped.transpose) {
+          parts.text_encoder_2!.entries.push({ spec: { name: mapped.names[0]!, dtype: info.dtype, shape: [cols, rows] }, source: key, bytes: (b) => transposeBytes(b, rows, cols) });
+        } else if (mapped.names.length === 3) {
+          mapped.names.forEach((name, i) => {
+            const shape = [info.shape[0]! / 3, ...info.shape.slice(1)];
+            parts.text_encoder_2!.entries.push({ spec: { name, dtype: info.dtype, shape }, source: key, bytes: (b) => b.slice((i * b.length) / 3, ((i + 1) * b.length) / 3) });
+          });
+        } else parts.text_encoder_2!.entries.push({ spec: { name: mapped.names[0]!, dtype: info.dtype, shape: info.shape }, source: key });
       }
       // schedule buffers: diffusers keeps only scheduler_config.json
     }
@@ -94,7 +142,11 @@ export async function writeDiffusersFolder(singleFile: string, dir: string, opts
       await writeSafetensorsStreamed(
         join(dir, component, part.file),
         part.entries.map((e) => e.spec),
-        (_s, i) => src.readBytes(part.entries[i].source),
+        async (_s, i) => {
+          const e = part.entries[i]!;
+          const raw = await src.readBytes(e.source);
+          return e.bytes ? e.bytes(raw) : raw;
+        },
         { format: 'pt' },
       );
       if (part.config) await writeFile(join(dir, component, 'config.json'), JSON.stringify(part.config));
