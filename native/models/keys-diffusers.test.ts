@@ -82,8 +82,10 @@ describe('mapDiffusersKeys', () => {
     );
   });
 
-  it('refuses keys outside the SD1 layout', () => {
-    expect(() => mapDiffusersKeys('unet', ['add_embedding.linear_1.weight'])).toThrow(expect.objectContaining({ code: 'unknown_key' }));
+  it('refuses keys outside the SD1 / SDXL layout', () => {
+    expect(mapDiffusersKeys('unet', ['add_embedding.linear_1.weight'])[0]!.target).toBe('model.diffusion_model.label_emb.0.0.weight');
+    expect(() => mapDiffusersKeys('unet', ['class_embedding.linear_1.weight'])).toThrow(expect.objectContaining({ code: 'unknown_key' }));
+    expect(() => mapDiffusersKeys('text_encoder_2', ['text_model.encoder.layers.0.self_attn.q_proj.weight'])).toThrow(expect.objectContaining({ code: 'unknown_key' }));
     expect(() => mapDiffusersKeys('unet', ['down_blocks.0.resnets.0.weird.weight'])).toThrow(expect.objectContaining({ code: 'unknown_key' }));
     expect(() => mapDiffusersKeys('vae', ['encoder.mid_block.attentions.0.to_x.weight'])).toThrow(expect.objectContaining({ code: 'unknown_key' }));
     expect(() => mapDiffusersKeys('text_encoder', ['vision_model.post_layernorm.weight'])).toThrow(expect.objectContaining({ code: 'unknown_key' }));
