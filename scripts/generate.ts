@@ -225,8 +225,9 @@ export async function runCli(argv: string[]): Promise<string[]> {
     mask: opts.mask ? await readFile(opts.mask) : undefined,
   };
   const engine = await loadSd1Engine(opts.model, { tokenizerDir: opts.tokenizer, modelsDir: opts.modelsDir, device: opts.device });
+  const upscalers = hiresUpscalers({ upscalersDir: opts.upscalersDir, device: opts.device });
   try {
-    const [result, hash] = await Promise.all([generate(engine, request, {}, hiresUpscalers({ upscalersDir: opts.upscalersDir, device: opts.device })), modelShortHash(opts.model).catch(() => undefined)]);
+    const [result, hash] = await Promise.all([generate(engine, request, {}, upscalers), modelShortHash(opts.model).catch(() => undefined)]);
     const p = result.params;
     const written: string[] = [];
     let finals = 0, firsts = 0;
@@ -259,6 +260,7 @@ export async function runCli(argv: string[]): Promise<string[]> {
     }
     return written;
   } finally {
+    await upscalers.dispose();
     await engine.dispose();
   }
 }
