@@ -12,6 +12,8 @@ export interface WorkerCapabilities {
   lora?: boolean;
   embeddings?: boolean;
   vae?: boolean;
+  /** Hires fix in `generate` (GenerationParams.hires). */
+  hires?: boolean;
 }
 
 export type ParentMessage =
@@ -24,6 +26,8 @@ export interface WorkerImage {
   width: number;
   height: number;
   seed: number;
+  /** The hires fix's first-pass image (save_first_pass). */
+  first_pass?: boolean;
 }
 
 export type WorkerMessage =

@@ -7,6 +7,8 @@ import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerCap
 
 /** What this build can do; flip a flag when its pipeline lands. */
 export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: false, adetailer: false, lora: true, embeddings: true, vae: true };
+// Hires fix in `generate` (native/pipelines/hires.ts); on its own line so feature flags merge cleanly.
+CAPABILITIES.hires = true;
 
 let service: GenerationService | undefined;
 
