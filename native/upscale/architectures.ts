@@ -89,13 +89,14 @@ export function toOldEsrganKeys(t: ReadonlyMap<string, LazyTensor>): Map<string,
     if (v) out.set(k, v);
   };
   for (const kind of ['weight', 'bias']) put(`model.0.${kind}`, t.get(`conv_first.${kind}`));
-  for (const kind of ['weight', 'bias']) put(`model.1.sub.${nb}.${kind}`, t.get(`trunk_conv.${kind}`) ?? t.get(`conv_body.${kind}`));
+  // spandrel's state map lists the RDB convolutions before the trunk conv (it re-adds that entry last).
   for (const re of RDB_NEW) {
     for (const [k, v] of t) {
       const m = re.exec(k);
       if (m) out.set(`model.1.sub.${m[1]}.RDB${m[2]}.conv${m[3]}.0.${m[4]}`, v);
     }
   }
+  for (const kind of ['weight', 'bias']) put(`model.1.sub.${nb}.${kind}`, t.get(`trunk_conv.${kind}`) ?? t.get(`conv_body.${kind}`));
   let maxUp = 0;
   for (const [k, v] of t) {
     const m = /^(upconv|conv_up)(\d)\.(weight|bias)/.exec(k);

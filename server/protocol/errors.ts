@@ -43,6 +43,9 @@ export const ERROR_CODES = [
   // Extra networks of a generate job (native/lora): a named LoRA / VAE file is not there.
   'lora_not_found',
   'vae_not_found',
+  // Upscaling (native/upscale): a file of another architecture, or a name with no file.
+  'unsupported_upscaler',
+  'upscaler_not_found',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
