@@ -15,6 +15,7 @@ import './lora-slots.js';
 import './init-image.js';
 import './job-progress.js';
 import './result-grid.js';
+import './hires-fields.js';
 import { readImageFile } from './init-image.js';
 import { formStore } from './form-store.js';
 import { pastedImage } from '../inpaint/image-source.js';
@@ -295,6 +296,19 @@ export class EaselGeneratePanel extends LitElement {
         ${this.field('n_iter', 'Batch count', html`<input id="f-n_iter" type="number" min="1" max=${LIMITS.maxIter} .value=${String(f.batchCount)} @change=${this.num('batchCount')} />`)}
         ${this.field('clip_skip', 'Clip skip', html`<input id="f-clip_skip" type="number" min="1" max="12" .value=${String(f.clipSkip)} @change=${this.num('clipSkip')} />`)}
       </div>
+      ${f.initImage
+        ? nothing
+        : html`<easel-hires-fields
+            .hires=${f.hires}
+            .samplers=${this.server.info.samplers}
+            .schedulers=${this.server.info.schedulers}
+            .upscalers=${this.server.info.upscalers}
+            .errors=${this.errors}
+            .width=${f.width}
+            .height=${f.height}
+            .available=${this.server.info.engineCanHires !== false}
+            @hires-change=${(e: CustomEvent<Partial<GenerationFormState['hires']>>) => this.update_({ hires: { ...f.hires, ...e.detail } })}
+          ></easel-hires-fields>`}
       <easel-lora-slots
         .slots=${f.loras}
         .known=${this.server.info.loras}
