@@ -1,7 +1,8 @@
 // Browser test of the hires fix controls: the built PWA in Chromium against the real server with the
 // real engine worker and the shared tiny SD1 checkpoint. The section is collapsed by default; opened
 // and filled in, it sends `hires` with the job and the result comes back at the hires size; after a
-// reload the section is still open with its values (remembered with the form).
+// reload the section is still open with its values (remembered with the form); "Use these
+// parameters" on the result restores the hires fix and the first-pass size.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -81,10 +82,20 @@ describe('hires fix in the Generate tab', () => {
         expect(await p.locator('#hr-scale').inputValue()).toBe('1.5');
         expect(await p.locator('#hr-upscaler').inputValue()).toBe('Latent (bicubic antialiased)');
         // Closing is remembered too.
+        await p.locator('[data-testid="hires-enabled"]').uncheck();
         await p.locator('[data-testid="hires"] summary').click();
         await p.reload();
         await p.locator('[data-testid="hires"]').waitFor({ timeout: 30_000 });
         expect(await isOpen(p)).toBe(false);
+
+        // "Use these parameters" on the hires image: the first-pass size and the hires fix come back.
+        await p.goto(`${web.server.url}/#/gallery`);
+        await p.locator('[data-testid="gallery-item"]').first().click();
+        await p.locator('[data-testid="use-params"]').click();
+        await expect.poll(() => isOpen(p), { timeout: 30_000 }).toBe(true);
+        expect(await p.locator('[data-testid="hires-enabled"]').isChecked()).toBe(true);
+        expect(await p.locator('#hr-denoising_strength').inputValue()).toBe('0.6');
+        await expect.poll(() => p.locator('[data-testid="hires-summary"]').innerText()).toContain('96×96');
       } finally {
         await ctx.close();
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultHires, hiresTargetSize, hiresToParams, hiresUpscalerChoices, upscalerStem, validateHires } from './hires-form.js';
+import { defaultHires, hiresFromInfotext, hiresTargetSize, hiresToParams, hiresUpscalerChoices, upscalerStem, validateHires } from './hires-form.js';
 
 describe('hires form', () => {
   it('is off by default with A1111’s defaults, and sends nothing then', () => {
@@ -28,5 +28,20 @@ describe('hires form', () => {
     const bad = { ...defaultHires(), scale: 9, denoisingStrength: 0 };
     expect(validateHires(bad, 150)).toEqual({});
     expect(Object.keys(validateHires({ ...bad, enabled: true }, 150)).sort()).toEqual(['hires.denoising_strength', 'hires.scale']);
+  });
+});
+
+describe('hiresFromInfotext', () => {
+  const ids = { samplerId: (l: string) => (l === 'Euler a' ? 'euler_a' : undefined), schedulerId: (l: string) => (l === 'Exponential' ? 'exponential' : undefined) };
+  it('reads A1111 hires items into the form, opened', () => {
+    const params: [string, string][] = [['Steps', '4'], ['Denoising strength', '0.55'], ['Hires sampler', 'Euler a'], ['Hires schedule type', 'Exponential'], ['Hires upscale', '1.5'], ['Hires steps', '4'], ['Hires upscaler', 'Latent (nearest-exact)']];
+    expect(hiresFromInfotext(params, defaultHires(), ids)).toMatchObject({
+      enabled: true, open: true, scale: 1.5, steps: 4, denoisingStrength: 0.55, upscaler: 'Latent (nearest-exact)', sampler: 'euler_a', scheduler: 'exponential', resizeX: 0,
+    });
+    expect(hiresFromInfotext([['Hires resize', '112x128']], defaultHires(), ids)).toMatchObject({ enabled: true, resizeX: 112, resizeY: 128, upscaler: 'Latent' });
+  });
+  it('turns the hires fix off for an image without it, keeping the other values', () => {
+    const h = { ...defaultHires(), enabled: true, scale: 3 };
+    expect(hiresFromInfotext([['Steps', '20']], h, ids)).toEqual({ ...h, enabled: false });
   });
 });

@@ -110,3 +110,35 @@ export function hiresToParams(h: HiresFormState): GenerationParamsInput['hires']
     ...(h.saveFirstPass ? { save_first_pass: true } : {}),
   };
 }
+
+/**
+ * "Use these parameters": the hires fix an infotext describes (A1111's `Hires …` items), or off
+ * when it has none. `samplerId` / `schedulerId` map A1111 labels to the server's ids.
+ */
+export function hiresFromInfotext(
+  params: ReadonlyArray<readonly [string, string]>,
+  current: HiresFormState,
+  ids: { samplerId(label: string): string | undefined; schedulerId(label: string): string | undefined },
+): HiresFormState {
+  const get = (k: string): string | undefined => params.find(([key]) => key === k)?.[1];
+  const resize = /^(\d+)x(\d+)$/.exec(get('Hires resize') ?? '');
+  if (get('Hires upscale') === undefined && get('Hires upscaler') === undefined && !resize) return { ...current, enabled: false };
+  const num = (v: string | undefined, fallback: number): number => (v !== undefined && Number.isFinite(Number(v)) ? Number(v) : fallback);
+  const sampler = get('Hires sampler');
+  const schedule = get('Hires schedule type');
+  return {
+    ...current,
+    enabled: true,
+    open: true,
+    upscaler: get('Hires upscaler') ?? 'Latent',
+    scale: num(get('Hires upscale'), 2),
+    resizeX: resize ? Number(resize[1]) : 0,
+    resizeY: resize ? Number(resize[2]) : 0,
+    steps: num(get('Hires steps'), 0),
+    denoisingStrength: num(get('Denoising strength'), 0.7),
+    sampler: sampler ? (ids.samplerId(sampler) ?? '') : '',
+    scheduler: schedule ? (ids.schedulerId(schedule) ?? '') : '',
+    prompt: get('Hires prompt') ?? '',
+    negativePrompt: get('Hires negative prompt') ?? '',
+  };
+}
