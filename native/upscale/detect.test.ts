@@ -2,7 +2,7 @@
 // model gives the same network (same hyperparameters, same old-layout keys in the same order, the
 // same tensors bit for bit), wrappers and prefixes are unwrapped as spandrel does, and files of
 // other architectures or damaged files are refused with their codes.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -203,5 +203,14 @@ describe('upscaler detection (spandrel 0.3.4 rules)', () => {
       expect(err.message).toContain(cut);
     }
     expect((await rejection(loadUpscaler(join(tmp, 'nope.pth')))).code).toBe('upscaler_not_found');
+  });
+
+  it('refuses a .pth whose pickle asks for code, without running it', async () => {
+    const path = join(tmp, 'evil.pth');
+    const marker = join(tmp, 'ran');
+    await writeTorchZip(path, { dict: [['params_ema', { call: ['os', 'system'], args: [`touch ${marker}`] }]] });
+    const err = await rejection(loadUpscaler(path));
+    expect(err.code).toBe('unsafe_model_file');
+    expect(existsSync(marker)).toBe(false);
   });
 });

@@ -59,7 +59,7 @@ function stripPrefix<T>(entries: Array<[string, T]>): Array<[string, T]> {
 function badFile(path: string, err: unknown): UpscaleError {
   const detail = err instanceof Error ? err.message : String(err);
   if (err instanceof PickleError && err.code === 'unsafe_pickle') {
-    return new UpscaleError('bad_upscaler_file', `${path}: refused, the pickle asks for code outside the tensor allow-list (${detail})`, { cause: err });
+    return new UpscaleError('unsafe_model_file', `${path}: refused, the pickle asks for code outside the tensor allow-list (${detail})`, { cause: err });
   }
   return new UpscaleError('bad_upscaler_file', `${path} is not a readable model file (truncated or damaged?): ${detail}`, { cause: err });
 }

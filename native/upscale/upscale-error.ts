@@ -6,6 +6,8 @@ export type UpscaleErrorCode =
   | 'unsupported_upscaler'
   /** The file cannot be read as a model: truncated, not a torch/safetensors file, tensors missing. */
   | 'bad_upscaler_file'
+  /** A .pth whose pickle asks for code outside the tensor allow-list: refused, nothing of it used. */
+  | 'unsafe_model_file'
   | 'upscaler_not_found'
   /** Bad arguments: a scale or size out of range, an unknown upscaler name. */
   | 'invalid_params'

@@ -62,7 +62,7 @@ export async function upscaleResult(
   image: WorkerImage,
   info: Record<string, unknown>,
   gallery: Pick<GalleryStore, 'get' | 'filePath'>,
-): Promise<{ png: Buffer; infotext: string; meta: NewImageMeta }> {
+): Promise<{ png: Buffer; infotext: string; meta: NewImageMeta; beside?: { file: string; suffix: string } }> {
   const source = await upscaleSource(job, gallery).catch(() => undefined);
   const infotext = source?.infotext ?? '';
   const png = withUpscaleChunks(image.png, infotext || undefined, upscaleInfo(job, info));
@@ -89,5 +89,6 @@ export async function upscaleResult(
     sampler: record?.sampler ?? parsed?.sampler ?? '',
     scheduler: record?.scheduler ?? parsed?.scheduler ?? '',
   };
-  return { png, infotext, meta };
+  // Saved next to its source (same folder, `<source>-upscale.png`) when the source is in the gallery.
+  return { png, infotext, meta, ...(record ? { beside: { file: record.file, suffix: 'upscale' } } : {}) };
 }

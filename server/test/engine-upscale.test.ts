@@ -97,6 +97,9 @@ describe('upscale through the server with the real engine', () => {
     for (let i = 0; i < want.length; i++) if (Math.abs(got[i]! - want[i]!) > 1) off++;
     expect(off / want.length).toBeLessThanOrEqual(0.01);
     expect(server.gallery.get(img.id)?.infotext).toBe(SOURCE_INFOTEXT);
+    // Saved beside its source: same folder, the source's name plus -upscale.
+    const source = server.gallery.get(sourceId)!;
+    expect(server.gallery.get(img.id)?.file).toBe(source.file.replace(/\.png$/, '-upscale.png'));
   }, JOB_MS);
 
   it('upscales an uploaded image to a fixed size with Lanczos (Extras "Scale to", crop to fit)', async () => {
