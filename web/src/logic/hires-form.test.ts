@@ -15,6 +15,7 @@ describe('hires form', () => {
   });
   it('offers latent modes, then None/Lanczos/Nearest, then upscaler files by stem', () => {
     expect(upscalerStem('RealESRGAN_x4plus.pth')).toBe('RealESRGAN_x4plus');
+    expect(upscalerStem('sub/4x-UltraSharp.safetensors')).toBe('4x-UltraSharp');
     const c = hiresUpscalerChoices(['b.safetensors', 'a.pth', 'a.pth']);
     expect(c.slice(0, 1)).toEqual(['Latent']);
     expect(c.slice(6)).toEqual(['None', 'Lanczos', 'Nearest', 'a', 'b']);

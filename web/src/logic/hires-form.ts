@@ -55,7 +55,7 @@ export function defaultHires(): HiresFormState {
 
 /** A1111 lists model upscalers by file stem: `4x-UltraSharp.pth` → `4x-UltraSharp`. */
 export function upscalerStem(file: string): string {
-  return file.replace(/\.(pth|pt|safetensors|bin|ckpt)$/i, '');
+  return file.replace(/^.*\//, '').replace(/\.(pth|pt|safetensors|bin|ckpt)$/i, '');
 }
 
 /** Every name the hires upscaler picker offers, latent modes first (A1111's order). */
