@@ -11,7 +11,8 @@ import { modelShortHash } from './models/model-hash.js';
 import { generate } from './pipelines/generate.js';
 import { encodePng } from './pipelines/resize.js';
 import { loadEngine, type Engine } from './pipelines/engine.js';
-import type { GenerateRequest, MaskedContent } from './pipelines/types.js';
+import { hiresUpscalers, type HiresUpscalers } from './pipelines/hires-upscalers.js';
+import type { GenerateRequest, HiresOptions, MaskedContent } from './pipelines/types.js';
 import type { Device } from './runtime/ort-backend.js';
 import type { SamplerId, SchedulerId } from './sampling/names.js';
 import { WorkerError, type RunHooks, type RunOutput } from './worker-protocol.js';
@@ -70,6 +71,7 @@ function toWorkerError(err: unknown): unknown {
 export class GenerationService {
   private loaded: { path: string; engine: Engine } | null = null;
   private readonly vaes = new Map<string, VaeFile>();
+  private upscalers: HiresUpscalers | undefined;
 
   constructor(private readonly opts: GenerationServiceOptions) {}
 
@@ -171,14 +173,14 @@ export class GenerationService {
           onProgress: (step, total) => hooks.onProgress(step, total),
           onPreview: (step, jpeg) => hooks.onPreview(step, jpeg),
         },
-        { resolveLora: (name) => this.resolveLora(name), embeddingsDir: resolve(this.opts.modelsDir, 'embeddings'), vae },
+        { resolveLora: (name) => this.resolveLora(name), embeddingsDir: resolve(this.opts.modelsDir, 'embeddings'), vae, ...this.hiresUpscalers() },
       ),
       modelShortHash(model.path),
     ]);
     const images = [];
     for (const img of result.images) {
       const png = await encodePng(img.rgb);
-      images.push({ png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength), width: img.rgb.width, height: img.rgb.height, seed: img.seed });
+      images.push({ png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength), width: img.rgb.width, height: img.rgb.height, seed: img.seed, ...(img.firstPass ? { first_pass: true } : {}) });
     }
     const p = result.params;
     return {
@@ -197,8 +199,16 @@ export class GenerationService {
         ti_hashes: p.ti_hashes,
         vae: p.vae,
         vae_hash: p.vae_hash,
+        // Hires fix: A1111's `Size` is the first pass's.
+        ...(p.hires ? { infotext_size: { width: p.width, height: p.height } } : {}),
       },
     };
+  }
+
+  /** Image upscalers for the hires fix, from $MODELS_DIR/upscalers (the last model stays loaded). */
+  private hiresUpscalers(): HiresUpscalers {
+    this.upscalers ??= hiresUpscalers({ upscalersDir: resolve(this.opts.modelsDir, 'upscalers'), device: this.opts.device });
+    return this.upscalers;
   }
 
   /** LoRA merges computed by the loaded model so far (cache misses); for tests and logs. */
@@ -210,6 +220,8 @@ export class GenerationService {
     if (this.loaded) await this.loaded.engine.dispose();
     this.loaded = null;
     await Promise.all([...this.vaes.values()].map((v) => v.close()));
+    await this.upscalers?.dispose();
+    this.upscalers = undefined;
     this.vaes.clear();
   }
 }
@@ -252,5 +264,28 @@ export function toRequest(p: Record<string, unknown>): GenerateRequest {
           .filter((l): l is { name: string; weight?: unknown } => typeof l === 'object' && l !== null && typeof (l as { name?: unknown }).name === 'string')
           .map((l) => ({ name: l.name, weight: num(l.weight, 1) }))
       : [],
+    hires: toHires(p.hires),
+  };
+}
+
+/** The validated `hires` object (ids already resolved by the protocol) → HiresOptions. */
+function toHires(v: unknown): HiresOptions | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const h = v as Record<string, unknown>;
+  if (h.enabled === false) return undefined;
+  const text = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
+  return {
+    enabled: true,
+    scale: num(h.scale, 2),
+    width: num(h.width, 0),
+    height: num(h.height, 0),
+    upscaler: text(h.upscaler) ?? null,
+    steps: num(h.steps, 0),
+    denoising_strength: num(h.denoising_strength, 0.7),
+    sampler: text(h.sampler) as SamplerId | undefined,
+    scheduler: text(h.scheduler) as SchedulerId | undefined,
+    prompt: text(h.prompt) ?? '',
+    negative_prompt: text(h.negative_prompt) ?? '',
+    save_first_pass: h.save_first_pass === true,
   };
 }

@@ -14,6 +14,8 @@ export interface WorkerCapabilities {
   vae?: boolean;
   /** SDXL checkpoints (single file or diffusers folder) generate, inpaint and take LoRAs. */
   sdxl?: boolean;
+  /** Hires fix in `generate` (GenerationParams.hires). */
+  hires?: boolean;
 }
 
 export type ParentMessage =
@@ -26,6 +28,8 @@ export interface WorkerImage {
   width: number;
   height: number;
   seed: number;
+  /** The hires fix's first-pass image (save_first_pass). */
+  first_pass?: boolean;
 }
 
 export type WorkerMessage =

@@ -1,14 +1,19 @@
 // The engine child process the server forks. It speaks native/worker-protocol.ts; generation runs
 // through GenerationService (txt2img, img2img and inpaint on SD1.x and SDXL checkpoints from $MODELS_DIR).
-// Upscale and ADetailer have no pipeline yet: the worker says so and never fakes an image.
+// Upscale runs through UpscaleService (native/upscale). ADetailer has no pipeline yet: the worker
+// says so and never fakes an image.
 import { GenerationService } from './generation-service.js';
+import { UpscaleService } from './upscale/upscale-service.js';
 import type { Device } from './runtime/ort-backend.js';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerCapabilities } from './worker-protocol.js';
 
 /** What this build can do; flip a flag when its pipeline lands. */
-export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: false, adetailer: false, lora: true, embeddings: true, vae: true, sdxl: true };
+export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: true, adetailer: false, lora: true, embeddings: true, vae: true, sdxl: true };
 
+// Hires fix in `generate` (native/pipelines/hires.ts), set apart so the feature flags merge cleanly.
+CAPABILITIES.hires = true;
 let service: GenerationService | undefined;
+let upscaleService: UpscaleService | undefined;
 
 function mebibytes(v: string | undefined): number | undefined {
   const n = Number(v);
@@ -32,6 +37,23 @@ export async function runGeneration(params: Record<string, unknown>, hooks: RunH
   return service.run(params, hooks);
 }
 
+function intEnv(v: string | undefined): number | undefined {
+  const n = Number(v);
+  return v && Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** Runs one `upscale` job (A1111's Extras upscale) with progress per tile. */
+export async function runUpscale(params: Record<string, unknown>, hooks: RunHooks): Promise<RunOutput> {
+  hooks.signal.throwIfAborted();
+  upscaleService ??= new UpscaleService({
+    modelsDir: process.env.MODELS_DIR ?? 'models',
+    device: (process.env.ENGINE_DEVICE === 'cuda' ? 'cuda' : 'cpu') satisfies Device,
+    tile: intEnv(process.env.UPSCALE_TILE),
+    overlap: intEnv(process.env.UPSCALE_TILE_OVERLAP),
+  });
+  return upscaleService.run(params, hooks);
+}
+
 async function runUnsupported(): Promise<RunOutput> {
   throw new WorkerError('engine_unavailable', 'this operation is not available in this build yet');
 }
@@ -42,6 +64,6 @@ if (process.env.EASEL_WORKER === '1' && process.send) {
   serveWorker({
     capabilities: CAPABILITIES,
     device: process.env.ENGINE_DEVICE ?? 'cpu',
-    run: (kind, params, hooks) => (kind === 'generate' ? runGeneration(params, hooks) : runUnsupported()),
+    run: (kind, params, hooks) => (kind === 'generate' ? runGeneration(params, hooks) : kind === 'upscale' ? runUpscale(params, hooks) : runUnsupported()),
   });
 }

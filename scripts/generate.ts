@@ -2,15 +2,16 @@
 // server. Writes PNGs with the A1111 infotext in their `parameters` chunk; with several images the
 // second and later get `-1`, `-2`, ... before the extension.
 import { readFile, writeFile, rename } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generate } from '../native/pipelines/generate.js';
+import { hiresUpscalers } from '../native/pipelines/hires-upscalers.js';
 import { encodePng } from '../native/pipelines/resize.js';
 import { loadEngine } from '../native/pipelines/engine.js';
-import type { GenerateRequest, MaskedContent } from '../native/pipelines/types.js';
+import type { GenerateRequest, HiresOptions, MaskedContent } from '../native/pipelines/types.js';
 import { modelShortHash } from '../native/models/model-hash.js';
-import { findScheduler, resolveSampler } from '../native/sampling/names.js';
+import { findScheduler, resolveSampler, type SamplerId, type SchedulerId } from '../native/sampling/names.js';
 import { formatInfotext, withPngTextChunk } from '../server/infotext/index.js';
 
 const HELP = `Usage: npm run -s generate -- --model FILE --prompt TEXT --out FILE.png [options]
@@ -37,6 +38,21 @@ const HELP = `Usage: npm run -s generate -- --model FILE --prompt TEXT --out FIL
   --inpaint-full-res       inpaint only the masked area
   --padding N              only-masked padding in pixels (default 32)
   --masked-content MODE    original | fill | latent_noise | latent_nothing (default original)
+  --enable-hr              hires fix (txt2img): upscale the first pass, then an img2img second pass
+  --hr-scale X             upscale by X when --hr-resize-x/-y are 0 (default 2)
+  --hr-resize-x W          target width (0 = unset)
+  --hr-resize-y H          target height (0 = unset); both set: upscale to cover, then crop
+  --hr-upscaler NAME       Latent, "Latent (antialiased)", "Latent (bicubic)", "Latent (bicubic antialiased)",
+                           "Latent (nearest)", "Latent (nearest-exact)", None, Lanczos, Nearest or an upscaler
+                           file name without extension (default Latent)
+  --hr-second-pass-steps N second pass steps (0 = --steps)
+  --denoising-strength X   second pass denoising strength (default 0.7; also img2img's when --strength is unset)
+  --hr-sampler NAME        second pass sampler (default: --sampler)
+  --hr-scheduler NAME      second pass scheduler (default: --scheduler)
+  --hr-prompt TEXT         second pass prompt ("" = --prompt)
+  --hr-negative-prompt TEXT second pass negative prompt ("" = --negative-prompt)
+  --upscalers-dir DIR      upscaler model files (default <models-dir>/upscalers)
+  --save-first-pass        also write the first-pass image as OUT-first-pass.png
   --device cpu|cuda        execution provider (default cpu)
   --out FILE.png           output path
   --help`;
@@ -65,6 +81,7 @@ export interface CliOptions {
   tokenizer?: string;
   modelsDir: string;
   device: 'cpu' | 'cuda';
+  upscalersDir: string;
   request: Omit<GenerateRequest, 'image' | 'mask'>;
   initImage?: string;
   mask?: string;
@@ -83,6 +100,11 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
       'init-image': { type: 'string' }, strength: { type: 'string' }, mask: { type: 'string' }, 'mask-blur': { type: 'string' },
       'inpaint-full-res': { type: 'boolean' }, padding: { type: 'string' }, 'masked-content': { type: 'string' },
       device: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
+      'enable-hr': { type: 'boolean' }, 'hr-scale': { type: 'string' }, 'hr-second-pass-steps': { type: 'string' },
+      'denoising-strength': { type: 'string' }, 'hr-resize-x': { type: 'string' }, 'hr-resize-y': { type: 'string' },
+      'hr-upscaler': { type: 'string' }, 'hr-sampler': { type: 'string' }, 'hr-scheduler': { type: 'string' },
+      'hr-prompt': { type: 'string' }, 'hr-negative-prompt': { type: 'string' }, 'upscalers-dir': { type: 'string' },
+      'save-first-pass': { type: 'boolean' },
     },
   });
   if (values.help) return 'help';
@@ -105,12 +127,17 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
   if (!MASKED.includes(masked)) throw new CliError(`--masked-content must be one of ${MASKED.join(', ')}`);
   if (values.mask && !values['init-image']) throw new CliError('--mask needs --init-image');
   const task = values.mask ? 'inpaint' : values['init-image'] ? 'img2img' : 'txt2img';
+  const denoising = float('denoising-strength', values['denoising-strength'], 0.7);
+  const hires = parseHires(values, denoising);
+  if (hires && task !== 'txt2img') throw new CliError('--enable-hr is for txt2img only (no --init-image or --mask)');
+  const modelsDir = values['models-dir'] ?? process.env.MODELS_DIR ?? 'models';
   return {
     model: values.model,
     out: values.out,
     tokenizer: values.tokenizer,
-    modelsDir: values['models-dir'] ?? process.env.MODELS_DIR ?? 'models',
+    modelsDir,
     device,
+    upscalersDir: values['upscalers-dir'] ?? join(modelsDir, 'upscalers'),
     initImage: values['init-image'],
     mask: values.mask,
     request: {
@@ -128,13 +155,56 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
       n_iter: int('n-iter', values['n-iter'], 1),
       rng,
       clip_skip: int('clip-skip', values['clip-skip'], 1),
-      strength: float('strength', values.strength, 0.75),
+      strength: float('strength', values.strength, values['denoising-strength'] !== undefined ? denoising : 0.75),
       mask_blur: int('mask-blur', values['mask-blur'], 4),
       inpaint_full_res: values['inpaint-full-res'] ?? false,
       inpaint_full_res_padding: int('padding', values.padding, 32),
       inpainting_fill: masked,
+      hires,
     },
   };
+}
+
+/** The hires flags (A1111 API semantics: 0 / "" = unset); undefined without --enable-hr. */
+function parseHires(values: Record<string, string | boolean | undefined>, denoising: number): HiresOptions | undefined {
+  const s = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  if (!values['enable-hr']) {
+    const stray = ['hr-scale', 'hr-second-pass-steps', 'hr-resize-x', 'hr-resize-y', 'hr-upscaler', 'hr-sampler', 'hr-scheduler', 'hr-prompt', 'hr-negative-prompt'].find((k) => s(k) !== undefined);
+    if (stray) throw new CliError(`--${stray} needs --enable-hr`);
+    return undefined;
+  }
+  let sampler: SamplerId | undefined;
+  let scheduler: SchedulerId | undefined;
+  if (s('hr-sampler') !== undefined) {
+    const r = resolveSampler(s('hr-sampler')!);
+    if (!r) throw new CliError(`unknown --hr-sampler ${JSON.stringify(s('hr-sampler'))}`);
+    sampler = r.sampler.id;
+    scheduler = r.scheduler?.id;
+  }
+  if (s('hr-scheduler') !== undefined) {
+    const r = findScheduler(s('hr-scheduler')!);
+    if (!r) throw new CliError(`unknown --hr-scheduler ${JSON.stringify(s('hr-scheduler'))}`);
+    scheduler = r.id;
+  }
+  return {
+    enabled: true,
+    scale: float('hr-scale', s('hr-scale'), 2),
+    width: int('hr-resize-x', s('hr-resize-x'), 0),
+    height: int('hr-resize-y', s('hr-resize-y'), 0),
+    upscaler: s('hr-upscaler') ?? null,
+    steps: int('hr-second-pass-steps', s('hr-second-pass-steps'), 0),
+    denoising_strength: denoising,
+    sampler,
+    scheduler,
+    prompt: s('hr-prompt') ?? '',
+    negative_prompt: s('hr-negative-prompt') ?? '',
+    save_first_pass: values['save-first-pass'] === true,
+  };
+}
+
+function firstPassPath(out: string): string {
+  const ext = extname(out);
+  return `${out.slice(0, out.length - ext.length)}-first-pass${ext}`;
 }
 
 function outputPath(out: string, index: number): string {
@@ -155,11 +225,13 @@ export async function runCli(argv: string[]): Promise<string[]> {
     mask: opts.mask ? await readFile(opts.mask) : undefined,
   };
   const engine = await loadEngine(opts.model, { tokenizerDir: opts.tokenizer, modelsDir: opts.modelsDir, device: opts.device });
+  const upscalers = hiresUpscalers({ upscalersDir: opts.upscalersDir, device: opts.device });
   try {
-    const [result, hash] = await Promise.all([generate(engine, request), modelShortHash(opts.model).catch(() => undefined)]);
+    const [result, hash] = await Promise.all([generate(engine, request, {}, upscalers), modelShortHash(opts.model).catch(() => undefined)]);
     const p = result.params;
     const written: string[] = [];
-    for (const [i, img] of result.images.entries()) {
+    let finals = 0, firsts = 0;
+    for (const img of result.images) {
       const infotext = formatInfotext({
         prompt: p.prompt,
         negative_prompt: p.negative_prompt,
@@ -168,23 +240,27 @@ export async function runCli(argv: string[]): Promise<string[]> {
         scheduler: p.scheduler,
         cfg_scale: p.cfg_scale,
         seed: img.seed,
-        width: img.rgb.width,
-        height: img.rgb.height,
+        // A1111's Size is the first pass's (p.width × p.height), also for hires-fixed images.
+        width: p.width,
+        height: p.height,
         model_hash: hash,
         model: basename(opts.model, extname(opts.model)),
         denoising_strength: p.denoising_strength,
         clip_skip: p.clip_skip,
         rng: p.rng,
         extra: p.extra,
+        // The flags are A1111 API fields, so floats print as the API writes them (`7.0`).
+        python_floats: true,
       });
       const png = withPngTextChunk(await encodePng(img.rgb), 'parameters', infotext);
-      const path = outputPath(opts.out, i);
+      const path = img.firstPass ? outputPath(firstPassPath(opts.out), firsts++) : outputPath(opts.out, finals++);
       await writeFile(`${path}.tmp`, png);
       await rename(`${path}.tmp`, path);
       written.push(path);
     }
     return written;
   } finally {
+    await upscalers.dispose();
     await engine.dispose();
   }
 }

@@ -18,6 +18,7 @@ import { JobQueue } from './jobs/job-queue.js';
 import { IoLane } from './jobs/io-lane.js';
 import { createJobExecutor, type Broadcaster, type ImageSink } from './jobs/job-runner.js';
 import { toImageMeta, toInfotextParams } from './jobs/result-infotext.js';
+import { upscaleResult, upscaleWorkerParams } from './jobs/upscale-result.js';
 import { formatInfotext } from './infotext/index.js';
 import { EaselError } from './protocol/errors.js';
 import { DEFAULT_GENERATION_LIMITS, type GenerationLimits } from './protocol/generation.js';
@@ -129,6 +130,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const events = createBroadcaster(io);
 
   const saveImage: ImageSink = async (job, image, info) => {
+    if (job.kind === 'upscale') {
+      const result = await upscaleResult(job, image, info, gallery);
+      const record = await gallery.addImage(result);
+      drive.notifyNewImages();
+      return toWireImage(record, signer);
+    }
     const infotext = formatInfotext(toInfotextParams(job, image, info));
     const record = await gallery.addImage({ png: Buffer.from(image.png.buffer, image.png.byteOffset, image.png.byteLength), infotext, meta: toImageMeta(job, image, info) });
     drive.notifyNewImages();
@@ -138,7 +145,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     store: jobStore,
     maxQueued: config.maxQueue,
     listener: queueListener(events),
-    executor: createJobExecutor({ supervisor, saveImage, events, previewEvery: config.previewEvery }),
+    executor: createJobExecutor({
+      supervisor,
+      saveImage,
+      events,
+      previewEvery: config.previewEvery,
+      workerParams: (job) => (job.kind === 'upscale' ? upscaleWorkerParams(job, gallery) : Promise.resolve(job.params)),
+    }),
   });
   const ioLane = new IoLane(config.ioConcurrency);
   // Every image without a drive_uploads row is pending; uploads share the IO lane with downloads.

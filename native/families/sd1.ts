@@ -30,8 +30,8 @@ export const SD1_FAMILY: FamilyModule = {
   latentFormat: (config: ModelConfig) => ({ channels: 4, scaleFactor: config.scale_factor, shiftFactor: 0, downscale: 8 }),
   conditioner(model: DiffusionModel, tokenizer: ClipTokenizer): TextConditioner {
     return {
-      learned: (prompts, steps, ctx) => getLearnedConditioning(prompts, steps, deps(model, tokenizer, ctx)),
-      multicond: (prompts, steps, ctx) => getMulticondLearnedConditioning(prompts, steps, deps(model, tokenizer, ctx)),
+      learned: (prompts, steps, ctx) => getLearnedConditioning(prompts, steps, deps(model, tokenizer, ctx), ctx.schedule),
+      multicond: (prompts, steps, ctx) => getMulticondLearnedConditioning(prompts, steps, deps(model, tokenizer, ctx), ctx.schedule),
     };
   },
 };

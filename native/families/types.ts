@@ -9,6 +9,7 @@ import type { DiffusionModel } from '../runtime/diffusion-model.js';
 import type { ClipTokenizer } from '../text/clip-tokenizer.js';
 import type { EmbeddingLookup } from '../text/chunking.js';
 import type { ComposablePart, ScheduledConditioning } from '../text/conditioning.js';
+import type { ScheduleOptions } from '../text/prompt-schedule.js';
 
 /** What conditioning depends on besides the prompt. */
 export interface ConditioningContext {
@@ -19,6 +20,8 @@ export interface ConditioningContext {
   /** The image's size in pixels (SDXL size conditioning). */
   width: number;
   height: number;
+  /** Prompt-editing schedule options (the hires pass counts `hiresSteps`). */
+  schedule?: ScheduleOptions;
 }
 
 /** A family's `get_learned_conditioning` / `get_multicond_learned_conditioning`. */

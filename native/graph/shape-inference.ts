@@ -89,6 +89,7 @@ export function broadcastShapes(ctx: InferenceContext, shapes: ReadonlyArray<rea
 const SAME_SHAPE = new Set([
   'Sigmoid', 'Erf', 'Exp', 'Sqrt', 'Tanh', 'Relu', 'Neg', 'Cos', 'Sin', 'Softmax', 'Identity', 'Gelu',
   'InstanceNormalization', 'GroupNormalization', 'Reciprocal', 'Abs', 'Log',
+  'LeakyRelu', 'PRelu',
 ]);
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']);
 

@@ -7,7 +7,7 @@
 import { promptScheduleSteps } from '../sampling/registry.js';
 import { type CfgImage, type CfgOptions, type ScheduledCond } from '../sampling/cfg.js';
 import { LATENT_CHANNELS, type UNetEpsFn } from '../sampling/denoiser.js';
-import { decodedToUint8, uint8ToUnit } from '../sampling/image.js';
+import { uint8ToUnit } from '../sampling/image.js';
 import { SAMPLERS, SCHEDULERS } from '../sampling/names.js';
 import { plannedSteps, runSampling } from '../sampling/run.js';
 import type { SamplerStep } from '../sampling/sampler.js';
@@ -17,6 +17,8 @@ import type { ScheduledConditioning } from '../text/conditioning.js';
 import { extractLoraTags, type LoraRequest } from '../text/lora-tags.js';
 import { EngineNetworks, type LoraUse } from '../lora/engine-networks.js';
 import { NetworkError } from '../lora/lora-error.js';
+import { decodeLatents } from './decode-latents.js';
+import { runHiresPass, setupHires } from './hires.js';
 import { compositeOverlay, makeRaster, paste, type Raster } from './image-ops.js';
 import { prepareInit, type PreparedInit } from './init-image.js';
 import { PipelineError } from './pipeline-error.js';
@@ -216,15 +218,20 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
     conds: parts!.map((p) => ({ weight: p.weight, schedule: toScheduled(p.schedule) })),
     uncond: toScheduled(uncondSchedule!),
   };
+  const hires = await setupHires(engine, req, condCtx, positive.loras.map((l) => l.name), resources);
 
   const init = isInit ? await encodeInit(engine, req) : null;
   let imageConditioning = init?.imageConditioning ?? null;
   if (!init && engine.config.unet.in_channels === 9) imageConditioning = await txt2imgInpaintingConditioning(engine, width, height);
   const rawUnet: UNetEpsFn = (x, t, ctx, dims, y) => engine.model.unet.eps(x, t, ctx, dims, y);
   const unet = imageConditioning ? withImageConditioning(rawUnet, imageConditioning) : rawUnet;
+  // The hires pass of a 9-channel model gets A1111's txt2img conditioning at the new size.
+  const hiresUnet = async (hh: number, ww: number): Promise<UNetEpsFn> =>
+    engine.config.unet.in_channels === 9 ? withImageConditioning(rawUnet, await txt2imgInpaintingConditioning(engine, ww * 8, hh * 8)) : rawUnet;
 
   const stepsPerBatch = plannedSteps({ sampler: req.sampler, scheduler: req.scheduler, steps: req.steps, schedule: engine.schedule, strength: isInit ? strength : undefined });
-  const total = stepsPerBatch * nIter;
+  const stepsPerIter = stepsPerBatch + (hires?.plan.plannedSteps ?? 0);
+  const total = stepsPerIter * nIter;
   const fill = req.inpainting_fill ?? 'original';
 
   const images: GeneratedImage[] = [];
@@ -240,14 +247,14 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
       h,
       w,
     };
-    const onStep = (s: SamplerStep) => {
-      const step = iter * stepsPerBatch + s.index + 1;
+    const stepper = (offset: number, steps: number, ph: number, pw: number) => (s: SamplerStep) => {
+      const step = iter * stepsPerIter + offset + s.index + 1;
       hooks.onProgress?.(step, total);
       const every = hooks.previewEvery ?? 0;
-      if (every > 0 && hooks.onPreview && (s.index + 1) % every === 0 && s.index + 1 < stepsPerBatch) {
+      if (every > 0 && hooks.onPreview && (s.index + 1) % every === 0 && s.index + 1 < steps) {
         const denoised = s.denoised;
         previews = previews.then(async () => {
-          const jpeg = await previewJpeg(denoised, { batch, h, w }, 0);
+          const jpeg = await previewJpeg(denoised, { batch, h: ph, w: pw }, 0);
           hooks.onPreview?.(step, new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength));
         });
       }
@@ -266,6 +273,7 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
       }
       return out;
     };
+    const onStep = stepper(0, stepsPerBatch, h, w);
     const mask = init?.keep && init.repaint ? { keep: init.keep, repaint: init.repaint } : undefined;
     const { samples } = await runSampling({
       sampler: req.sampler,
@@ -281,13 +289,19 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
     });
     if (signal?.aborted) throw new PipelineError('cancelled', 'generation was cancelled');
 
+    let final = { samples, h, w };
+    if (hires) {
+      let firstImages: Promise<Raster[]> | undefined;
+      const decodeFirst = () => (firstImages ??= decodeLatents(engine, samples, batch, h, w));
+      final = await runHiresPass({
+        engine, plan: hires.plan, samples, h, w, firstImages: decodeFirst, seeds, rng: req.rng, cfgImage: hires.cfgImage, cfgScale: req.cfg_scale,
+        unetFor: hiresUnet, upscaleImage: resources.upscaleImage, signal, onStep: stepper(stepsPerBatch, hires.plan.plannedSteps, hires.plan.target.height / 8, hires.plan.target.width / 8),
+      });
+      if (hires.plan.saveFirstPass) (await decodeFirst()).forEach((rgb, i) => images.push({ rgb, seed: seeds[i]!, firstPass: true }));
+    }
     // Decode one image at a time, as A1111's decode_latent_batch does (bounded memory).
-    const inv = f32(1 / engine.latent.scaleFactor);
-    for (let i = 0; i < batch; i++) {
-      const z = new Float32Array(per);
-      for (let k = 0; k < per; k++) z[k] = f32(inv * samples[i * per + k]!);
-      const decoded = await engine.model.vae.decode(z, { batch: 1, h, w }); // [1, 3, H, W]
-      const rgb: Raster = { width, height, channels: 3, data: decodedToUint8(decoded, { batch: 1, height, width }) };
+    const rgbs = await decodeLatents(engine, final.samples, batch, final.h, final.w);
+    for (const [i, rgb] of rgbs.entries()) {
       images.push({ rgb: init?.prepared.overlay ? await applyOverlay(rgb, init.prepared) : rgb, seed: seeds[i]! });
     }
   }
@@ -315,8 +329,9 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
     height: init?.prepared.pasteTo ? init.prepared.outHeight : height,
     clip_skip: req.clip_skip,
     rng: req.rng,
-    denoising_strength: isInit ? strength : undefined,
-    extra: init?.prepared.extra ?? [],
+    denoising_strength: isInit ? strength : hires?.plan.denoisingStrength,
+    extra: [...(init?.prepared.extra ?? []), ...(hires?.plan.infotext ?? [])],
+    hires: hires ? { width: hires.plan.target.width, height: hires.plan.target.height } : undefined,
   };
   return { images, params };
 }

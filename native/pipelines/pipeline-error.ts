@@ -1,6 +1,6 @@
 // Errors of the pipeline layer: a stable code for the wire, a message for people.
 
-export type PipelineErrorCode = 'bad_input' | 'cancelled' | 'unsupported';
+export type PipelineErrorCode = 'bad_input' | 'cancelled' | 'unsupported' | 'upscaler_not_found';
 
 export class PipelineError extends Error {
   readonly code: PipelineErrorCode;

@@ -40,7 +40,35 @@ export interface GenerateRequest {
   resize_mode?: 0 | 1 | 2;
   /** LoRAs besides the prompt's `<lora:…>` tags (same name twice: the weights add up). */
   loras?: { name: string; weight: number }[];
+  /** Hires fix (txt2img only): upscale the first pass and run an img2img second pass (native/pipelines/hires.ts). */
+  hires?: HiresOptions;
 }
+
+/** A1111 enable_hr and its hr_* fields, under the protocol's names (0 / '' / undefined = unset). */
+export interface HiresOptions {
+  enabled: boolean;
+  /** hr_scale: target = int(width·scale) × int(height·scale) when width and height are 0. */
+  scale: number;
+  /** hr_resize_x / hr_resize_y (0 = unset). */
+  width?: number;
+  height?: number;
+  /** hr_upscaler: a latent mode ("Latent", "Latent (bicubic)", ...), "None", "Lanczos", "Nearest" or an upscaler model name; unset = "Latent", not written to the infotext. */
+  upscaler?: string | null;
+  /** hr_second_pass_steps (0 = the first pass's steps). */
+  steps?: number;
+  denoising_strength: number;
+  /** hr_sampler_name / hr_scheduler (unset = the first pass's). */
+  sampler?: SamplerId;
+  scheduler?: SchedulerId;
+  /** hr_prompt / hr_negative_prompt ('' = the first pass's). */
+  prompt?: string;
+  negative_prompt?: string;
+  /** Also return the first-pass image (A1111 "save images before highres fix"). */
+  save_first_pass?: boolean;
+}
+
+/** A1111 images.resize_image(0, image, width, height, upscaler_name) for an image upscaler name. */
+export type ImageUpscale = (image: Raster, upscaler: string, width: number, height: number, signal?: AbortSignal) => Promise<Raster>;
 
 /** Files a generation may draw on besides the checkpoint (the worker resolves them under $MODELS_DIR). */
 export interface GenerateResources {
@@ -50,6 +78,9 @@ export interface GenerateResources {
   embeddingsDir?: string;
   /** Override VAE (null/undefined: the checkpoint's own). */
   vae?: VaeFile | null;
+  /** Hires fix with an image upscaler: resize through it, and whether a model name exists. */
+  upscaleImage?: ImageUpscale;
+  hasUpscaler?: (name: string) => boolean;
 }
 
 export interface PipelineHooks {
@@ -64,6 +95,8 @@ export interface PipelineHooks {
 export interface GeneratedImage {
   rgb: Raster;
   seed: number;
+  /** The hires fix's first-pass image (returned before its final image when save_first_pass is on). */
+  firstPass?: boolean;
 }
 
 /** The parameters a run actually used, for the infotext (A1111 labels where A1111 writes labels). */
@@ -95,6 +128,8 @@ export interface EffectiveParams {
   denoising_strength?: number;
   /** A1111 extra_generation_params in insertion order (Mask blur, Inpaint area, ...). */
   extra: [string, string | number][];
+  /** Hires fix: the final image size (`width`/`height` stay the first pass's, as A1111's `Size`). */
+  hires?: { width: number; height: number };
 }
 
 export interface GenerateResult {

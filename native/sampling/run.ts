@@ -30,9 +30,11 @@ export interface RunSamplingOptions {
   /**
    * img2img: the encoded (scaled) init latent [B,4,h,w] — or a function of the seed noise, for
    * inpainting's "latent noise" content — and the denoising strength. With `mask`, A1111's latent
-   * blend keeps `init·keep + x·repaint` after every guided step and on the result.
+   * blend keeps `init·keep + x·repaint` after every guided step and on the result. With `tEnc`
+   * (A1111 setup_img2img_steps given explicit steps, as the hires pass does), `steps` is the full
+   * schedule length and the last `tEnc + 1` sigmas (DDIM: the first `tEnc` timesteps) are run.
    */
-  img2img?: { initLatent: Float32Array | ((seedNoise: Float32Array) => Float32Array); strength: number; mask?: LatentMask };
+  img2img?: { initLatent: Float32Array | ((seedNoise: Float32Array) => Float32Array); strength: number; mask?: LatentMask; tEnc?: number };
   signal?: AbortSignal;
   onStep?: (step: SamplerStep) => void;
 }
@@ -55,15 +57,21 @@ export function blendLatents(latent: Float32Array, init: Float32Array, mask: Lat
 }
 
 /** How many steps a run takes (what progress reports count to), without running it. */
-export function plannedSteps(opts: Pick<RunSamplingOptions, 'sampler' | 'scheduler' | 'steps' | 'schedule'> & { strength?: number }): number {
+export function plannedSteps(opts: Pick<RunSamplingOptions, 'sampler' | 'scheduler' | 'steps' | 'schedule'> & { strength?: number; tEnc?: number }): number {
   const entry = samplerById(opts.sampler);
   if (entry.kind === 'timesteps') {
     const ts = ddimTimesteps(opts.steps, opts.schedule.alphasCumprod.length);
     if (opts.strength === undefined) return ts.length - 1;
-    return Math.max(0, Math.trunc(Math.min(opts.strength, 0.999) * opts.steps) - 1);
+    return Math.max(0, (opts.tEnc ?? Math.trunc(Math.min(opts.strength, 0.999) * opts.steps)) - 1);
   }
   const sigmas = getSigmas(opts.sampler, opts.scheduler, opts.steps, opts.schedule);
-  return (opts.strength === undefined ? sigmas : img2imgSigmas(sigmas, opts.strength)).length - 1;
+  if (opts.strength === undefined) return sigmas.length - 1;
+  return (opts.tEnc !== undefined ? fixedStepSigmas(sigmas, opts.steps, opts.tEnc) : img2imgSigmas(sigmas, opts.strength)).length - 1;
+}
+
+/** `sigmas[steps − t_enc − 1:]` (A1111 sample_img2img after setup_img2img_steps with explicit steps). */
+function fixedStepSigmas(sigmas: Float32Array, steps: number, tEnc: number): Float32Array {
+  return sigmas.slice(Math.max(0, steps - tEnc - 1));
 }
 
 export interface SamplingResult {
@@ -103,7 +111,7 @@ export async function runSampling(opts: RunSamplingOptions): Promise<SamplingRes
       // A1111 sd_samplers_timesteps.sample_img2img (img2img_fix_steps off): t_enc =
       // floor(min(strength, 0.999)·steps); noise the init latent to ts[t_enc], then run ts[:t_enc].
       const ac = opts.schedule.alphasCumprod;
-      const tEnc = Math.trunc(Math.min(opts.img2img.strength, 0.999) * opts.steps);
+      const tEnc = opts.img2img.tEnc ?? Math.trunc(Math.min(opts.img2img.strength, 0.999) * opts.steps);
       const a = ac[timesteps[Math.min(tEnc, timesteps.length - 1)]];
       const sa = f32(Math.sqrt(a));
       const sb = f32(Math.sqrt(f32(1 - a)));
@@ -128,7 +136,7 @@ export async function runSampling(opts: RunSamplingOptions): Promise<SamplingRes
   let sigmas = getSigmas(opts.sampler, opts.scheduler, opts.steps, opts.schedule);
   let x: Float32Array;
   if (opts.img2img && init) {
-    sigmas = img2imgSigmas(sigmas, opts.img2img.strength);
+    sigmas = opts.img2img.tEnc !== undefined ? fixedStepSigmas(sigmas, opts.steps, opts.img2img.tEnc) : img2imgSigmas(sigmas, opts.img2img.strength);
     const s0 = sigmas[0];
     x = Float32Array.from(init, (v, k) => v + f32(noise[k] * s0));
   } else {

@@ -166,11 +166,11 @@ export class GalleryStore {
    *
    * @example await store.addImage({ png, infotext: formatInfotext(p), meta: { task: 'txt2img', ... } })
    */
-  async addImage(input: { png: Uint8Array; infotext: string; meta: NewImageMeta }): Promise<ImageRecord> {
+  async addImage(input: { png: Uint8Array; infotext: string; meta: NewImageMeta; beside?: { file: string; suffix: string } }): Promise<ImageRecord> {
     const png = withPngTextChunk(input.png, 'parameters', input.infotext);
     const id = newImageId();
     const createdAt = Date.now();
-    const file = this.reserveFileName(createdAt, input.meta.seed);
+    const file = this.reserveFileName(createdAt, input.meta.seed, input.beside);
     const abs = confinedPath(this.outputsDir, file);
     const thumb = this.thumbPath(id);
     try {
@@ -188,9 +188,11 @@ export class GalleryStore {
     }
   }
 
-  private reserveFileName(createdAt: number, seed: number): string {
-    const folder = dayFolder(createdAt);
-    const stem = sanitizeFileName(`${createdAt}-${seed}`);
+  /** `beside`: an image derived from another (an upscale) goes next to it as `<its stem>-<suffix>.png`. */
+  private reserveFileName(createdAt: number, seed: number, beside?: { file: string; suffix: string }): string {
+    const slash = beside ? beside.file.lastIndexOf('/') : -1;
+    const folder = beside && slash > 0 ? beside.file.slice(0, slash) : dayFolder(createdAt);
+    const stem = beside && slash > 0 ? sanitizeFileName(`${beside.file.slice(slash + 1).replace(/\.png$/i, '')}-${beside.suffix}`) : sanitizeFileName(`${createdAt}-${seed}`);
     for (let n = 1; ; n++) {
       const file = `${folder}/${n === 1 ? stem : `${stem}-${n}`}.png`;
       if (!this.reserved.has(file) && !existsSync(confinedPath(this.outputsDir, file))) {

@@ -60,6 +60,11 @@ export interface InfotextParams {
   user?: string;
   /** Append Civitai's `Hashes:` JSON (default true when any hash is known). */
   civitai_hashes?: boolean;
+  /**
+   * Write the float fields (CFG scale, Denoising strength) as Python prints a float (`7.0`), as
+   * A1111's API does (its UI sends whole numbers and writes `7`). Default false.
+   */
+  python_floats?: boolean;
 }
 
 export const DEFAULT_INFOTEXT_VERSION = 'Easel v0.1.0';
@@ -122,11 +127,12 @@ function hashList(items: readonly InfotextHash[]): string {
  * //  Model hash: 6ce0161689, Model: v1-5, Version: Easel v0.1.0, Hashes: {"model": "6ce0161689"}'
  */
 export function formatInfotext(p: InfotextParams): string {
+  const float = (v: number | undefined): number | string | undefined => (p.python_floats && v !== undefined && Number.isInteger(v) ? v.toFixed(1) : v);
   const params: Array<readonly [string, InfotextValue]> = [
     ['Steps', p.steps],
     ['Sampler', samplerLabel(p.sampler)],
     ['Schedule type', scheduleTypeLabel(p.sampler, p.scheduler)],
-    ['CFG scale', p.cfg_scale],
+    ['CFG scale', float(p.cfg_scale)],
     ['Image CFG scale', p.image_cfg_scale],
     ['Seed', p.seed],
     ['Face restoration', p.face_restoration],
@@ -138,7 +144,7 @@ export function formatInfotext(p: InfotextParams): string {
     ['Variation seed', p.variation_seed_strength ? p.variation_seed : undefined],
     ['Variation seed strength', p.variation_seed_strength || undefined],
     ['Seed resize from', p.seed_resize_from && p.seed_resize_from.width > 0 && p.seed_resize_from.height > 0 ? `${p.seed_resize_from.width}x${p.seed_resize_from.height}` : undefined],
-    ['Denoising strength', p.denoising_strength],
+    ['Denoising strength', float(p.denoising_strength)],
     ['Conditional mask weight', p.conditional_mask_weight],
     ['Clip skip', p.clip_skip !== undefined && p.clip_skip > 1 ? p.clip_skip : undefined],
     ['ENSD', p.ensd ? p.ensd : undefined],

@@ -3,7 +3,7 @@
 export { formatInfotext, quote, pythonJsonDumps, DEFAULT_INFOTEXT_VERSION } from './format-infotext.js';
 export type { InfotextParams, InfotextHash, InfotextValue } from './format-infotext.js';
 export { parseInfotext, parseGenerationParameters } from './parse-infotext.js';
-export type { ParsedInfotext, InfotextFieldValue } from './parse-infotext.js';
+export type { ParsedInfotext, ParsedHires, InfotextFieldValue } from './parse-infotext.js';
 export { readPngTextChunks, withPngTextChunk, readPngSize, readPngChunks, encodeTextChunk, crc32, isPng, ImageFormatError } from './png-chunks.js';
 export { readImageMetadata, detectImageFormat, decodeUserComment } from './image-metadata.js';
 export type { ImageMetadata, ImageFormat } from './image-metadata.js';

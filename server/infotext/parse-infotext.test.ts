@@ -110,3 +110,24 @@ describe('round trip', () => {
     );
   });
 });
+
+describe('parseInfotext: hires fix', () => {
+  it('reads A1111 hires items back under GenerationParams.hires names (sd1-hires infotext)', () => {
+    const text =
+      'a lighthouse\nNegative prompt: blurry, lowres\nSteps: 4, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6.5, Seed: 424242, Size: 64x96, ' +
+      'Model hash: e504babd24, Model: model, Denoising strength: 0.55, RNG: CPU, Hires sampler: Euler a, Hires prompt: "a lighthouse, [green:golden:1.5]", ' +
+      'Hires schedule type: Exponential, Hires upscale: 1.5, Hires steps: 4, Hires upscaler: Latent (nearest-exact), Version: v1.10.1';
+    const p = parseInfotext(text);
+    expect(p.hires).toEqual({
+      enabled: true, scale: 1.5, width: 0, height: 0, upscaler: 'Latent (nearest-exact)', steps: 4, denoising_strength: 0.55,
+      sampler: 'euler_a', scheduler: 'exponential', prompt: 'a lighthouse, [green:golden:1.5]', negative_prompt: '',
+    });
+    expect([p.width, p.height]).toEqual([64, 96]);
+  });
+  it('a resize without an upscaler name, and no hires at all', () => {
+    const p = parseInfotext('x\nSteps: 4, Sampler: Euler, CFG scale: 7.5, Seed: 99, Size: 64x96, Denoising strength: 0.6, Hires resize: 112x128, Hires steps: 3');
+    expect(p.hires).toMatchObject({ width: 112, height: 128, steps: 3, scale: 2, denoising_strength: 0.6 });
+    expect(p.hires?.upscaler).toBeUndefined();
+    expect(parseInfotext('x\nSteps: 4, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 64x64').hires).toBeUndefined();
+  });
+});

@@ -30,6 +30,24 @@ export interface ParsedInfotext {
   loras: InfotextHash[];
   embeddings: InfotextHash[];
   version?: string;
+  /** The hires fix, under GenerationParams.hires names, when the infotext has one. */
+  hires?: ParsedHires;
+}
+
+/** GenerationParams.hires as an infotext describes it (A1111's Hires upscale/resize/steps/upscaler/sampler/...). */
+export interface ParsedHires {
+  enabled: true;
+  scale: number;
+  width: number;
+  height: number;
+  /** Absent: A1111's default ("Latent"), not written. */
+  upscaler?: string;
+  steps: number;
+  denoising_strength?: number;
+  sampler?: SamplerId;
+  scheduler?: SchedulerId;
+  prompt: string;
+  negative_prompt: string;
 }
 
 // re_param from A1111; Python's \w is Unicode-aware, so the JS version spells it out with \p{..}.
@@ -239,5 +257,38 @@ export function parseInfotext(text: string): ParsedInfotext {
     version: str(fields['Version']),
   };
   if (hashes) out.hashes = hashes;
+  const hires = parseHires(fields);
+  if (hires) out.hires = hires;
+  return out;
+}
+
+/**
+ * The hires fix of an infotext: present when it names a hires scale, resize or upscaler (A1111's
+ * paste also needs "Denoising strength"; the defaults it injects are read back as unset).
+ */
+function parseHires(fields: Record<string, InfotextFieldValue>): ParsedHires | undefined {
+  const width = num(fields['Hires resize-1']) ?? 0;
+  const height = num(fields['Hires resize-2']) ?? 0;
+  if (fields['Hires upscale'] === undefined && fields['Hires upscaler'] === undefined && width === 0 && height === 0) return undefined;
+  const samplerName = str(fields['Hires sampler']);
+  const sampler = samplerName && samplerName !== 'Use same sampler' ? resolveSampler(samplerName) : undefined;
+  const scheduleName = str(fields['Hires schedule type']);
+  const schedule = scheduleName && scheduleName !== 'Use same scheduler' ? findScheduler(scheduleName) : undefined;
+  const out: ParsedHires = {
+    enabled: true,
+    scale: num(fields['Hires upscale']) ?? 2,
+    width,
+    height,
+    steps: num(fields['Hires steps']) ?? 0,
+    prompt: str(fields['Hires prompt']) ?? '',
+    negative_prompt: str(fields['Hires negative prompt']) ?? '',
+  };
+  const upscaler = str(fields['Hires upscaler']);
+  if (upscaler) out.upscaler = upscaler;
+  const d = num(fields['Denoising strength']);
+  if (d !== undefined) out.denoising_strength = d;
+  if (sampler) out.sampler = sampler.sampler.id;
+  if (schedule) out.scheduler = schedule.id;
+  else if (sampler?.scheduler) out.scheduler = sampler.scheduler.id;
   return out;
 }

@@ -23,6 +23,8 @@ export interface JobRunnerDeps {
   events: Broadcaster;
   previewEvery: number;
   now?: () => number;
+  /** The parameters the worker gets, when they are not the job's own (an upscale reads its source image). */
+  workerParams?: (job: Job) => Promise<Record<string, unknown>>;
 }
 
 /**
@@ -34,7 +36,8 @@ export function createJobExecutor(deps: JobRunnerDeps): JobExecutor {
   const now = deps.now ?? Date.now;
   return async (job, signal) => {
     const started = now();
-    const out = await deps.supervisor.run(job.id, job.kind, job.params, {
+    const params = deps.workerParams ? await deps.workerParams(job) : job.params;
+    const out = await deps.supervisor.run(job.id, job.kind, params, {
       signal,
       previewEvery: deps.previewEvery,
       onProgress: (step, total) => {

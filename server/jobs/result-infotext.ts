@@ -36,6 +36,12 @@ function effective(job: Job, info: Record<string, unknown>): Record<string, unkn
   return { ...job.params, ...info };
 }
 
+/** A1111's `Size`: the image's, or the first pass's that the engine reports for a hires-fixed image. */
+function infotextSize(p: Record<string, unknown>, image: WorkerImage): { width: number; height: number } {
+  const s = p.infotext_size as { width?: unknown; height?: unknown } | undefined;
+  return { width: num(s?.width, image.width), height: num(s?.height, image.height) };
+}
+
 export function toInfotextParams(job: Job, image: WorkerImage, info: Record<string, unknown>): InfotextParams {
   const p = effective(job, info);
   const task = str(p.task, 'txt2img');
@@ -47,15 +53,15 @@ export function toInfotextParams(job: Job, image: WorkerImage, info: Record<stri
     scheduler: str(p.scheduler, 'automatic'),
     cfg_scale: num(p.cfg_scale, 7),
     seed: image.seed,
-    width: image.width,
-    height: image.height,
+    ...infotextSize(p, image),
     model: optStr(p.model),
     model_hash: optStr(p.model_hash),
     vae: optStr(p.vae),
     vae_hash: optStr(p.vae_hash),
     clip_skip: optNum(p.clip_skip),
     rng: p.rng === 'cpu' ? 'cpu' : 'nv',
-    denoising_strength: task === 'txt2img' ? undefined : optNum(p.denoising_strength ?? p.strength),
+    // txt2img writes it only with the hires fix (the engine reports it then).
+    denoising_strength: task === 'txt2img' ? optNum(info.denoising_strength) : optNum(p.denoising_strength ?? p.strength),
     extra: extraParams(p.extra),
     loras: hashes(p.lora_hashes),
     embeddings: hashes(p.ti_hashes),

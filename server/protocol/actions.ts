@@ -36,10 +36,22 @@ export function makeActionSchemas(limits: GenerationLimits = DEFAULT_GENERATION_
         image: image.optional(),
         upscaler: z.string().min(1).max(256),
         scale: z.number().min(1).max(8).default(2),
+        // Extras "Scale to": both or neither; when given they win over scale.
+        width: z.number().int().min(1).max(16384).optional(),
+        height: z.number().int().min(1).max(16384).optional(),
+        // A1111's ESRGAN_tile / ESRGAN_tile_overlap for this request (0 = untiled).
+        tile: z.number().int().min(0).max(2048).optional(),
+        overlap: z.number().int().min(0).max(512).optional(),
         priority,
       })
       .strict()
-      .superRefine(oneImage),
+      .superRefine(oneImage)
+      .superRefine((v, ctx) => {
+        if ((v.width === undefined) !== (v.height === undefined)) ctx.addIssue({ code: 'custom', path: ['width'], message: 'give both width and height' });
+        if (v.tile !== undefined && v.overlap !== undefined && v.tile > 0 && v.overlap >= v.tile) {
+          ctx.addIssue({ code: 'custom', path: ['overlap'], message: 'overlap must be smaller than the tile' });
+        }
+      }),
     adetailer: z
       .object({
         image_id: idSchema.optional(),

@@ -47,6 +47,9 @@ export const ERROR_CODES = [
   'unsupported_model_family',
   // A LoRA or embedding made for another family than the checkpoint (SD1 LoRA on SDXL, ...).
   'model_family_mismatch',
+  // Upscaling (native/upscale): a file of another architecture, or a name with no file.
+  'unsupported_upscaler',
+  'upscaler_not_found',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

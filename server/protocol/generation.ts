@@ -66,18 +66,22 @@ export function generationFields(limits: GenerationLimits = DEFAULT_GENERATION_L
   const image = imageInputSchema(limits);
   const prompt = z.string().max(limits.maxPromptChars, `must be at most ${limits.maxPromptChars} characters`);
   const lora = z.object({ name: modelNameSchema, weight: z.number().min(-10).max(10).default(1) }).strict();
+  // Hires fix: A1111's enable_hr / hr_* fields (docs/engine-hires.md). 0 and '' mean "unset" as in
+  // A1111; `upscaler` unset runs "Latent" without writing `Hires upscaler` into the infotext.
   const hires = z
     .object({
       enabled: z.boolean().default(true),
       scale: z.number().min(1).max(4).default(2),
-      upscaler: z.string().max(NAME_MAX).default('Latent'),
+      upscaler: z.string().min(1).max(NAME_MAX).optional(),
       steps: z.number().int().min(0).max(limits.maxSteps).default(0),
-      denoising_strength: z.number().min(0).max(1).default(0.7),
+      denoising_strength: z.number().gt(0).max(1).default(0.7),
       width: z.number().int().min(0).max(limits.maxSide * 4).default(0),
       height: z.number().int().min(0).max(limits.maxSide * 4).default(0),
       sampler: samplerNameSchema.optional(),
+      scheduler: schedulerNameSchema.optional(),
       prompt: prompt.optional(),
       negative_prompt: prompt.optional(),
+      save_first_pass: z.boolean().default(false),
     })
     .strict();
   const controlnet = z
@@ -158,13 +162,21 @@ export function finishGenerationSchema<S extends z.ZodType<GenerationFields>>(fi
         ctx.addIssue({ code: 'custom', path: ['image'], message: `is required for task ${p.task}` });
       }
       if (p.task === 'inpaint' && !p.mask) ctx.addIssue({ code: 'custom', path: ['mask'], message: 'is required for task inpaint' });
+      if (p.hires?.enabled && p.task !== 'txt2img') ctx.addIssue({ code: 'custom', path: ['hires'], message: `hires fix is for txt2img only, got task ${p.task}` });
     })
     .transform((p) => {
       const resolved = resolveSampler(p.sampler)!;
       // An explicit scheduler wins over one implied by a legacy combined name ("DPM++ 2M Karras").
       const scheduler: SchedulerId = p.scheduler ? findScheduler(p.scheduler)!.id : (resolved.scheduler?.id ?? 'automatic');
       const sampler: SamplerId = resolved.sampler.id;
-      return { ...p, sampler, scheduler };
+      // The hires sampler/scheduler are normalised the same way (a legacy name sets the hires scheduler).
+      const hrSampler = p.hires?.sampler ? resolveSampler(p.hires.sampler)! : undefined;
+      const hires = p.hires && {
+        ...p.hires,
+        sampler: hrSampler?.sampler.id,
+        scheduler: p.hires.scheduler ? findScheduler(p.hires.scheduler)!.id : hrSampler?.scheduler?.id,
+      };
+      return { ...p, sampler, scheduler, ...(hires ? { hires } : {}) };
     });
 }
 

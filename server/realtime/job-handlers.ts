@@ -47,6 +47,7 @@ export function jobHandlers(deps: HandlerDeps) {
 
   const generate: ActionHandler<'generate'> = async (p, ctx) => {
     requireCapability('generate');
+    if (p.hires?.enabled && !deps.capabilities()?.hires) throw new EaselError('not_implemented', 'hires fix is not available in this engine build', { field: 'hires' });
     await requireModel(p.model);
     return enqueue('generate', ctx, p);
   };

@@ -33,9 +33,9 @@ export const SDXL_FAMILY: FamilyModule = {
     const clipL = tokenizer.withFlavor('transformers');
     return {
       learned: (prompts, steps, ctx) =>
-        getLearnedConditioningWith(prompts, steps, sdxlPromptEncoder(model, config, clipL, openClip, { width: ctx.width, height: ctx.height, isNegative: ctx.isNegative, embeddings: ctx.embeddings })),
+        getLearnedConditioningWith(prompts, steps, sdxlPromptEncoder(model, config, clipL, openClip, { width: ctx.width, height: ctx.height, isNegative: ctx.isNegative, embeddings: ctx.embeddings }), ctx.schedule),
       multicond: (prompts, steps, ctx) =>
-        getMulticondLearnedConditioningWith(prompts, steps, sdxlPromptEncoder(model, config, clipL, openClip, { width: ctx.width, height: ctx.height, embeddings: ctx.embeddings })),
+        getMulticondLearnedConditioningWith(prompts, steps, sdxlPromptEncoder(model, config, clipL, openClip, { width: ctx.width, height: ctx.height, embeddings: ctx.embeddings }), ctx.schedule),
     };
   },
 };

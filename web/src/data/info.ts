@@ -21,6 +21,10 @@ export interface ServerInfo {
   vaes: string[];
   loras: LoraInfo[];
   engineCanGenerate: boolean | null;
+  /** Upscaler files in the registry (the hires fix offers them by stem). */
+  upscalers: string[];
+  /** The engine's `hires` capability (null: unknown yet). */
+  engineCanHires: boolean | null;
 }
 
 /** Used until the server answers (and offline): Easel's own ids with A1111 labels. */
@@ -33,6 +37,8 @@ export const FALLBACK_INFO: ServerInfo = {
   vaes: [],
   loras: [],
   engineCanGenerate: null,
+  upscalers: [],
+  engineCanHires: null,
 };
 
 function names(raw: unknown): string[] {
@@ -68,8 +74,9 @@ function loraList(raw: unknown): LoraInfo[] {
 /** Normalises an /api/info answer; unknown or missing parts fall back to FALLBACK_INFO. */
 export function parseServerInfo(raw: unknown): ServerInfo {
   const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-  const engine = o.engine as { capabilities?: { generate?: unknown } | null } | undefined;
+  const engine = o.engine as { capabilities?: { generate?: unknown; hires?: unknown } | null } | undefined;
   const generate = engine?.capabilities?.generate;
+  const hires = engine?.capabilities?.hires;
   return {
     version: typeof o.version === 'string' ? o.version : FALLBACK_INFO.version,
     samplers: options(o.samplers) ?? FALLBACK_INFO.samplers,
@@ -78,12 +85,14 @@ export function parseServerInfo(raw: unknown): ServerInfo {
     vaes: names(o.vaes),
     loras: loraList(o.loras),
     engineCanGenerate: typeof generate === 'boolean' ? generate : null,
+    upscalers: [],
+    engineCanHires: typeof hires === 'boolean' ? hires : engine?.capabilities ? false : null,
   };
 }
 
 /** The info with the registry's VAE list and the LoRA trigger words from the files' metadata. */
 export function withRegistry(info: ServerInfo, registry: RegistryLists): ServerInfo {
-  return { ...info, vaes: registry.vaes, loras: mergeLoraInfo(info.loras, registry.loras) };
+  return { ...info, vaes: registry.vaes, loras: mergeLoraInfo(info.loras, registry.loras), upscalers: registry.upscalers ?? info.upscalers };
 }
 
 export async function fetchServerInfo(target: RestTarget): Promise<ServerInfo> {

@@ -22,20 +22,24 @@ export function listModels(conn: ConnectionManager, type?: ModelType): Promise<M
 export interface RegistryLists {
   vaes: string[];
   loras: LoraInfo[];
+  /** Upscaler files (hires fix). */
+  upscalers?: string[];
 }
 
 /** Splits one get_models answer into the form's lists (names sorted as the registry sends them). */
 export function registryLists(entries: readonly ModelEntry[]): RegistryLists {
   const vaes: string[] = [];
   const loras: LoraInfo[] = [];
+  const upscalers: string[] = [];
   for (const m of entries) {
+    if (m.type === 'upscaler') upscalers.push(m.name);
     if (m.type === 'vae') vaes.push(m.name);
     else if (m.type === 'lora') {
       const words = m.metadata?.trigger_words?.filter((w) => w.trim() !== '') ?? [];
       loras.push(words.length > 0 ? { name: m.name, trigger_words: words } : { name: m.name });
     }
   }
-  return { vaes, loras };
+  return { vaes, loras, upscalers };
 }
 
 /** One get_models call for the form's VAE and LoRA lists (not queued: the form works without it). */

@@ -5,6 +5,7 @@
 import type { GenerationParamsInput } from '../data/protocol.js';
 import { MAX_SIDE, MIN_SIDE, SIZE_STEP } from './size-presets.js';
 import { slotsToParams, validateSlots, type LoraInfo, type LoraSlot } from './lora-slots.js';
+import { defaultHires, hiresToParams, validateHires, type HiresFormState } from './hires-form.js';
 
 export const LIMITS = {
   maxPromptChars: 10_000,
@@ -55,6 +56,8 @@ export interface GenerationFormState {
   /** Set when an image was dropped or picked: the form then runs img2img. */
   initImage: InitImage | null;
   strength: number;
+  /** Hires fix (txt2img only; logic/hires-form.ts). */
+  hires: HiresFormState;
 }
 
 export function defaultFormState(): GenerationFormState {
@@ -77,6 +80,7 @@ export function defaultFormState(): GenerationFormState {
     vae: VAE_AUTOMATIC,
     initImage: null,
     strength: 0.75,
+    hires: defaultHires(),
   };
 }
 
@@ -117,6 +121,7 @@ export function validateForm(s: GenerationFormState, knownLoras?: readonly LoraI
     errors.strength = `must be between 0 and 1, got ${String(s.strength)}`;
   }
   for (const [i, msg] of validateSlots(s.loras, knownLoras)) errors[`loras.${i}`] = msg;
+  if (!s.initImage) Object.assign(errors, validateHires({ ...defaultHires(), ...s.hires }, LIMITS.maxSteps));
   return errors;
 }
 
@@ -148,6 +153,8 @@ export function formToParams(s: GenerationFormState): GenerationParamsInput {
     params.image = s.initImage.dataUrl;
     params.strength = s.strength;
   }
+  const hires = s.initImage ? undefined : hiresToParams({ ...defaultHires(), ...s.hires });
+  if (hires) params.hires = hires;
   return params;
 }
 

@@ -1,6 +1,6 @@
 // <easel-image-viewer>: a full-screen view of one gallery image with its metadata (the parsed
 // A1111 infotext) and actions: use these parameters, send to img2img / inpaint, favorite,
-// download, copy parameters, delete. Works offline for favorites (their full image is kept).
+// download, copy parameters, delete, upscale. Works offline for favorites (their full image is kept).
 //
 // Public surface: property `image` (GalleryImage | null; null closes it); events `close`,
 // `favorite` (CustomEvent<GalleryImage>), `delete` (CustomEvent<GalleryImage>); raises
@@ -14,6 +14,7 @@ import type { GalleryImage } from '../../data/protocol.js';
 import { gallery } from '../../data/services.js';
 import { parseInfotext } from '../../logic/infotext.js';
 import { icons } from '../shared/icons.js';
+import '../upscale/upscale-dialog.js';
 import { controls } from '../shared/styles.js';
 
 @customElement('easel-image-viewer')
@@ -107,6 +108,7 @@ export class EaselImageViewer extends LitElement {
 
   @property({ attribute: false }) image: GalleryImage | null = null;
   @state() private src: string | null = null;
+  @state() private upscaling: GalleryImage | null = null;
   private srcFor: string | null = null;
 
   override willUpdate(changed: Map<string, unknown>): void {
@@ -130,7 +132,7 @@ export class EaselImageViewer extends LitElement {
   }
 
   private readonly onKey = (e: KeyboardEvent): void => {
-    if (e.key === 'Escape' && this.image) this.close();
+    if (e.key === 'Escape' && this.image && !this.upscaling) this.close();
   };
 
   private close(): void {
@@ -154,6 +156,7 @@ export class EaselImageViewer extends LitElement {
             <button class="primary" data-testid="use-params" @click=${() => (this.dispatchEvent(appEvent('easel-use-params', { image: img })), this.close())}>Use these parameters</button>
             <button @click=${() => (this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'img2img' })), this.close())}>${icons.image} img2img</button>
             <button @click=${() => (this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'inpaint' })), this.close())}>${icons.inpaint} Inpaint</button>
+            <button data-testid="viewer-upscale" @click=${() => (this.upscaling = img)}>${icons.image} Upscale</button>
           </div>
           <div class="actions">
             <button
@@ -182,6 +185,7 @@ export class EaselImageViewer extends LitElement {
           </dl>
         </div>
       </div>
+      <easel-upscale-dialog .image=${this.upscaling} @close=${() => (this.upscaling = null)}></easel-upscale-dialog>
     </div>`;
   }
 }

@@ -15,6 +15,7 @@ import './lora-slots.js';
 import './init-image.js';
 import './job-progress.js';
 import './result-grid.js';
+import './hires-fields.js';
 import { readImageFile } from './init-image.js';
 import { formStore } from './form-store.js';
 import { pastedImage } from '../inpaint/image-source.js';
@@ -30,6 +31,7 @@ import type { GalleryImage } from '../../data/protocol.js';
 import { currentSettings, jobs } from '../../data/services.js';
 import { formToParams, hasErrors, LIMITS, randomSeed, reuseSeed, validateForm, type FieldErrors, type GenerationFormState } from '../../logic/generation-form.js';
 import { infotextValue, parseInfotext } from '../../logic/infotext.js';
+import { defaultHires, hiresFromInfotext } from '../../logic/hires-form.js';
 import { extractLoraTags, validateSlots } from '../../logic/lora-slots.js';
 import { CUSTOM_PRESET_ID, findPreset, presetIdFor, SIZE_PRESETS, snapSide, swapSides } from '../../logic/size-presets.js';
 import { cfgField, formField, modelField, promptFields, samplerField, schedulerField, seedField, stepsField, vaeField, type ParamFieldContext } from '../shared/form-fields.js';
@@ -137,13 +139,20 @@ export class EaselGeneratePanel extends LitElement {
     const { prompt, loras } = extractLoraTags(image.prompt || parsed.prompt);
     const sampler = this.server.info.samplers.find((s) => s.id === image.sampler || s.label === image.sampler)?.id ?? image.sampler;
     const clipSkip = Number(infotextValue(parsed, 'Clip skip') ?? 1);
+    const hires = hiresFromInfotext(parsed.params, { ...defaultHires(), ...this.form.hires }, {
+      samplerId: (l) => this.server.info.samplers.find((s) => s.label === l || s.id === l)?.id,
+      schedulerId: (l) => this.server.info.schedulers.find((s) => s.label === l || s.id === l)?.id,
+    });
+    // A hires-fixed image is bigger than its first pass: the form takes the infotext's `Size`.
+    const size = hires.enabled ? /^(\d+)x(\d+)$/.exec(infotextValue(parsed, 'Size') ?? '') : null;
+    const [width, height] = size ? [Number(size[1]), Number(size[2])] : [image.width, image.height];
     this.update_({
       prompt,
       negativePrompt: image.negative_prompt || parsed.negativePrompt,
       model: image.model,
-      width: image.width,
-      height: image.height,
-      sizePreset: presetIdFor(image.width, image.height),
+      width,
+      height,
+      sizePreset: presetIdFor(width, height),
       steps: image.steps,
       cfgScale: image.cfg_scale,
       sampler,
@@ -151,6 +160,7 @@ export class EaselGeneratePanel extends LitElement {
       seed: image.seed,
       loras,
       clipSkip: Number.isInteger(clipSkip) ? clipSkip : 1,
+      hires,
     });
     toast('Parameters loaded into the form', 'success');
   }
@@ -295,6 +305,19 @@ export class EaselGeneratePanel extends LitElement {
         ${this.field('n_iter', 'Batch count', html`<input id="f-n_iter" type="number" min="1" max=${LIMITS.maxIter} .value=${String(f.batchCount)} @change=${this.num('batchCount')} />`)}
         ${this.field('clip_skip', 'Clip skip', html`<input id="f-clip_skip" type="number" min="1" max="12" .value=${String(f.clipSkip)} @change=${this.num('clipSkip')} />`)}
       </div>
+      ${f.initImage
+        ? nothing
+        : html`<easel-hires-fields
+            .hires=${f.hires}
+            .samplers=${this.server.info.samplers}
+            .schedulers=${this.server.info.schedulers}
+            .upscalers=${this.server.info.upscalers}
+            .errors=${this.errors}
+            .width=${f.width}
+            .height=${f.height}
+            .available=${this.server.info.engineCanHires !== false}
+            @hires-change=${(e: CustomEvent<Partial<GenerationFormState['hires']>>) => this.update_({ hires: { ...f.hires, ...e.detail } })}
+          ></easel-hires-fields>`}
       <easel-lora-slots
         .slots=${f.loras}
         .known=${this.server.info.loras}

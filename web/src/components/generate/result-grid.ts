@@ -1,10 +1,10 @@
 // <easel-result-grid>: the images of the last finished job with their actions: send to img2img,
-// send to inpaint, favorite, download, copy parameters (the A1111 infotext).
+// send to inpaint, upscale, favorite, download, copy parameters (the A1111 infotext).
 //
 // Public surface: property `images` (GalleryImage[]); raises `easel-send-image` and updates
 // favorites through data/gallery.
 import { LitElement, css, html } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
+import { customElement, property, state } from 'lit/decorators.js';
 import { copyText, downloadImage } from '../../app/download.js';
 import { appEvent } from '../../app/events.js';
 import { toast, toastError } from '../../app/toasts.js';
@@ -12,6 +12,7 @@ import { fileUrl } from '../../data/http.js';
 import type { GalleryImage } from '../../data/protocol.js';
 import { currentSettings, gallery } from '../../data/services.js';
 import { icons } from '../shared/icons.js';
+import '../upscale/upscale-dialog.js';
 import { controls } from '../shared/styles.js';
 
 @customElement('easel-result-grid')
@@ -55,6 +56,7 @@ export class EaselResultGrid extends LitElement {
   ];
 
   @property({ attribute: false }) images: GalleryImage[] = [];
+  @state() private upscaling: GalleryImage | null = null;
 
   private async toggleFavorite(img: GalleryImage): Promise<void> {
     const favorite = !img.favorite;
@@ -75,6 +77,7 @@ export class EaselResultGrid extends LitElement {
           <div class="actions">
             <button @click=${() => this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'img2img' }))}>${icons.image} img2img</button>
             <button @click=${() => this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'inpaint' }))}>${icons.inpaint} Inpaint</button>
+            <button data-testid="result-upscale" @click=${() => (this.upscaling = img)}>Upscale</button>
             <button class=${img.favorite ? 'fav' : ''} aria-pressed=${img.favorite} aria-label="Favorite" @click=${() => this.toggleFavorite(img)}>
               ${img.favorite ? icons.starFilled : icons.star}
             </button>
@@ -92,7 +95,8 @@ export class EaselResultGrid extends LitElement {
           </div>
         </figure>`,
       )}
-    </div>`;
+    </div>
+    <easel-upscale-dialog .image=${this.upscaling} @close=${() => (this.upscaling = null)}></easel-upscale-dialog>`;
   }
 }
 
