@@ -6,7 +6,7 @@ import type { Device } from './runtime/ort-backend.js';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerCapabilities } from './worker-protocol.js';
 
 /** What this build can do; flip a flag when its pipeline lands. */
-export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: false, adetailer: false, lora: true, embeddings: true, vae: true };
+export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: false, adetailer: true, lora: true, embeddings: true, vae: true };
 
 let service: GenerationService | undefined;
 
@@ -21,6 +21,16 @@ function mebibytes(v: string | undefined): number | undefined {
  */
 export async function runGeneration(params: Record<string, unknown>, hooks: RunHooks): Promise<RunOutput> {
   hooks.signal.throwIfAborted();
+  return workerService().run(params, hooks);
+}
+
+/** The `adetailer` job: detect and re-inpaint faces/hands on an existing image. */
+export async function runADetailerJob(params: Record<string, unknown>, hooks: RunHooks): Promise<RunOutput> {
+  hooks.signal.throwIfAborted();
+  return workerService().runADetailer(params, hooks);
+}
+
+function workerService(): GenerationService {
   service ??= new GenerationService({
     modelsDir: process.env.MODELS_DIR ?? 'models',
     device: (process.env.ENGINE_DEVICE === 'cuda' ? 'cuda' : 'cpu') satisfies Device,
@@ -29,7 +39,7 @@ export async function runGeneration(params: Record<string, unknown>, hooks: RunH
     loraCacheDir: process.env.LORA_CACHE_DIR || undefined,
     loraCacheMaxBytes: mebibytes(process.env.LORA_CACHE_MAX_MB),
   });
-  return service.run(params, hooks);
+  return service;
 }
 
 async function runUnsupported(): Promise<RunOutput> {
@@ -42,6 +52,6 @@ if (process.env.EASEL_WORKER === '1' && process.send) {
   serveWorker({
     capabilities: CAPABILITIES,
     device: process.env.ENGINE_DEVICE ?? 'cpu',
-    run: (kind, params, hooks) => (kind === 'generate' ? runGeneration(params, hooks) : runUnsupported()),
+    run: (kind, params, hooks) => (kind === 'generate' ? runGeneration(params, hooks) : kind === 'adetailer' ? runADetailerJob(params, hooks) : runUnsupported()),
   });
 }
