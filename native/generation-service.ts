@@ -230,14 +230,27 @@ export class GenerationService {
       if (!(params.image instanceof Uint8Array)) throw new WorkerError('invalid_params', 'adetailer needs the source image');
       if (units.length === 0) throw new WorkerError('invalid_params', 'adetailer needs at least one unit');
       this.adetailer.validate(units);
-      const model = this.resolveModel(typeof params.model === 'string' ? params.model : undefined);
+      // The source's infotext names its checkpoint without the extension ("Model: v1-5").
+      const name = typeof params.model === 'string' ? params.model : undefined;
+      const root = this.checkpointsDir();
+      const file = name && !CHECKPOINT_EXT.test(name) ? ['.safetensors', '.ckpt'].map((e) => name + e).find((f) => existsSync(join(root, f))) : name;
+      const model = this.resolveModel(file ?? name);
       const vae = await this.resolveVae(typeof params.vae === 'string' ? params.vae : undefined, model.path);
       const ctx = jobContext(params);
       const [out, hash] = await Promise.all([this.adetailer.fixImage(params.image, units, ctx, this.adetailerEngines(model.path, vae), hooks), modelShortHash(model.path)]);
       const png = await encodePng(out.image);
       return {
         images: [{ png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength), width: out.image.width, height: out.image.height, seed: ctx.seed }],
-        info: { seed: ctx.seed, sampler: ctx.sampler, scheduler: ctx.scheduler, model: model.name.replace(CHECKPOINT_EXT, ''), model_file: model.name, model_hash: hash, extra: out.extra, detections: out.passes },
+        info: {
+          ...ctx,
+          task: 'adetailer',
+          model: model.name.replace(CHECKPOINT_EXT, ''),
+          model_file: model.name,
+          model_hash: hash,
+          extra: out.extra,
+          detections: out.passes,
+          source_image_id: typeof params.source_image_id === 'string' ? params.source_image_id : undefined,
+        },
       };
     } catch (err) {
       throw toWorkerError(err);

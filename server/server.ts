@@ -17,6 +17,7 @@ import { EngineSupervisor, type SupervisorOptions } from './engine/supervisor.js
 import { JobQueue } from './jobs/job-queue.js';
 import { IoLane } from './jobs/io-lane.js';
 import { createJobExecutor, type Broadcaster, type ImageSink } from './jobs/job-runner.js';
+import { withADetailerSource } from './jobs/adetailer-source.js';
 import { toImageMeta, toInfotextParams } from './jobs/result-infotext.js';
 import { formatInfotext } from './infotext/index.js';
 import { EaselError } from './protocol/errors.js';
@@ -138,7 +139,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     store: jobStore,
     maxQueued: config.maxQueue,
     listener: queueListener(events),
-    executor: createJobExecutor({ supervisor, saveImage, events, previewEvery: config.previewEvery }),
+    executor: createJobExecutor({ supervisor: withADetailerSource(supervisor, gallery), saveImage, events, previewEvery: config.previewEvery }),
   });
   const ioLane = new IoLane(config.ioConcurrency);
   // Every image without a drive_uploads row is pending; uploads share the IO lane with downloads.

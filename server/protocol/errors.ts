@@ -43,6 +43,9 @@ export const ERROR_CODES = [
   // Extra networks of a generate job (native/lora): a named LoRA / VAE file is not there.
   'lora_not_found',
   'vae_not_found',
+  // ADetailer (native/detect): a detector file of another family, or one that is not there.
+  'unsupported_detector',
+  'detector_not_found',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
