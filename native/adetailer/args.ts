@@ -1,7 +1,15 @@
 // ADetailer v25.3.0's per-tab arguments (adetailer/args.py ADetailerArgs) with their defaults, and
 // the infotext it writes: `extra_params` (every key, then the ppop rules that drop defaults), the
 // " 2nd" / " 3rd" suffixes of later tabs, `ADetailer version`, and the reverse (png-info → units).
-import { BBOX_SORTBY, MASK_FILTER_METHODS, MASK_MERGE_INVERT, type BboxSortBy, type MaskFilterMethod, type MaskMergeInvert } from './masks.js';
+// No imports: the web app and the infotext reader use this module too.
+
+export const MASK_FILTER_METHODS = ['Area', 'Confidence'] as const;
+export type MaskFilterMethod = (typeof MASK_FILTER_METHODS)[number];
+export const BBOX_SORTBY = ['None', 'Position (left to right)', 'Position (center to edge)', 'Area (large to small)'] as const;
+export type BboxSortBy = (typeof BBOX_SORTBY)[number];
+export const MASK_MERGE_INVERT = ['None', 'Merge', 'Merge and Invert'] as const;
+export type MaskMergeInvert = (typeof MASK_MERGE_INVERT)[number];
+
 
 export const ADETAILER_VERSION = '25.3.0';
 /** Tabs per job (ADetailer's `ad_max_models` default). */

@@ -6,13 +6,9 @@
 import { makeRaster, type Raster } from '../pipelines/image-ops.js';
 import type { DetectionResult } from '../detect/detector.js';
 import { pillowResizeL } from './pillow-resize.js';
+import type { BboxSortBy, MaskFilterMethod, MaskMergeInvert } from './args.js';
 
-export const MASK_FILTER_METHODS = ['Area', 'Confidence'] as const;
-export type MaskFilterMethod = (typeof MASK_FILTER_METHODS)[number];
-export const BBOX_SORTBY = ['None', 'Position (left to right)', 'Position (center to edge)', 'Area (large to small)'] as const;
-export type BboxSortBy = (typeof BBOX_SORTBY)[number];
-export const MASK_MERGE_INVERT = ['None', 'Merge', 'Merge and Invert'] as const;
-export type MaskMergeInvert = (typeof MASK_MERGE_INVERT)[number];
+export { BBOX_SORTBY, MASK_FILTER_METHODS, MASK_MERGE_INVERT, type BboxSortBy, type MaskFilterMethod, type MaskMergeInvert } from './args.js';
 
 /** What ADetailer's ultralytics_predict returns (PredictOutput), minus the preview image. */
 export interface Prediction {
