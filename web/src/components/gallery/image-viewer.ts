@@ -154,6 +154,7 @@ export class EaselImageViewer extends LitElement {
             <button class="primary" data-testid="use-params" @click=${() => (this.dispatchEvent(appEvent('easel-use-params', { image: img })), this.close())}>Use these parameters</button>
             <button @click=${() => (this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'img2img' })), this.close())}>${icons.image} img2img</button>
             <button @click=${() => (this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'inpaint' })), this.close())}>${icons.inpaint} Inpaint</button>
+            <button data-testid="fix-faces" @click=${() => (this.dispatchEvent(appEvent('easel-fix-image', { image: img })), this.close())}>Fix faces/hands</button>
           </div>
           <div class="actions">
             <button
