@@ -97,3 +97,29 @@ describe('detector files', () => {
     }
   });
 });
+
+describe('a full-size YOLOv8n architecture (random weights)', () => {
+  it('reads a .safetensors with plain yaml/names/imgsz metadata and runs detection', async () => {
+    const { writeRandomYolo } = await import('./random-yolo.js');
+    const { Detector } = await import('./detector.js');
+    const { createEngineRuntime } = await import('../runtime/ort-backend.js');
+    const path = join(tmp, 'face_yolov8n.safetensors');
+    await writeRandomYolo(path, { scale: 'n', nc: 1, names: ['face'] });
+    const ck = await openDetectorFile(path);
+    let params = 0;
+    for (const [k, t] of ck.tensors) if (!/running_|dfl\./.test(k)) params += t.shape.reduce((a, b) => a * b, 1);
+    expect(params).toBe(3_011_027); // Ultralytics' yolov8n summary at nc=1: 3,011,043 with the 16 DFL weights
+    expect(ck.imgsz).toBe(640);
+    await ck.close();
+    const det = await Detector.load(path, await createEngineRuntime({ device: 'cpu' }));
+    try {
+      const data = new Uint8Array(100 * 80 * 3).map((_, i) => (i * 37) % 256);
+      const r = await det.detect({ width: 100, height: 80, channels: 3, data }, { imgsz: 64 });
+      expect(r.inputHw).toEqual([64, 64]);
+      expect(det.arch.strides).toEqual([8, 16, 32]);
+      expect(det.names.get(0)).toBe('face');
+    } finally {
+      await det.dispose();
+    }
+  });
+});
