@@ -16,6 +16,7 @@ import type { GenerateRequest, HiresOptions, MaskedContent } from './pipelines/t
 import type { Device } from './runtime/ort-backend.js';
 import type { SamplerId, SchedulerId } from './sampling/names.js';
 import { WorkerError, type RunHooks, type RunOutput } from './worker-protocol.js';
+import { ADetailerService, jobContext, parseUnits } from './adetailer/adetailer-service.js';
 
 export interface GenerationServiceOptions {
   modelsDir: string;
@@ -72,8 +73,12 @@ export class GenerationService {
   private loaded: { path: string; engine: Engine } | null = null;
   private readonly vaes = new Map<string, VaeFile>();
   private upscalers: HiresUpscalers | undefined;
+  /** Detectors and ADetailer passes (native/adetailer). */
+  readonly adetailer: ADetailerService;
 
-  constructor(private readonly opts: GenerationServiceOptions) {}
+  constructor(private readonly opts: GenerationServiceOptions) {
+    this.adetailer = new ADetailerService({ modelsDir: opts.modelsDir, device: opts.device });
+  }
 
   private checkpointsDir(): string {
     return resolve(this.opts.modelsDir, 'checkpoints');
@@ -161,6 +166,8 @@ export class GenerationService {
     // Resolve every file before loading anything, so a missing LoRA or VAE fails fast.
     for (const l of [...(request.loras ?? []), ...extractLoraTags(request.prompt).loras]) this.resolveLora(l.name);
     const vae = await this.resolveVae(typeof params.vae === 'string' ? params.vae : undefined, model.path);
+    const adUnits = parseUnits(params.adetailer);
+    this.adetailer.validate(adUnits);
     const engine = await this.engineFor(model.path);
     hooks.signal.throwIfAborted();
     const [result, hash] = await Promise.all([
@@ -177,6 +184,9 @@ export class GenerationService {
       ),
       modelShortHash(model.path),
     ]);
+    // ADetailer's postprocess_image: every image of the batch, before it is saved.
+    const adExtra = await this.adetailer.applyToBatch(result.images, adUnits, { ...request, ...result.params, loras: request.loras }, this.adetailerEngines(model.path, vae), hooks);
+    result.params.extra.push(...adExtra);
     const images = [];
     for (const img of result.images) {
       const png = await encodePng(img.rgb);
@@ -211,6 +221,52 @@ export class GenerationService {
     return this.upscalers;
   }
 
+  /** How ADetailer passes reach the engines: the request's checkpoint/VAE unless a tab overrides them. */
+  private adetailerEngines(checkpointPath: string, vae: VaeFile | null) {
+    return {
+      engine: (name: string | null) => this.engineFor(name === null ? checkpointPath : this.resolveModel(name).path),
+      resources: async (vaeName: string | null) => ({
+        resolveLora: (n: string) => this.resolveLora(n),
+        embeddingsDir: resolve(this.opts.modelsDir, 'embeddings'),
+        vae: vaeName === null ? vae : await this.resolveVae(vaeName, checkpointPath),
+      }),
+    };
+  }
+
+  /** The `adetailer` job: `image` (PNG bytes of the source) fixed by `units`, with the source's parameters. */
+  async runADetailer(params: Record<string, unknown>, hooks: RunHooks): Promise<RunOutput> {
+    try {
+      const units = parseUnits(params.units);
+      if (!(params.image instanceof Uint8Array)) throw new WorkerError('invalid_params', 'adetailer needs the source image');
+      if (units.length === 0) throw new WorkerError('invalid_params', 'adetailer needs at least one unit');
+      this.adetailer.validate(units);
+      // The source's infotext names its checkpoint without the extension ("Model: v1-5").
+      const name = typeof params.model === 'string' ? params.model : undefined;
+      const root = this.checkpointsDir();
+      const file = name && !CHECKPOINT_EXT.test(name) ? ['.safetensors', '.ckpt'].map((e) => name + e).find((f) => existsSync(join(root, f))) : name;
+      const model = this.resolveModel(file ?? name);
+      const vae = await this.resolveVae(typeof params.vae === 'string' ? params.vae : undefined, model.path);
+      const ctx = jobContext(params);
+      const [out, hash] = await Promise.all([this.adetailer.fixImage(params.image, units, ctx, this.adetailerEngines(model.path, vae), hooks), modelShortHash(model.path)]);
+      const png = await encodePng(out.image);
+      return {
+        images: [{ png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength), width: out.image.width, height: out.image.height, seed: ctx.seed }],
+        info: {
+          ...ctx,
+          task: 'adetailer',
+          model: model.name.replace(CHECKPOINT_EXT, ''),
+          model_file: model.name,
+          model_hash: hash,
+          extra: out.extra,
+          detections: out.passes,
+          source_image_id: typeof params.source_image_id === 'string' ? params.source_image_id : undefined,
+        },
+      };
+    } catch (err) {
+      throw toWorkerError(err);
+    }
+  }
+
   /** LoRA merges computed by the loaded model so far (cache misses); for tests and logs. */
   get loraMerges(): number {
     return this.loaded?.engine.networks.merges ?? 0;
@@ -223,6 +279,7 @@ export class GenerationService {
     await this.upscalers?.dispose();
     this.upscalers = undefined;
     this.vaes.clear();
+    await this.adetailer.dispose();
   }
 }
 

@@ -1,14 +1,14 @@
 // The engine child process the server forks. It speaks native/worker-protocol.ts; generation runs
 // through GenerationService (txt2img, img2img and inpaint on SD1.x and SDXL checkpoints from $MODELS_DIR).
-// Upscale runs through UpscaleService (native/upscale). ADetailer has no pipeline yet: the worker
-// says so and never fakes an image.
+// Upscale runs through UpscaleService (native/upscale); ADetailer through the generation service's
+// ADetailerService (native/adetailer).
 import { GenerationService } from './generation-service.js';
 import { UpscaleService } from './upscale/upscale-service.js';
 import type { Device } from './runtime/ort-backend.js';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerCapabilities } from './worker-protocol.js';
 
 /** What this build can do; flip a flag when its pipeline lands. */
-export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: true, adetailer: false, lora: true, embeddings: true, vae: true, sdxl: true };
+export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: true, adetailer: true, lora: true, embeddings: true, vae: true, sdxl: true };
 
 // Hires fix in `generate` (native/pipelines/hires.ts), set apart so the feature flags merge cleanly.
 CAPABILITIES.hires = true;
@@ -26,6 +26,16 @@ function mebibytes(v: string | undefined): number | undefined {
  */
 export async function runGeneration(params: Record<string, unknown>, hooks: RunHooks): Promise<RunOutput> {
   hooks.signal.throwIfAborted();
+  return workerService().run(params, hooks);
+}
+
+/** The `adetailer` job: detect and re-inpaint faces/hands on an existing image. */
+export async function runADetailerJob(params: Record<string, unknown>, hooks: RunHooks): Promise<RunOutput> {
+  hooks.signal.throwIfAborted();
+  return workerService().runADetailer(params, hooks);
+}
+
+function workerService(): GenerationService {
   service ??= new GenerationService({
     modelsDir: process.env.MODELS_DIR ?? 'models',
     device: (process.env.ENGINE_DEVICE === 'cuda' ? 'cuda' : 'cpu') satisfies Device,
@@ -34,7 +44,7 @@ export async function runGeneration(params: Record<string, unknown>, hooks: RunH
     loraCacheDir: process.env.LORA_CACHE_DIR || undefined,
     loraCacheMaxBytes: mebibytes(process.env.LORA_CACHE_MAX_MB),
   });
-  return service.run(params, hooks);
+  return service;
 }
 
 function intEnv(v: string | undefined): number | undefined {
@@ -64,6 +74,7 @@ if (process.env.EASEL_WORKER === '1' && process.send) {
   serveWorker({
     capabilities: CAPABILITIES,
     device: process.env.ENGINE_DEVICE ?? 'cpu',
-    run: (kind, params, hooks) => (kind === 'generate' ? runGeneration(params, hooks) : kind === 'upscale' ? runUpscale(params, hooks) : runUnsupported()),
+    run: (kind, params, hooks) =>
+      kind === 'generate' ? runGeneration(params, hooks) : kind === 'upscale' ? runUpscale(params, hooks) : kind === 'adetailer' ? runADetailerJob(params, hooks) : runUnsupported(),
   });
 }

@@ -17,6 +17,7 @@ import { EngineSupervisor, type SupervisorOptions } from './engine/supervisor.js
 import { JobQueue } from './jobs/job-queue.js';
 import { IoLane } from './jobs/io-lane.js';
 import { createJobExecutor, type Broadcaster, type ImageSink } from './jobs/job-runner.js';
+import { withADetailerSource } from './jobs/adetailer-source.js';
 import { toImageMeta, toInfotextParams } from './jobs/result-infotext.js';
 import { upscaleResult, upscaleWorkerParams } from './jobs/upscale-result.js';
 import { formatInfotext } from './infotext/index.js';
@@ -146,7 +147,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     maxQueued: config.maxQueue,
     listener: queueListener(events),
     executor: createJobExecutor({
-      supervisor,
+      supervisor: withADetailerSource(supervisor, gallery),
       saveImage,
       events,
       previewEvery: config.previewEvery,

@@ -112,6 +112,32 @@ function convShape(ctx: InferenceContext): number[] {
   return out;
 }
 
+/** MaxPool over NCHW with kernel_shape, strides, pads (floor mode, no dilation). */
+function poolShape(ctx: InferenceContext): number[] {
+  const x = input(ctx, 0).shape;
+  const k = intsAttr(ctx, 'kernel_shape');
+  if (!k) fail(ctx, 'MaxPool needs kernel_shape');
+  const spatial = x.length - 2;
+  const pads = intsAttr(ctx, 'pads') ?? new Array<number>(2 * spatial).fill(0);
+  const strides = intsAttr(ctx, 'strides') ?? new Array<number>(spatial).fill(1);
+  const out = [x[0], x[1]];
+  for (let i = 0; i < spatial; i++) out.push(Math.floor((x[2 + i] + pads[i] + pads[i + spatial] - k[i]) / strides[i]) + 1);
+  return out;
+}
+
+/** ConvTranspose with weight [C_in, C_out, kh, kw], no output_padding / dilation. */
+function convTransposeShape(ctx: InferenceContext): number[] {
+  const x = input(ctx, 0).shape;
+  const w = input(ctx, 1).shape;
+  if (x[1] !== w[0]) fail(ctx, `input has ${x[1]} channels, weight [${w.join(',')}] expects ${w[0]}`);
+  const spatial = x.length - 2;
+  const pads = intsAttr(ctx, 'pads') ?? new Array<number>(2 * spatial).fill(0);
+  const strides = intsAttr(ctx, 'strides') ?? new Array<number>(spatial).fill(1);
+  const out = [x[0], w[1]];
+  for (let i = 0; i < spatial; i++) out.push(strides[i] * (x[2 + i] - 1) + w[2 + i] - pads[i] - pads[i + spatial]);
+  return out;
+}
+
 function matMulShape(ctx: InferenceContext): number[] {
   const a = input(ctx, 0).shape;
   const b = input(ctx, 1).shape;
@@ -169,6 +195,10 @@ function infer(ctx: InferenceContext): ValueType[] {
   switch (op) {
     case 'Conv':
       return [{ dtype: first().dtype, shape: convShape(ctx) }];
+    case 'MaxPool':
+      return [{ dtype: first().dtype, shape: poolShape(ctx) }];
+    case 'ConvTranspose':
+      return [{ dtype: first().dtype, shape: convTransposeShape(ctx) }];
     case 'MatMul':
       return [{ dtype: first().dtype, shape: matMulShape(ctx) }];
     case 'Cast': {

@@ -7,7 +7,7 @@
 // without being interpreted.
 import { open } from 'node:fs/promises';
 import { DTYPE_SIZES } from './dtype.js';
-import { PickleError, unpickle, looksLikePickle, type PickleValue, type TorchTensor } from './pickle-vm.js';
+import { PickleError, unpickle, looksLikePickle, type PickleGlobalHandler, type PickleValue, type TorchTensor } from './pickle-vm.js';
 import { storageDTypeOf, torchGlobals } from './torch-globals.js';
 import { TorchFileError, TorchStorage, isTorchTensor } from './torch-tensor.js';
 import { ZipArchive, looksLikeZip } from './zip-reader.js';
@@ -34,8 +34,9 @@ const DATA_PKL = /^([^/]+)\/data\.pkl$/;
  * Errors (all with `code`): `unsafe_pickle` when the pickle names any global outside the
  * allow-list (nothing of the file is used then), `unsupported_format` for non-zip / legacy /
  * big-endian files, `bad_pickle`, `bad_tensor`, `bad_archive`, and the ZipError codes.
+ * `opts.globals` replaces the default torch allow-list (detector files use a narrower one).
  */
-export async function openTorchFile(path: string): Promise<TorchFile> {
+export async function openTorchFile(path: string, opts: { globals?: ReadonlyMap<string, PickleGlobalHandler> } = {}): Promise<TorchFile> {
   await checkContainer(path);
   const zip = await ZipArchive.open(path);
   try {
@@ -53,7 +54,7 @@ export async function openTorchFile(path: string): Promise<TorchFile> {
     const persistentLoad = (pid: PickleValue): PickleValue => loadStorage(zip, prefix, pid, path);
     let root: PickleValue;
     try {
-      root = unpickle(pkl, { globals: torchGlobals(), persistentLoad }).value;
+      root = unpickle(pkl, { globals: opts.globals ?? torchGlobals(), persistentLoad }).value;
     } catch (err) {
       if (err instanceof PickleError || err instanceof TorchFileError) err.message = `${path}: ${err.message}`;
       throw err;

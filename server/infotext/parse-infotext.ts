@@ -4,6 +4,7 @@
 // first (as Civitai's own reader does) instead of being cut into junk keys by `re_param`.
 import { findScheduler, resolveSampler, type SamplerId, type SchedulerId } from '../../native/sampling/names.js';
 import type { InfotextHash } from './format-infotext.js';
+import { adetailerFromInfotext, type ADetailerArgs } from '../../native/adetailer/args.js';
 
 export type InfotextFieldValue = string | number | boolean;
 
@@ -30,6 +31,8 @@ export interface ParsedInfotext {
   loras: InfotextHash[];
   embeddings: InfotextHash[];
   version?: string;
+  /** ADetailer tabs from its `ADetailer ...` keys (" 2nd", " 3rd" suffixes), defaults filled in. */
+  adetailer: ADetailerArgs[];
   /** The hires fix, under GenerationParams.hires names, when the infotext has one. */
   hires?: ParsedHires;
 }
@@ -255,6 +258,7 @@ export function parseInfotext(text: string): ParsedInfotext {
     loras: parseHashList(fields['Lora hashes']),
     embeddings: parseHashList(fields['TI hashes']),
     version: str(fields['Version']),
+    adetailer: adetailerFromInfotext(fields),
   };
   if (hashes) out.hashes = hashes;
   const hires = parseHires(fields);

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { DEFAULT_GENERATION_LIMITS, finishGenerationSchema, generationFields, type GenerationLimits } from './generation.js';
 import { imageInputSchema } from './image-input.js';
+import { adetailerUnitSchema } from './adetailer.js';
 import { DeleteImagesSchema, GalleryQuerySchema, UpdateImageSchema, type GalleryImage } from './gallery.js';
 import type { JobSummary } from './jobs.js';
 import type { DriveStatusEvent } from './events.js';
@@ -56,16 +57,16 @@ export function makeActionSchemas(limits: GenerationLimits = DEFAULT_GENERATION_
       .object({
         image_id: idSchema.optional(),
         image: image.optional(),
-        detector: z.string().min(1).max(256).default('face_yolov8n.pt'),
+        /** ADetailer tabs (`ad_model`, `ad_prompt`, `ad_confidence`, ...), run in order. */
+        units: z.array(adetailerUnitSchema(limits)).min(1).max(4),
+        /** The source's own parameters (read from its infotext when omitted). */
         prompt: z.string().max(limits.maxPromptChars).optional(),
         negative_prompt: z.string().max(limits.maxPromptChars).optional(),
-        confidence: z.number().min(0).max(1).default(0.3),
-        denoising_strength: z.number().min(0).max(1).default(0.4),
-        mask_dilate: z.number().int().min(0).max(128).default(4),
-        mask_blur: z.number().int().min(0).max(64).default(4),
-        inpaint_only_masked: z.boolean().default(true),
-        inpaint_padding: z.number().int().min(0).max(256).default(32),
+        model: z.string().min(1).max(256).optional(),
         steps: z.number().int().min(1).max(limits.maxSteps).optional(),
+        cfg_scale: z.number().min(0).max(30).optional(),
+        sampler: z.string().max(64).optional(),
+        scheduler: z.string().max(64).optional(),
         seed: z.number().int().min(-1).max(4294967295).optional(),
         priority,
       })

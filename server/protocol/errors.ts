@@ -50,6 +50,9 @@ export const ERROR_CODES = [
   // Upscaling (native/upscale): a file of another architecture, or a name with no file.
   'unsupported_upscaler',
   'upscaler_not_found',
+  // ADetailer (native/detect): a detector file of another family, or one that is not there.
+  'unsupported_detector',
+  'detector_not_found',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

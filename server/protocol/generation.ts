@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { resolveSampler, findScheduler, type SamplerId, type SchedulerId } from '../../native/sampling/names.js';
 import { DEFAULT_IMAGE_LIMITS, imageInputSchema, type ImageLimits } from './image-input.js';
+import { adetailerUnitSchema } from './adetailer.js';
 
 export interface GenerationLimits extends ImageLimits {
   maxPromptChars: number;
@@ -94,19 +95,7 @@ export function generationFields(limits: GenerationLimits = DEFAULT_GENERATION_L
       guidance_end: z.number().min(0).max(1).default(1),
     })
     .strict();
-  const adetailer = z
-    .object({
-      model: z.string().max(NAME_MAX).default('face_yolov8n.pt'),
-      prompt: prompt.optional(),
-      negative_prompt: prompt.optional(),
-      confidence: z.number().min(0).max(1).default(0.3),
-      mask_dilate: z.number().int().min(0).max(128).default(4),
-      mask_blur: z.number().int().min(0).max(64).default(4),
-      denoising_strength: z.number().min(0).max(1).default(0.4),
-      inpaint_only_masked: z.boolean().default(true),
-      inpaint_padding: z.number().int().min(0).max(256).default(32),
-    })
-    .strict();
+  const adetailer = adetailerUnitSchema(limits);
 
   return z
     .object({

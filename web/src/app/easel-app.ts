@@ -196,6 +196,10 @@ export class EaselApp extends LitElement {
       this.go('generate');
       void this.updateComplete.then(() => this.generatePanel()?.applyParams(e.detail.image));
     });
+    this.addEventListener('easel-fix-image', (e) => {
+      this.go('generate');
+      void this.updateComplete.then(() => this.generatePanel()?.fixImage(e.detail.image));
+    });
     startServices();
   }
 

@@ -21,10 +21,11 @@ declare global {
     'easel-navigate': CustomEvent<NavigateDetail>;
     'easel-send-image': CustomEvent<SendImageDetail>;
     'easel-use-params': CustomEvent<UseParamsDetail>;
+    'easel-fix-image': CustomEvent<UseParamsDetail>;
   }
 }
 
-export function appEvent<K extends 'easel-navigate' | 'easel-send-image' | 'easel-use-params'>(
+export function appEvent<K extends 'easel-navigate' | 'easel-send-image' | 'easel-use-params' | 'easel-fix-image'>(
   type: K,
   detail: GlobalEventHandlersEventMap[K]['detail'],
 ): CustomEvent<GlobalEventHandlersEventMap[K]['detail']> {

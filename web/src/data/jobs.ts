@@ -4,7 +4,7 @@
 // Events: `change` on every update, `failed` (CustomEvent<EaselClientError>) once per failed job.
 import type { ConnectionManager } from './connection.js';
 import { EaselClientError } from './errors.js';
-import type { GalleryImage, GenerationParamsInput, JobStatusEvent } from './protocol.js';
+import type { ActionInput, GalleryImage, GenerationParamsInput, JobStatusEvent } from './protocol.js';
 
 export type JobPhase = 'waiting_connection' | 'submitting' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -76,13 +76,22 @@ export class JobTracker extends EventTarget {
    * (`engine_unavailable`, `invalid_params` with its field, `rate_limited`, ...).
    */
   async generate(params: GenerationParamsInput): Promise<void> {
+    return this.submit(() => this.conn.request('generate', params), params.steps ?? 0);
+  }
+
+  /** "Fix faces/hands": an `adetailer` job on a gallery image, followed like a generation. */
+  async adetailer(payload: ActionInput<'adetailer'>): Promise<void> {
+    return this.submit(() => this.conn.request('adetailer', payload), 0);
+  }
+
+  private async submit(send: () => Promise<{ job_id: string; position: number }>, total: number): Promise<void> {
     const waiting = this.conn.state !== 'connected';
     this.set({
       jobId: null,
       phase: waiting ? 'waiting_connection' : 'submitting',
       position: null,
       step: 0,
-      total: params.steps ?? 0,
+      total,
       etaS: null,
       previewUrl: null,
       images: [],
@@ -90,7 +99,7 @@ export class JobTracker extends EventTarget {
       startedAt: Date.now(),
     });
     try {
-      const res = await this.conn.request('generate', params);
+      const res = await send();
       const phase = this.view?.jobId === res.job_id ? this.view.phase : 'queued';
       const early = this.early.get(res.job_id);
       this.early.clear();

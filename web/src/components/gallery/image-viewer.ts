@@ -157,6 +157,7 @@ export class EaselImageViewer extends LitElement {
             <button @click=${() => (this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'img2img' })), this.close())}>${icons.image} img2img</button>
             <button @click=${() => (this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'inpaint' })), this.close())}>${icons.inpaint} Inpaint</button>
             <button data-testid="viewer-upscale" @click=${() => (this.upscaling = img)}>${icons.image} Upscale</button>
+            <button data-testid="fix-faces" @click=${() => (this.dispatchEvent(appEvent('easel-fix-image', { image: img })), this.close())}>Fix faces/hands</button>
           </div>
           <div class="actions">
             <button

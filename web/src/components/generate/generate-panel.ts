@@ -16,6 +16,8 @@ import './init-image.js';
 import './job-progress.js';
 import './result-grid.js';
 import './hires-fields.js';
+import '../adetailer/adetailer-section.js';
+import type { EaselADetailerSection } from '../adetailer/adetailer-section.js';
 import { readImageFile } from './init-image.js';
 import { formStore } from './form-store.js';
 import { pastedImage } from '../inpaint/image-source.js';
@@ -193,10 +195,27 @@ export class EaselGeneratePanel extends LitElement {
     }
     try {
       if (!this.conn.connected) toast('Not connected: the job will be sent when the connection returns', 'info');
-      await jobs.generate(formToParams(this.form));
+      const adetailer = this.adetailerSection()?.units();
+      await jobs.generate(adetailer ? { ...formToParams(this.form), adetailer } : formToParams(this.form));
     } catch (err) {
       // The toast comes from the tracker's `failed` event (also raised when the engine fails later).
       if (err instanceof EaselClientError && err.field) this.errors = { ...this.errors, [err.field]: err.message };
+    }
+  }
+
+  private adetailerSection(): EaselADetailerSection | null {
+    return this.renderRoot.querySelector('easel-adetailer-section');
+  }
+
+  /** "Fix faces/hands": an ADetailer job on a gallery image with the section's detector and settings. */
+  async fixImage(image: GalleryImage): Promise<void> {
+    try {
+      await this.updateComplete;
+      const units = this.adetailerSection()?.fixUnits() ?? [{ ad_model: 'face_yolov8n.pt' }];
+      await jobs.adetailer({ image_id: image.id, units });
+      toast('Fixing faces/hands: the detections show in the preview', 'info');
+    } catch (err) {
+      toastError(err);
     }
   }
 
@@ -325,6 +344,7 @@ export class EaselGeneratePanel extends LitElement {
         @slots-change=${(e: CustomEvent<GenerationFormState['loras']>) => this.update_({ loras: e.detail })}
         @trigger-word=${(e: CustomEvent<string>) => this.update_({ prompt: f.prompt ? `${f.prompt}, ${e.detail}` : e.detail })}
       ></easel-lora-slots>
+      <easel-adetailer-section></easel-adetailer-section>
     </form>`;
   }
 
