@@ -4,9 +4,10 @@
 import { GenerationService } from './generation-service.js';
 import type { Device } from './runtime/ort-backend.js';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerCapabilities } from './worker-protocol.js';
+import { enhanceBeforeGenerate, runEnhance } from './lm/enhance-service.js';
 
 /** What this build can do; flip a flag when its pipeline lands. */
-export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: false, adetailer: false, lora: true, embeddings: true, vae: true };
+export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: false, adetailer: false, lora: true, embeddings: true, vae: true, enhance_prompt: true };
 
 let service: GenerationService | undefined;
 
@@ -42,6 +43,7 @@ if (process.env.EASEL_WORKER === '1' && process.send) {
   serveWorker({
     capabilities: CAPABILITIES,
     device: process.env.ENGINE_DEVICE ?? 'cpu',
-    run: (kind, params, hooks) => (kind === 'generate' ? runGeneration(params, hooks) : runUnsupported()),
+    run: (kind, params, hooks) => (kind === 'generate' ? enhanceBeforeGenerate(params, hooks, runGeneration) : runUnsupported()),
+    enhance: runEnhance,
   });
 }

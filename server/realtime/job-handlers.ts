@@ -48,6 +48,9 @@ export function jobHandlers(deps: HandlerDeps) {
   const generate: ActionHandler<'generate'> = async (p, ctx) => {
     requireCapability('generate');
     await requireModel(p.model);
+    if (p.enhance_prompt && (p.enhance_prompt === true || p.enhance_prompt.enabled !== false) && !deps.capabilities()?.enhance_prompt) {
+      throw new EaselError('engine_unavailable', 'this engine cannot expand prompts (no enhance_prompt capability)', { field: 'enhance_prompt' });
+    }
     return enqueue('generate', ctx, p);
   };
 
