@@ -24,11 +24,13 @@ let host: LmHost | undefined;
 
 function lmHost(): LmHost {
   const idle = Number(process.env.ENHANCE_IDLE_S);
+  const threads = Number(process.env.ENHANCE_THREADS);
   host ??= new LmHost({
     modelsDir: process.env.MODELS_DIR ?? 'models',
     device: (process.env.ENGINE_DEVICE === 'cuda' ? 'cuda' : 'cpu') satisfies Device,
     ...(Number.isFinite(idle) && idle > 0 ? { idleMs: idle * 1000 } : {}),
     ...(process.env.ENHANCE_MODEL ? { defaultModel: process.env.ENHANCE_MODEL } : {}),
+    ...(Number.isInteger(threads) && threads > 0 ? { intraOpThreads: threads } : {}),
   });
   return host;
 }
