@@ -162,6 +162,15 @@ describe('seeded sampling', () => {
     expect(a.settings).toMatchObject({ doSample: true, temperature: 0.7, topK: 50, maxNewTokens: 12 });
   });
 
+  it('generates a blocked result again (dynamicprompts blocklist), with another seed', async () => {
+    const base = await ex.expand({ prompt: 'a castle', seed: 3, maxNewTokens: 4 });
+    const word = base.sequences[0].generatedText.slice('a castle'.length).trim().split(/\s+/)[0];
+    const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const r = await ex.expand({ prompt: 'a castle', seed: 3, maxNewTokens: 4, blocklist: escaped });
+    expect(r.sequences[0].seed).not.toBe(3);
+    expect(new RegExp(escaped, 'iu').test(r.prompts[0])).toBe(false);
+  });
+
   it('defaults to dynamicprompts: max_length 100 counting the prompt, temperature 0.7', async () => {
     const r = await ex.expand({ prompt: 'a cat sitting on a windowsill', seed: 5 });
     expect(r.sequences[0].inputIds.length + r.sequences[0].newIds.length).toBe(100);
