@@ -140,18 +140,20 @@ export class EngineSupervisor {
    */
   async enhance(requestId: string, params: Record<string, unknown>, cb: EnhanceCallbacks): Promise<{ prompts: string[]; info: Record<string, unknown> }> {
     if (this.stopping) throw new EaselError('engine_unavailable', 'the server is shutting down');
-    if (this.enhancing.has(requestId)) throw new EaselError('conflict', `prompt expansion ${requestId} is already running`);
+    // Request ids are chosen by clients: a prefix keeps them apart from job ids in the worker.
+    const wireId = `enhance:${requestId}`;
+    if (this.enhancing.has(wireId)) throw new EaselError('conflict', `prompt expansion ${requestId} is already running`);
     cb.signal.throwIfAborted();
     await this.waitReady(this.opts.readyTimeoutMs ?? 60_000);
     if (cb.signal.aborted) throw new EaselError('cancelled', 'cancelled');
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => this.send({ type: 'cancel', job_id: requestId });
+      const onAbort = (): void => this.send({ type: 'cancel', job_id: wireId });
       cb.signal.addEventListener('abort', onAbort, { once: true });
       const settle = (): void => {
         cb.signal.removeEventListener('abort', onAbort);
-        this.enhancing.delete(requestId);
+        this.enhancing.delete(wireId);
       };
-      this.enhancing.set(requestId, {
+      this.enhancing.set(wireId, {
         cb,
         resolve: (out) => {
           settle();
@@ -162,7 +164,7 @@ export class EngineSupervisor {
           reject(err);
         },
       });
-      this.send({ type: 'enhance', job_id: requestId, params });
+      this.send({ type: 'enhance', job_id: wireId, params });
     });
   }
 
