@@ -11,7 +11,7 @@ import { sd1TinyPath } from '../../native/testing/fixtures.js';
 import { parseInfotext } from '../infotext/index.js';
 import type { CompleteEvent, EnhancePartialEvent, ErrorEvent } from '../protocol/events.js';
 import { DEFAULT_WORKER_ENTRY } from '../server.js';
-import { call, collect, connect, startTestServer, tempDir, waitFor, type AnySocket, type TestServer } from './helpers.js';
+import { call, collect, connect, startTestServer, tempDir, waitFor, type AckResult, type AnySocket, type TestServer } from './helpers.js';
 
 const MS = 120_000;
 
@@ -31,6 +31,9 @@ describe('enhance_prompt with the real engine worker', () => {
     server = await startTestServer({}, { workerEntry: DEFAULT_WORKER_ENTRY, dataDir });
     s = await connect(server.url, { token: server.token, client_id: 'enhance-test' });
   }, MS);
+  /** An action whose ack may take long on a busy machine (the first one loads the model in the LM thread). */
+  const ask = (event: string, payload: unknown): Promise<AckResult> => s.timeout(MS).emitWithAck(event, payload) as Promise<AckResult>;
+
   afterAll(async () => {
     s?.close();
     await server?.dispose();
@@ -40,7 +43,7 @@ describe('enhance_prompt with the real engine worker', () => {
   it('streams partial text and answers n variations, the same for the same seed', async () => {
     const partial = collect<EnhancePartialEvent>(s, 'enhance:partial');
     const req = { prompt: 'a cat in the rain', n: 2, seed: 1234, max_new_tokens: 8, request_id: 'r1' };
-    const a = await call(s, 'enhance_prompt', req);
+    const a = await ask('enhance_prompt', req);
     expect(a, JSON.stringify(a)).toMatchObject({ ok: true, request_id: 'r1', model: 'tiny-gpt2', seeds: [1234, 1235] });
     const prompts = a.prompts as string[];
     expect(prompts).toHaveLength(2);
@@ -49,13 +52,13 @@ describe('enhance_prompt with the real engine worker', () => {
     const mine = partial.filter((e) => e.request_id === 'r1');
     expect(mine.filter((e) => e.index === 0)).toHaveLength(8);
     expect(mine.filter((e) => e.index === 1)).toHaveLength(8);
-    const b = await call(s, 'enhance_prompt', { ...req, request_id: 'r2' });
+    const b = await ask('enhance_prompt', { ...req, request_id: 'r2' });
     expect(b.prompts).toEqual(prompts);
   }, MS);
 
   it('cancels a running expansion', async () => {
     const first = waitFor<EnhancePartialEvent>(s, 'enhance:partial', (e) => e.request_id === 'c1', MS);
-    const pending = call(s, 'enhance_prompt', { prompt: 'a castle', max_new_tokens: 240, request_id: 'c1' });
+    const pending = ask('enhance_prompt', { prompt: 'a castle', max_new_tokens: 240, request_id: 'c1' });
     await first;
     expect(await call(s, 'cancel_enhance', { request_id: 'c1' })).toMatchObject({ ok: true, status: 'cancelling' });
     expect((await pending).error).toMatchObject({ code: 'cancelled' });
@@ -63,15 +66,15 @@ describe('enhance_prompt with the real engine worker', () => {
   }, MS);
 
   it('gives clear answers for a 10,000-character prompt, an empty one, and bad settings', async () => {
-    const long = await call(s, 'enhance_prompt', { prompt: 'cat, '.repeat(2000) });
+    const long = await ask('enhance_prompt', { prompt: 'cat, '.repeat(2000) });
     expect(long.error).toMatchObject({ code: 'invalid_params' });
     expect(String((long.error as { message: string }).message)).toMatch(/tokens/);
-    expect((await call(s, 'enhance_prompt', { prompt: 'x'.repeat(10_001) })).error).toMatchObject({ code: 'invalid_params', field: 'prompt' });
-    const empty = await call(s, 'enhance_prompt', { prompt: '', greedy: true, max_new_tokens: 5 });
+    expect((await ask('enhance_prompt', { prompt: 'x'.repeat(10_001) })).error).toMatchObject({ code: 'invalid_params', field: 'prompt' });
+    const empty = await ask('enhance_prompt', { prompt: '', greedy: true, max_new_tokens: 5 });
     expect(empty, JSON.stringify(empty)).toMatchObject({ ok: true });
     expect((empty.prompts as string[])[0].length).toBeGreaterThan(1);
-    expect((await call(s, 'enhance_prompt', { prompt: 'x', model: 'missing' })).error).toMatchObject({ code: 'model_not_found' });
-    expect((await call(s, 'enhance_prompt', { prompt: 'x', temperature: 0 })).error).toMatchObject({ code: 'invalid_params', field: 'temperature' });
+    expect((await ask('enhance_prompt', { prompt: 'x', model: 'missing' })).error).toMatchObject({ code: 'model_not_found' });
+    expect((await ask('enhance_prompt', { prompt: 'x', temperature: 0 })).error).toMatchObject({ code: 'invalid_params', field: 'temperature' });
   }, MS);
 
   it('generate with enhance_prompt writes the expanded prompt into the infotext', async () => {
@@ -92,7 +95,7 @@ describe('enhance_prompt with the real engine worker', () => {
     const done = await Promise.race([waitFor<CompleteEvent>(s, 'complete', (e) => e.job_id === jobId, MS), failed]);
     const info = parseInfotext(done.images[0]!.infotext);
     // the same expansion as the action gives for seed 7 (the image seed)
-    const direct = await call(s, 'enhance_prompt', { prompt: 'a red house', seed: 7, max_new_tokens: 6 });
+    const direct = await ask('enhance_prompt', { prompt: 'a red house', seed: 7, max_new_tokens: 6 });
     expect(info.prompt).toBe((direct.prompts as string[])[0]);
     expect(info.prompt.startsWith('a red house ')).toBe(true);
     expect(info.fields['Original prompt']).toBe('a red house');
