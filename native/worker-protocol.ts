@@ -16,11 +16,14 @@ export interface WorkerCapabilities {
   sdxl?: boolean;
   /** Hires fix in `generate` (GenerationParams.hires). */
   hires?: boolean;
+  /** GPT-2 prompt expansion (`enhance_prompt` action, `enhance_prompt` in generate). */
+  enhance_prompt?: boolean;
 }
 
 export type ParentMessage =
   | { type: 'run'; job_id: string; kind: WorkerJobKind; params: Record<string, unknown>; preview_every: number }
   | { type: 'cancel'; job_id: string }
+  | { type: 'enhance'; job_id: string; params: Record<string, unknown> }
   | { type: 'shutdown' };
 
 export interface WorkerImage {
@@ -37,7 +40,20 @@ export type WorkerMessage =
   | { type: 'progress'; job_id: string; step: number; total: number }
   | { type: 'preview'; job_id: string; step: number; jpeg: Uint8Array }
   | { type: 'result'; job_id: string; images: WorkerImage[]; info: Record<string, unknown> }
-  | { type: 'error'; job_id: string; code: string; message: string };
+  | { type: 'error'; job_id: string; code: string; message: string }
+  | { type: 'enhance_partial'; job_id: string; index: number; text: string }
+  | { type: 'enhance_result'; job_id: string; prompts: string[]; info: Record<string, unknown> };
+
+/** Prompt expansion hooks: partial text of sequence `index` as it grows; stops when `signal` aborts. */
+export interface EnhanceRunHooks {
+  signal: AbortSignal;
+  onPartial(index: number, text: string): void;
+}
+
+export interface EnhanceOutput {
+  prompts: string[];
+  info: Record<string, unknown>;
+}
 
 export interface RunHooks {
   signal: AbortSignal;
@@ -66,6 +82,8 @@ export interface WorkerImpl {
   capabilities: WorkerCapabilities;
   device: string;
   run(kind: WorkerJobKind, params: Record<string, unknown>, hooks: RunHooks): Promise<RunOutput>;
+  /** Prompt expansion, beside (never blocking) a running job; absent when not built in. */
+  enhance?(params: Record<string, unknown>, hooks: EnhanceRunHooks): Promise<EnhanceOutput>;
 }
 
 /**
@@ -93,6 +111,10 @@ export function serveWorker(impl: WorkerImpl): void {
       process.disconnect?.();
       return;
     }
+    if (m.type === 'enhance') {
+      runEnhance(m.job_id, m.params);
+      return;
+    }
     if (m.type !== 'run') return;
     const controller = new AbortController();
     running.set(m.job_id, controller);
@@ -117,6 +139,23 @@ export function serveWorker(impl: WorkerImpl): void {
       )
       .finally(() => running.delete(m.job_id));
   });
+  const runEnhance = (id: string, params: Record<string, unknown>): void => {
+    const controller = new AbortController();
+    running.set(id, controller);
+    const enhance = impl.enhance?.bind(impl);
+    const work = enhance
+      ? enhance(params, { signal: controller.signal, onPartial: (index, text) => post({ type: 'enhance_partial', job_id: id, index, text }) })
+      : Promise.reject(new WorkerError('engine_unavailable', 'prompt enhancement is not available in this build'));
+    work
+      .then(
+        (out) => post({ type: 'enhance_result', job_id: id, prompts: out.prompts, info: out.info }),
+        (err: unknown) => {
+          const code = controller.signal.aborted ? 'cancelled' : err instanceof WorkerError ? err.code : ((err as { code?: unknown }).code as string) || 'internal';
+          post({ type: 'error', job_id: id, code: typeof code === 'string' ? code : 'internal', message: err instanceof Error ? err.message : String(err) });
+        },
+      )
+      .finally(() => running.delete(id));
+  };
   process.on('disconnect', () => process.exit(0));
   post({ type: 'ready', capabilities: impl.capabilities, device: impl.device });
 }

@@ -6,9 +6,10 @@ import { GenerationService } from './generation-service.js';
 import { UpscaleService } from './upscale/upscale-service.js';
 import type { Device } from './runtime/ort-backend.js';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerCapabilities } from './worker-protocol.js';
+import { enhanceBeforeGenerate, runEnhance } from './lm/enhance-service.js';
 
 /** What this build can do; flip a flag when its pipeline lands. */
-export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: true, adetailer: true, lora: true, embeddings: true, vae: true, sdxl: true };
+export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: true, adetailer: true, lora: true, embeddings: true, vae: true, sdxl: true, enhance_prompt: true };
 
 // Hires fix in `generate` (native/pipelines/hires.ts), set apart so the feature flags merge cleanly.
 CAPABILITIES.hires = true;
@@ -75,6 +76,13 @@ if (process.env.EASEL_WORKER === '1' && process.send) {
     capabilities: CAPABILITIES,
     device: process.env.ENGINE_DEVICE ?? 'cpu',
     run: (kind, params, hooks) =>
-      kind === 'generate' ? runGeneration(params, hooks) : kind === 'upscale' ? runUpscale(params, hooks) : kind === 'adetailer' ? runADetailerJob(params, hooks) : runUnsupported(),
+      kind === 'generate'
+        ? enhanceBeforeGenerate(params, hooks, runGeneration)
+        : kind === 'upscale'
+          ? runUpscale(params, hooks)
+          : kind === 'adetailer'
+            ? runADetailerJob(params, hooks)
+            : runUnsupported(),
+    enhance: runEnhance,
   });
 }

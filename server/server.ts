@@ -233,7 +233,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     },
   });
   const models = (type?: Parameters<ModelRegistry['list']>[0]) => registry.list(type);
-  attachHandlers(io, socketOpts, { queue, capabilities: () => supervisor.capabilities, gallery: galleryPort, events, listModels: models, drive, downloads });
+  attachHandlers(io, socketOpts, { queue, capabilities: () => supervisor.capabilities, gallery: galleryPort, events, listModels: models, drive, downloads, enhancer: supervisor });
 
   app = createHttpApp({
     token,

@@ -190,6 +190,7 @@ export class GraphBuilder {
   private readonly scopes: string[] = [];
   private counter = 0;
   private domains = new Set<string>();
+  private readonly dynamicDims = new Map<string, ReadonlyArray<string | undefined>>();
 
   constructor(opts: GraphBuilderOptions) {
     this.name = opts.name;
@@ -230,15 +231,22 @@ export class GraphBuilder {
     return this.scopes.length ? `${this.scopes.join('/')}/` : '';
   }
 
-  input(name: string, dtype: DataType, shape: readonly number[]): Value {
+  /**
+   * A graph input. `dynamic` names dimensions whose size varies per run (`dim_param`): the builder
+   * infers with the sample size given in `shape`, so a graph with dynamic dimensions must never bake
+   * that size into a constant (reshape with -1 / 0 instead).
+   */
+  input(name: string, dtype: DataType, shape: readonly number[], dynamic?: ReadonlyArray<string | undefined>): Value {
     const v: Value = { name: this.claim(name), dtype, shape: [...shape] };
     this.inputs.push(v);
+    if (dynamic) this.dynamicDims.set(v.name, dynamic);
     return v;
   }
 
   /** Marks `value` as a graph output called `name` (through an Identity when the names differ). */
-  output(value: Value, name: string): Value {
+  output(value: Value, name: string, dynamic?: ReadonlyArray<string | undefined>): Value {
     let out = value;
+    if (dynamic) this.dynamicDims.set(name, dynamic);
     if (value.name !== name) {
       this.claim(name);
       this.nodes.push({ opType: 'Identity', name: `output/${name}`, inputs: [value.name], outputs: [name], attributes: [] });
@@ -365,7 +373,10 @@ export class GraphBuilder {
       files[file].byteLength = offset + length;
       offset = Math.ceil((offset + length) / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
     }
-    const info = (v: Value): ValueInfoMessage => ({ name: v.name, dataType: v.dtype, dims: v.shape });
+    const info = (v: Value): ValueInfoMessage => {
+      const dynamic = this.dynamicDims.get(v.name);
+      return { name: v.name, dataType: v.dtype, dims: v.shape.map((d, i) => dynamic?.[i] ?? d) };
+    };
     const model = encodeModel({
       irVersion: IR_VERSION,
       opsetImports: [{ domain: '', version: OPSET }, ...[...this.domains].map((d) => ({ domain: d, version: 1 }))],

@@ -59,7 +59,8 @@ export interface TensorMessage {
 export interface ValueInfoMessage {
   name: string;
   dataType: DataType;
-  dims: readonly number[];
+  /** A string is a symbolic dimension (`dim_param`): its size is chosen per run. */
+  dims: ReadonlyArray<number | string>;
 }
 
 export interface GraphMessage {
@@ -135,7 +136,7 @@ function writeValueInfo(w: ProtoWriter, v: ValueInfoMessage): void {
     type.message(1, (tensorType) => {
       tensorType.int(1, ONNX_DATA_TYPE[v.dataType]);
       tensorType.message(2, (shape) => {
-        for (const d of v.dims) shape.message(1, (dim) => dim.int(1, d));
+        for (const d of v.dims) shape.message(1, (dim) => (typeof d === 'string' ? dim.string(2, d) : dim.int(1, d)));
       });
     }),
   );

@@ -201,6 +201,15 @@ function infer(ctx: InferenceContext): ValueType[] {
       return [{ dtype: first().dtype, shape: convTransposeShape(ctx) }];
     case 'MatMul':
       return [{ dtype: first().dtype, shape: matMulShape(ctx) }];
+    case 'Gemm': {
+      const a = first().shape;
+      const b = input(ctx, 1).shape;
+      if (a.length !== 2 || b.length !== 2) fail(ctx, 'Gemm needs 2-D operands');
+      const [m, k] = intAttr(ctx, 'transA', 0) ? [a[1], a[0]] : [a[0], a[1]];
+      const [kb, n] = intAttr(ctx, 'transB', 0) ? [b[1], b[0]] : [b[0], b[1]];
+      if (k !== kb) fail(ctx, `[${a.join(',')}] x [${b.join(',')}]: inner dims differ`);
+      return [{ dtype: first().dtype, shape: [m, n] }];
+    }
     case 'Cast': {
       const to = ctx.attrs.to;
       if (typeof to !== 'object' || to === null || !('dtype' in to)) fail(ctx, 'Cast needs attribute to = { dtype }');

@@ -40,6 +40,18 @@ interface Current {
 
 const DEFAULT_RESTART_DELAYS = [100, 500, 2000, 5000, 15000];
 
+/** Prompt expansion callbacks: partial text of sequence `index`; stops when `signal` aborts. */
+export interface EnhanceCallbacks {
+  signal: AbortSignal;
+  onPartial(index: number, text: string): void;
+}
+
+interface PendingEnhance {
+  cb: EnhanceCallbacks;
+  resolve(out: { prompts: string[]; info: Record<string, unknown> }): void;
+  reject(err: EaselError): void;
+}
+
 /** tsx's loader by absolute URL, so the worker starts whatever the current directory is. */
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
@@ -58,6 +70,8 @@ export class EngineSupervisor {
   private crashes = 0;
   private stopping = false;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** Prompt expansions in flight; they run beside the current job (in the worker's LM thread). */
+  private readonly enhancing = new Map<string, PendingEnhance>();
   /** Counts worker starts; tests and logs use it to see a restart happened. */
   starts = 0;
 
@@ -117,6 +131,40 @@ export class EngineSupervisor {
         reject(err);
       };
       this.send({ type: 'run', job_id: jobId, kind, params, preview_every: cb.previewEvery });
+    });
+  }
+
+  /**
+   * Expands a prompt on the worker (never queued behind a generation: the worker runs it in its LM
+   * thread). Rejects like `run`: `cancelled`, `engine_crashed`, or the worker's code.
+   */
+  async enhance(requestId: string, params: Record<string, unknown>, cb: EnhanceCallbacks): Promise<{ prompts: string[]; info: Record<string, unknown> }> {
+    if (this.stopping) throw new EaselError('engine_unavailable', 'the server is shutting down');
+    // Request ids are chosen by clients: a prefix keeps them apart from job ids in the worker.
+    const wireId = `enhance:${requestId}`;
+    if (this.enhancing.has(wireId)) throw new EaselError('conflict', `prompt expansion ${requestId} is already running`);
+    cb.signal.throwIfAborted();
+    await this.waitReady(this.opts.readyTimeoutMs ?? 60_000);
+    if (cb.signal.aborted) throw new EaselError('cancelled', 'cancelled');
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => this.send({ type: 'cancel', job_id: wireId });
+      cb.signal.addEventListener('abort', onAbort, { once: true });
+      const settle = (): void => {
+        cb.signal.removeEventListener('abort', onAbort);
+        this.enhancing.delete(wireId);
+      };
+      this.enhancing.set(wireId, {
+        cb,
+        resolve: (out) => {
+          settle();
+          resolve(out);
+        },
+        reject: (err) => {
+          settle();
+          reject(err);
+        },
+      });
+      this.send({ type: 'enhance', job_id: wireId, params });
     });
   }
 
@@ -188,6 +236,13 @@ export class EngineSupervisor {
       for (const w of waiters) w();
       return;
     }
+    const enhance = this.enhancing.get(m.job_id);
+    if (enhance) {
+      if (m.type === 'enhance_partial') enhance.cb.onPartial(m.index, m.text);
+      else if (m.type === 'enhance_result') enhance.resolve({ prompts: m.prompts, info: m.info });
+      else if (m.type === 'error') enhance.reject(new EaselError(toErrorCode(m.code), m.message));
+      return;
+    }
     const cur = this.current;
     if (!cur || cur.jobId !== m.job_id) return;
     switch (m.type) {
@@ -211,6 +266,7 @@ export class EngineSupervisor {
     if (this.child !== child) return;
     this.child = undefined;
     this.ready = false;
+    for (const e of [...this.enhancing.values()]) e.reject(new EaselError('engine_crashed', 'the engine process stopped during prompt expansion; it is being restarted'));
     const cur = this.current;
     if (cur) {
       if (cur.cancelRequested) cur.reject(new EaselError('cancelled', 'cancelled (the engine was stopped)'));

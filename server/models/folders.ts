@@ -10,6 +10,8 @@ export const MODEL_FOLDERS: Record<ModelType, string> = {
   controlnet: 'controlnet',
   upscaler: 'upscalers',
   detector: 'detectors',
+  /** Folders (Hugging Face GPT-2 repositories), one per model: see model-folders.ts. */
+  prompt_expander: 'prompt-expanders',
 };
 
 /** The folder of tokenizers (not a model type: they are folders of small files, not one file). */

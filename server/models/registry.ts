@@ -11,6 +11,7 @@ import { join, relative, sep } from 'node:path';
 import type { ModelEntry, ModelType } from '../protocol/actions.js';
 import { hashModelFile, loraShortHashOf, type FileHashes } from '../../native/models/file-hashes.js';
 import { MODEL_FILE_EXT, MODEL_FOLDERS } from './folders.js';
+import { FOLDER_MODEL_TYPES, scanModelFolders } from './model-folders.js';
 import { HashCache } from './hash-cache.js';
 import { readModelFileInfo, type ModelFileInfo } from './model-info.js';
 
@@ -49,6 +50,10 @@ async function scan(modelsDir: string, type?: ModelType): Promise<ScannedFile[]>
   const out: ScannedFile[] = [];
   for (const t of types) {
     const root = join(modelsDir, MODEL_FOLDERS[t]);
+    if (FOLDER_MODEL_TYPES.has(t)) {
+      for (const f of await scanModelFolders(root)) out.push({ ...f, type: t });
+      continue;
+    }
     const files: string[] = [];
     await walk(root, 0, files);
     for (const f of files) {

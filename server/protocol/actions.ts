@@ -4,11 +4,12 @@ import { z } from 'zod';
 import { DEFAULT_GENERATION_LIMITS, finishGenerationSchema, generationFields, type GenerationLimits } from './generation.js';
 import { imageInputSchema } from './image-input.js';
 import { adetailerUnitSchema } from './adetailer.js';
+import { enhanceSettingsFields } from './enhance.js';
 import { DeleteImagesSchema, GalleryQuerySchema, UpdateImageSchema, type GalleryImage } from './gallery.js';
 import type { JobSummary } from './jobs.js';
 import type { DriveStatusEvent } from './events.js';
 
-export const MODEL_TYPES = ['checkpoint', 'lora', 'vae', 'embedding', 'controlnet', 'upscaler', 'detector'] as const;
+export const MODEL_TYPES = ['checkpoint', 'lora', 'vae', 'embedding', 'controlnet', 'upscaler', 'detector', 'prompt_expander'] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];
 
 /** Sources `download_model` takes: an https URL, `hf:owner/repo[@rev]/path[@rev]` (or `hf:owner/repo` for a tokenizer), `civitai:<versionId>`. */
@@ -19,6 +20,18 @@ export const idSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'mus
 const priority = z.number().int().min(-10).max(10).default(0);
 /** Actions that take no arguments still accept `{}` (or nothing at all). */
 const empty = z.object({}).strict().optional();
+
+function enhancePromptSchema(limits: GenerationLimits) {
+  return z
+    .object({
+      /** May be empty: the model then writes a prompt from scratch. */
+      prompt: z.string().max(limits.maxPromptChars),
+      /** Client-chosen id: `enhance:partial` events carry it and `cancel_enhance` takes it. */
+      request_id: idSchema.optional(),
+      ...enhanceSettingsFields(),
+    })
+    .strict();
+}
 
 export function makeActionSchemas(limits: GenerationLimits = DEFAULT_GENERATION_LIMITS) {
   const image = imageInputSchema(limits);
@@ -72,12 +85,9 @@ export function makeActionSchemas(limits: GenerationLimits = DEFAULT_GENERATION_
       })
       .strict()
       .superRefine(oneImage),
-    enhance_prompt: z
-      .object({
-        prompt: z.string().min(1).max(limits.maxPromptChars),
-        style: z.string().max(64).optional(),
-      })
-      .strict(),
+    enhance_prompt: enhancePromptSchema(limits),
+    /** Stops a running `enhance_prompt` (its ack then answers `cancelled`). */
+    cancel_enhance: z.object({ request_id: idSchema }).strict(),
     download_model: z
       .object({
         source: z
@@ -179,7 +189,8 @@ export interface ActionResults {
   cancel: { job_id: string; status: 'cancelled' | 'cancelling' };
   upscale: { job_id: string; position: number };
   adetailer: { job_id: string; position: number };
-  enhance_prompt: { prompt: string };
+  enhance_prompt: { request_id: string; prompts: string[]; model: string; seeds: Array<number | null> };
+  cancel_enhance: { request_id: string; status: 'cancelling' };
   download_model: { job_id: string };
   cancel_download: { job_id: string; status: 'cancelling' };
   get_models: { models: ModelEntry[] };

@@ -104,3 +104,10 @@ export interface DriveStatusEvent {
 export interface ModelsChangedEvent {
   type?: string;
 }
+
+/** Streamed while `enhance_prompt` runs: the text of sequence `index` so far (prompt + continuation). */
+export interface EnhancePartialEvent {
+  request_id: string;
+  index: number;
+  text: string;
+}

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { resolveSampler, findScheduler, type SamplerId, type SchedulerId } from '../../native/sampling/names.js';
 import { DEFAULT_IMAGE_LIMITS, imageInputSchema, type ImageLimits } from './image-input.js';
 import { adetailerUnitSchema } from './adetailer.js';
+import { enhanceSettingsFields } from './enhance.js';
 
 export interface GenerationLimits extends ImageLimits {
   maxPromptChars: number;
@@ -136,6 +137,10 @@ export function generationFields(limits: GenerationLimits = DEFAULT_GENERATION_L
       controlnet: z.array(controlnet).max(4).optional(),
       adetailer: z.array(adetailer).max(4).optional(),
       restore_faces: z.boolean().default(false),
+      /** Expand the prompt with a GPT-2 prompt expander before encoding: true, or the expansion's settings. */
+      enhance_prompt: z
+        .union([z.boolean(), z.object({ enabled: z.boolean().optional(), ...enhanceSettingsFields() }).strict()])
+        .optional(),
       rng: z.enum(['cpu', 'nv']).default('nv'),
     })
     .strict();

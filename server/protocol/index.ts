@@ -6,6 +6,7 @@ import type {
   CompleteEvent,
   DownloadProgressEvent,
   DriveStatusEvent,
+  EnhancePartialEvent,
   ErrorEvent,
   GalleryChangedEvent,
   GalleryNewEvent,
@@ -23,6 +24,7 @@ export * from './image-input.js';
 export * from './actions.js';
 export * from './events.js';
 export * from './jobs.js';
+export * from './enhance.js';
 export * from './gallery.js';
 
 /** The ack answer of one action. */
@@ -46,6 +48,7 @@ export interface ServerToClientEvents {
   'download:progress': (e: DownloadProgressEvent) => void;
   'drive:status': (e: DriveStatusEvent) => void;
   'models:changed': (e: ModelsChangedEvent) => void;
+  'enhance:partial': (e: EnhancePartialEvent) => void;
 }
 
 /** What the client puts in the Socket.IO handshake `auth`. */

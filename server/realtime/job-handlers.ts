@@ -49,6 +49,9 @@ export function jobHandlers(deps: HandlerDeps) {
     requireCapability('generate');
     if (p.hires?.enabled && !deps.capabilities()?.hires) throw new EaselError('not_implemented', 'hires fix is not available in this engine build', { field: 'hires' });
     await requireModel(p.model);
+    if (p.enhance_prompt && (p.enhance_prompt === true || p.enhance_prompt.enabled !== false) && !deps.capabilities()?.enhance_prompt) {
+      throw new EaselError('engine_unavailable', 'this engine cannot expand prompts (no enhance_prompt capability)', { field: 'enhance_prompt' });
+    }
     return enqueue('generate', ctx, p);
   };
 

@@ -40,6 +40,15 @@ export interface DownloadsPort {
   readonly active: DownloadProgressEvent[];
 }
 
+/** Prompt expansion on the engine worker (EngineSupervisor.enhance); partial text arrives through `onPartial`. */
+export interface EnhancePort {
+  enhance(
+    requestId: string,
+    params: Record<string, unknown>,
+    cb: { signal: AbortSignal; onPartial(index: number, text: string): void },
+  ): Promise<{ prompts: string[]; info: Record<string, unknown> }>;
+}
+
 export interface HandlerDeps {
   queue: JobQueue;
   /** The engine's current capabilities (undefined while it has never started). */
@@ -51,4 +60,6 @@ export interface HandlerDeps {
   drive?: DriveControl;
   /** Absent in tests that do not need downloads: download_model then answers not_implemented. */
   downloads?: DownloadsPort;
+  /** Absent in tests that do not need it: enhance_prompt then answers not_implemented. */
+  enhancer?: EnhancePort;
 }

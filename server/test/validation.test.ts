@@ -32,7 +32,10 @@ describe('validation over Socket.IO', () => {
     ['adetailer', { image_id: 'a', units: [{ ad_model: 'face_yolov8n.pt', ad_denoising_strength: 2 }] }, 'units.0.ad_denoising_strength'],
     ['adetailer', { image_id: 'a', units: [] }, 'units'],
     ['generate', { adetailer: [{ ad_model: 'face_yolov8n.pt', ad_mask_merge_invert: 'Invert' }] }, 'adetailer.0.ad_mask_merge_invert'],
-    ['enhance_prompt', { prompt: '' }, 'prompt'],
+    ['enhance_prompt', { prompt: 'x'.repeat(10_001) }, 'prompt'],
+    ['enhance_prompt', { prompt: 'x', n: 9 }, 'n'],
+    ['enhance_prompt', { prompt: 'x', blocklist: '(' }, 'blocklist'],
+    ['cancel_enhance', { request_id: '../x' }, 'request_id'],
     ['enhance_prompt', { prompt: 'x', style: 7 }, 'style'],
     ['download_model', { source: 'file:///etc/passwd', type: 'lora' }, 'source'],
     ['download_model', { source: 'civitai:123', type: 'lora', filename: '../evil.safetensors' }, 'filename'],
@@ -73,7 +76,9 @@ describe('validation over Socket.IO', () => {
     const failed = waitFor<{ status: string; error?: { code: string } }>(s, 'download:progress', (e) => e.status === 'failed');
     expect(await call(s, 'download_model', { source: 'https://127.0.0.1/x.safetensors', type: 'lora' })).toMatchObject({ ok: true, job_id: expect.stringMatching(/^dl_/) });
     expect((await failed).error).toMatchObject({ code: 'forbidden_address' });
-    expect((await call(s, 'enhance_prompt', { prompt: 'a cat' })).error).toMatchObject({ code: 'not_implemented' });
+    // the fake worker has no enhance_prompt capability
+    expect((await call(s, 'enhance_prompt', { prompt: 'a cat' })).error).toMatchObject({ code: 'engine_unavailable' });
+    expect((await call(s, 'generate', { prompt: 'a cat', enhance_prompt: true })).error).toMatchObject({ code: 'engine_unavailable', field: 'enhance_prompt' });
     expect((await call(s, 'upscale', { image_id: 'nope', upscaler: 'x' })).error).toMatchObject({ code: 'engine_unavailable' });
     expect((await call(s, 'generate', { model: 'missing.safetensors' })).error).toMatchObject({ code: 'invalid_params', field: 'model' });
   });

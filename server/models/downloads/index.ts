@@ -23,6 +23,7 @@ import { openUrl } from './http-client.js';
 import { DEFAULT_CIVITAI_ENDPOINT, DEFAULT_HF_ENDPOINT, parseHfSource, resolveSource, type SourceContext } from './sources.js';
 import { ensureTokenizer, tokenizerDir } from './tokenizer.js';
 import { transfer } from './transfer.js';
+import { downloadRepoFolder } from './repo-folder.js';
 
 export interface DownloadRequest {
   source: string;
@@ -184,7 +185,11 @@ async function downloadTokenizer(req: DownloadRequest, opts: DownloadOptions, ct
  * @throws EaselError invalid_params naming the field
  */
 export function checkDownloadRequest(req: DownloadRequest): void {
-  if (req.source.startsWith('hf:')) {
+  if (req.type === 'prompt_expander') {
+    if (!req.source.startsWith('hf:') || parseHfSource(req.source, req.revision).path) {
+      throw new EaselError('invalid_params', 'a prompt expander is a whole Hugging Face repository: hf:owner/repo', { field: 'source' });
+    }
+  } else if (req.source.startsWith('hf:')) {
     const ref = parseHfSource(req.source, req.revision);
     if (req.type !== 'tokenizer' && !ref.path) throw new EaselError('invalid_params', 'an hf source needs the file path: hf:owner/repo/path/in/repo', { field: 'source' });
   } else if (req.type === 'tokenizer') {
@@ -210,6 +215,22 @@ export async function downloadModel(req: DownloadRequest, opts: DownloadOptions)
     signal: opts.signal,
   };
   if (req.type === 'tokenizer') return downloadTokenizer(req, opts, ctx);
+  if (req.type === 'prompt_expander') {
+    const r = await downloadRepoFolder({
+      source: req.source,
+      revision: req.revision,
+      type: req.type,
+      modelsDir: opts.modelsDir,
+      hfEndpoint: ctx.hfEndpoint,
+      hfToken: opts.hfToken,
+      policy,
+      signal: opts.signal,
+      retryDelaysMs: opts.retryDelaysMs,
+      onProgress: opts.onProgress,
+      onResolved: opts.onResolved,
+    });
+    return { ...r, type: req.type };
+  }
   if (!(req.type in MODEL_FOLDERS)) throw new EaselError('invalid_params', `unknown model type "${String(req.type)}"`, { field: 'type' });
 
   const resolved = await resolveSource(req, ctx);

@@ -12,6 +12,7 @@ export const MODEL_TYPE_LABELS: Record<ModelType, string> = {
   controlnet: 'ControlNet',
   upscaler: 'Upscaler',
   detector: 'Detector',
+  prompt_expander: 'Prompt expander',
 };
 
 export function listModels(conn: ConnectionManager, type?: ModelType): Promise<ModelEntry[]> {

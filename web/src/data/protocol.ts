@@ -11,6 +11,7 @@ export type {
   CompleteEvent,
   DownloadProgressEvent,
   DriveStatusEvent,
+  EnhancePartialEvent,
   ErrorCode,
   ErrorEvent,
   GalleryChangedEvent,

@@ -18,6 +18,7 @@ import './result-grid.js';
 import './hires-fields.js';
 import '../adetailer/adetailer-section.js';
 import type { EaselADetailerSection } from '../adetailer/adetailer-section.js';
+import './prompt-enhancer.js';
 import { readImageFile } from './init-image.js';
 import { formStore } from './form-store.js';
 import { pastedImage } from '../inpaint/image-source.js';
@@ -296,7 +297,11 @@ export class EaselGeneratePanel extends LitElement {
     const busy = jobs.busy;
     const p = this.params();
     return html`<form class="card" @submit=${this.onGenerate} novalidate>
-      ${promptFields(p, { prompt: 'prompt', negative: 'negative_prompt' })}
+      ${promptFields(
+        p,
+        { prompt: 'prompt', negative: 'negative_prompt' },
+        html`<easel-prompt-enhancer .prompt=${f.prompt} @prompt-use=${(e: CustomEvent<string>) => this.update_({ prompt: e.detail })}></easel-prompt-enhancer>`,
+      )}
       <div class="actions">
         <button type="submit" class="primary" data-testid="generate">${icons.generate} ${f.initImage ? 'Generate (img2img)' : 'Generate'}</button>
         <button type="button" class="danger" ?disabled=${!busy} @click=${this.onCancel} data-testid="cancel">Cancel</button>

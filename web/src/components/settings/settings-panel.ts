@@ -7,6 +7,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import './model-manager.js';
 import './server-list.js';
 import './drive-panel.js';
+import './expander-picker.js';
 import { formatBytes } from '../../data/models.js';
 import { currentSettings, galleryDb } from '../../data/services.js';
 import type { Theme } from '../../data/settings.js';
@@ -76,6 +77,7 @@ export class EaselSettingsPanel extends LitElement {
       <section class="card">
         <h2>Models</h2>
         <easel-model-manager></easel-model-manager>
+        <easel-expander-picker></easel-expander-picker>
       </section>
       <section class="card">
         <h2>Google Drive backup</h2>

@@ -118,8 +118,9 @@ export function seedField(c: ParamFieldContext): TemplateResult {
 }
 
 /** Prompt and negative prompt with their token counts; `names` are the fields' `name` attributes (unique per page). */
-export function promptFields(c: ParamFieldContext, names: { prompt: string; negative: string }): TemplateResult {
+export function promptFields(c: ParamFieldContext, names: { prompt: string; negative: string }, afterPrompt?: TemplateResult): TemplateResult {
   return html`<easel-prompt-field label="Prompt" name=${names.prompt} .value=${c.form.prompt} .error=${c.errors.prompt} @value-change=${(e: CustomEvent<string>) => c.change({ prompt: e.detail })}></easel-prompt-field>
+    ${afterPrompt ?? ''}
     <easel-prompt-field
       label="Negative prompt"
       name=${names.negative}
