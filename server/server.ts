@@ -17,6 +17,7 @@ import { EngineSupervisor, type SupervisorOptions } from './engine/supervisor.js
 import { JobQueue } from './jobs/job-queue.js';
 import { IoLane } from './jobs/io-lane.js';
 import { createJobExecutor, type Broadcaster, type ImageSink } from './jobs/job-runner.js';
+import { JobProgressHub, withQueuedProgress } from './jobs/job-progress.js';
 import { toImageMeta, toInfotextParams } from './jobs/result-infotext.js';
 import { formatInfotext } from './infotext/index.js';
 import { EaselError } from './protocol/errors.js';
@@ -134,11 +135,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     drive.notifyNewImages();
     return toWireImage(record, signer);
   };
-  const queue = new JobQueue({
+  const progressHub = new JobProgressHub();
+  const queue: JobQueue = new JobQueue({
     store: jobStore,
     maxQueued: config.maxQueue,
-    listener: queueListener(events),
-    executor: createJobExecutor({ supervisor, saveImage, events, previewEvery: config.previewEvery }),
+    listener: withQueuedProgress(queueListener(events), progressHub, events, (id) => queue.get(id)),
+    executor: createJobExecutor({ supervisor, saveImage, events, previewEvery: config.previewEvery, progress: progressHub }),
   });
   const ioLane = new IoLane(config.ioConcurrency);
   // Every image without a drive_uploads row is pending; uploads share the IO lane with downloads.

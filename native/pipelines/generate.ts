@@ -204,6 +204,7 @@ export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: P
   const seed = resolveSeed(req.seed);
   const allSeeds = batchSeeds(seed, batch * nIter);
 
+  hooks.onPhase?.('encoding');
   // Conditioning, shared by every image (same prompt): schedules over the sampler's call count.
   const condDeps: ConditioningDeps = {
     tokenizer: engine.tokenizer,
@@ -263,6 +264,7 @@ export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: P
       return out;
     };
     const mask = init?.keep && init.repaint ? { keep: init.keep, repaint: init.repaint } : undefined;
+    hooks.onPhase?.('sampling');
     const { samples } = await runSampling({
       sampler: req.sampler,
       scheduler: req.scheduler,
@@ -278,6 +280,7 @@ export async function generate(engine: Sd1Engine, req: GenerateRequest, hooks: P
     if (signal?.aborted) throw new PipelineError('cancelled', 'generation was cancelled');
 
     // Decode one image at a time, as A1111's decode_latent_batch does (bounded memory).
+    hooks.onPhase?.('decoding');
     const inv = f32(1 / engine.config.scale_factor);
     for (let i = 0; i < batch; i++) {
       const z = new Float32Array(per);

@@ -3,6 +3,7 @@
 // are bugs and throw.
 import { EaselError, type WireError } from '../protocol/errors.js';
 import type { JobKind, JobStatus, JobSummary } from '../protocol/jobs.js';
+import type { ProgressEvent } from '../protocol/events.js';
 
 export interface Job {
   id: string;
@@ -20,6 +21,8 @@ export interface Job {
   finishedAt: number | null;
   error: WireError | null;
   imageIds: string[];
+  /** The latest progress (phase, step, ETA) while queued or running; REST/SSE views read it here. */
+  progress?: ProgressEvent;
 }
 
 const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {

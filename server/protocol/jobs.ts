@@ -9,6 +9,13 @@ export type JobKind = (typeof JOB_KINDS)[number];
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
+/**
+ * What a job is doing, in the order it passes through (DESIGN.md section 3). The same list as
+ * native/worker-protocol.ts JOB_PHASES (a type test keeps them equal; web imports this one).
+ */
+export const JOB_PHASES = ['queued', 'loading_model', 'encoding', 'sampling', 'decoding', 'postprocessing', 'saving'] as const;
+export type JobPhase = (typeof JOB_PHASES)[number];
+
 export interface JobSummary {
   job_id: string;
   kind: JobKind;
