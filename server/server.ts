@@ -27,6 +27,7 @@ import { attachHandlers, createBroadcaster, createSocketServer, queueListener, t
 import type { GalleryPort } from './realtime/ports.js';
 import { ModelRegistry } from './models/registry.js';
 import { DownloadManager } from './models/download-manager.js';
+import { loadStarterCatalog, starterView } from './models/starter-models.js';
 import { createModelRoutes } from './http/models.js';
 import { createTokenizeRoutes } from './http/tokenize.js';
 import { createHttpApp } from './http/app.js';
@@ -80,6 +81,8 @@ function bufferLimit(maxImageBytes: number): number {
  */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel });
+  // A bad starter catalog stops the start (before anything opens) with a message naming the entry and field.
+  const starterCatalog = loadStarterCatalog(config.starterModels);
   const { token, created } = loadOrCreateToken(config.dataDir, config.authToken);
   const limits: GenerationLimits = { ...DEFAULT_GENERATION_LIMITS, maxImageBytes: config.maxImageBytes, maxImagePixels: config.maxImagePixels };
   const schemas = makeActionSchemas(limits);
@@ -221,7 +224,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     },
   });
   const models = (type?: Parameters<ModelRegistry['list']>[0]) => registry.list(type);
-  attachHandlers(io, socketOpts, { queue, capabilities: () => supervisor.capabilities, gallery: galleryPort, events, listModels: models, drive, downloads });
+  const starterModels = async () => starterView(starterCatalog, supervisor.capabilities as Record<string, unknown> | undefined, await registry.list());
+  attachHandlers(io, socketOpts, { queue, capabilities: () => supervisor.capabilities, gallery: galleryPort, events, listModels: models, drive, downloads, starterModels });
 
   app = createHttpApp({
     token,
