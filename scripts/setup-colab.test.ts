@@ -116,7 +116,7 @@ describe('setup_colab.sh', () => {
   it('passes shellcheck', () => {
     const r = spawnSync('shellcheck', ['--severity=style', SCRIPT], { encoding: 'utf8' });
     if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error('shellcheck is not installed: apt-get install -y shellcheck (.ci/run installs it)');
+      throw new Error('shellcheck is not installed; install it with: bash scripts/install-system-deps.sh');
     }
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
