@@ -21,6 +21,8 @@ export interface ServerInfo {
   vaes: string[];
   loras: LoraInfo[];
   engineCanGenerate: boolean | null;
+  /** The engine's feature flags (controlnet, sdxl, upscale, ...): a feature is offered only when true. */
+  capabilities: Record<string, boolean>;
 }
 
 /** Used until the server answers (and offline): Easel's own ids with A1111 labels. */
@@ -33,6 +35,7 @@ export const FALLBACK_INFO: ServerInfo = {
   vaes: [],
   loras: [],
   engineCanGenerate: null,
+  capabilities: {},
 };
 
 function names(raw: unknown): string[] {
@@ -78,6 +81,7 @@ export function parseServerInfo(raw: unknown): ServerInfo {
     vaes: names(o.vaes),
     loras: loraList(o.loras),
     engineCanGenerate: typeof generate === 'boolean' ? generate : null,
+    capabilities: Object.fromEntries(Object.entries(engine?.capabilities ?? {}).filter((e): e is [string, boolean] => typeof e[1] === 'boolean')),
   };
 }
 

@@ -15,6 +15,7 @@ import './lora-slots.js';
 import './init-image.js';
 import './job-progress.js';
 import './result-grid.js';
+import '../settings/starter-models.js';
 import { readImageFile } from './init-image.js';
 import { formStore } from './form-store.js';
 import { pastedImage } from '../inpaint/image-source.js';
@@ -24,6 +25,7 @@ import { SharedFormController } from '../../controllers/shared-form-controller.j
 import { EventController } from '../../controllers/event-controller.js';
 import { FileDropController } from '../../controllers/file-drop-controller.js';
 import { ServerInfoController } from '../../controllers/server-info-controller.js';
+import { FALLBACK_INFO } from '../../data/info.js';
 import { EaselClientError } from '../../data/errors.js';
 import { fetchFile } from '../../data/http.js';
 import type { GalleryImage } from '../../data/protocol.js';
@@ -308,7 +310,10 @@ export class EaselGeneratePanel extends LitElement {
   override render() {
     void this.jobEvents;
     const job = jobs.current;
-    return html`<div class="layout">
+    // First run: the server answered and has no checkpoint; offer the starter models in place.
+    const noCheckpoint = this.conn.connected && this.server.info !== FALLBACK_INFO && this.server.info.models.length === 0;
+    return html`${noCheckpoint ? html`<div class="card first-run"><easel-starter-models firstRun></easel-starter-models></div>` : nothing}
+      <div class="layout">
         ${this.renderForm()}
         <div class="output">
           <div class="card"><easel-job-progress .job=${job} .eta=${jobs.etaSeconds()}></easel-job-progress></div>
