@@ -272,7 +272,7 @@ export class EaselGeneratePanel extends LitElement {
       ${promptFields(p, { prompt: 'prompt', negative: 'negative_prompt' })}
       <div class="actions">
         <button type="submit" class="primary" data-testid="generate">${icons.generate} ${f.initImage ? 'Generate (img2img)' : 'Generate'}</button>
-        <button type="button" class="danger" ?disabled=${!busy} @click=${this.onCancel} data-testid="cancel">Cancel</button>
+        <button type="button" class="danger" ?disabled=${!busy} title=${busy ? '' : 'Nothing is running'} @click=${this.onCancel} data-testid="cancel">Cancel</button>
       </div>
       <easel-init-image
         .image=${f.initImage}
@@ -288,7 +288,7 @@ export class EaselGeneratePanel extends LitElement {
       <div class="seed">
         ${seedField(p)}
         <button type="button" class="icon" aria-label="Random seed" title="Random seed" @click=${() => this.update_(randomSeed(this.form))}>${icons.dice}</button>
-        <button type="button" class="icon" aria-label="Reuse last seed" title="Reuse last seed" ?disabled=${jobs.lastSeed === null} @click=${() => this.update_(reuseSeed(this.form, jobs.lastSeed))}>
+        <button type="button" class="icon" aria-label="Reuse last seed" title=${jobs.lastSeed === null ? 'No image yet: generate one first' : 'Reuse last seed'} ?disabled=${jobs.lastSeed === null} @click=${() => this.update_(reuseSeed(this.form, jobs.lastSeed))}>
           ${icons.recycle}
         </button>
       </div>
