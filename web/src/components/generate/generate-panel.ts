@@ -50,6 +50,9 @@ export class EaselGeneratePanel extends LitElement {
     tabLayout,
     css`
       @media (min-width: 1000px) {
+        .first-run {
+          margin-bottom: 12px;
+        }
         .layout {
           grid-template-columns: minmax(360px, 460px) minmax(0, 1fr);
           align-items: start;
