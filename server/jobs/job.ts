@@ -67,5 +67,6 @@ export function toJobSummary(job: Job, position: number | null): JobSummary {
     finished_at: iso(job.finishedAt),
     error: job.error,
     image_ids: [...job.imageIds],
+    ...(job.progress && !isFinished(job.status) ? { progress: job.progress } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // `get_queue` / `get_job` (which is how a reconnecting client recovers its jobs by id).
 import type { GalleryImage } from './gallery.js';
 import type { WireError } from './errors.js';
+import type { ProgressEvent } from './events.js';
 
 export const JOB_KINDS = ['generate', 'upscale', 'adetailer'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
@@ -31,4 +32,6 @@ export interface JobSummary {
   image_ids: string[];
   /** The images themselves with fresh signed URLs, when the job completed and they still exist. */
   images?: GalleryImage[];
+  /** While queued or running: the latest progress (phase, step, ETA), as the `progress` event sent it. */
+  progress?: ProgressEvent;
 }

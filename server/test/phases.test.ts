@@ -61,11 +61,14 @@ describe('job phases over Socket.IO', () => {
     writeFileSync(join(dir, 'other.safetensors'), Buffer.concat([len, header]));
     await server.models.rescan();
     const progress = collect<ProgressEvent>(s, 'progress');
-    const job = await call(s, 'generate', { prompt: 'three', steps: 3, width: 64, height: 64, model: 'other.safetensors' });
+    // Enough steps (30 ms each) that the job is still sampling when get_job answers.
+    const job = await call(s, 'generate', { prompt: 'three', steps: 60, width: 64, height: 64, model: 'other.safetensors' });
     expect(job.ok, JSON.stringify(job)).toBe(true);
     const sampling = await waitFor<ProgressEvent>(s, 'progress', (e) => e.job_id === job.job_id && e.phase === 'sampling' && e.step >= 1);
     expect(server.queue.get(job.job_id as string)?.progress).toMatchObject({ job_id: job.job_id, phase: 'sampling' });
-    expect(sampling.total).toBe(3);
+    // A client that reconnects reads the same state with get_job.
+    expect((await call(s, 'get_job', { job_id: job.job_id })).job).toMatchObject({ status: 'running', progress: { phase: 'sampling' } });
+    expect(sampling.total).toBe(60);
     await waitFor(s, 'complete', (e: { job_id: string }) => e.job_id === job.job_id, 30_000);
     expect(progress.find((e) => e.phase === 'loading_model')).toMatchObject({ detail: 'switching model to other.safetensors' });
   });
