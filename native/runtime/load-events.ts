@@ -3,7 +3,7 @@
 // full-size UNet). Parts create sessions lazily on first use, so a job learns about a load only
 // here. One listener at a time: the worker runs one job at a time.
 
-/** Where one part's session creation stands; `fraction` is coarse (stage based) but monotonic. */
+/** Where one part's session creation stands; `fraction` (of that part's load) only grows. */
 export interface PartLoadEvent {
   /** ModelPart label: text-encoder, unet, vae-decoder, vae-encoder, ... */
   part: string;
