@@ -73,4 +73,45 @@ describe('job progress: phases and ETA', () => {
     tracker.update(1, 4);
     expect(events[0]).toMatchObject({ phase: 'sampling', step: 1, total: 4, phase_progress: 0.25, eta_s: 3 });
   });
+
+  it('a session load in the middle of a phase adds up its pieces and the ETA still counts the interrupted phase', () => {
+    let t = 0;
+    const hub = new JobProgressHub(() => t);
+    const first = hub.track(job({ steps: 2 }), () => undefined);
+    first.tracker.update(0, 0, { phase: 'encoding' });
+    t += 1000;
+    first.tracker.update(0, 0, { phase: 'sampling' });
+    t += 500;
+    first.tracker.update(0, 0, { phase: 'loading_model', fraction: 0.5, detail: 'UNet: creating the session' });
+    t += 10_000;
+    first.tracker.update(0, 0, { phase: 'sampling' });
+    for (const s of [1, 2]) {
+      t += 1000;
+      first.tracker.update(s, 2, { phase: 'sampling' });
+    }
+    first.tracker.update(2, 2, { phase: 'decoding' });
+    t += 1000;
+    first.tracker.update(2, 2, { phase: 'loading_model', detail: 'VAE decoder: creating the session' });
+    t += 5000;
+    first.tracker.update(2, 2, { phase: 'decoding' });
+    t += 2000;
+    first.tracker.enter('saving');
+    first.done(true);
+    // Learned: encoding 1 s, sampling (0.5 s + 2 steps × 1 s) / 2 steps, decoding 1 + 2 = 3 s; loads not at all.
+    expect(hub.timings.phase('generate', 'encoding')).toBe(1);
+    expect(hub.timings.phase('generate', 'decoding')).toBe(3);
+    expect(hub.timings.step).toBe(1.25);
+    expect(hub.timings.phase('generate', 'loading_model')).toBeUndefined();
+
+    const events: ProgressEvent[] = [];
+    const second = hub.track(job({ steps: 4 }), (e) => events.push(e));
+    second.tracker.update(0, 0, { phase: 'loading_model', fraction: 0 });
+    // Before anything ran: every phase ahead (encoding 1 + 4 steps × 1.25 + decoding 3 + saving 0).
+    expect(events.at(-1)!.eta_s).toBe(9);
+    second.tracker.update(0, 4, { phase: 'sampling' });
+    second.tracker.update(0, 4, { phase: 'loading_model', detail: 'UNet: creating the session' });
+    // Interrupted sampling: its 4 steps and decoding still ahead; encoding is done.
+    expect(events.at(-1)!.eta_s).toBe(8);
+    second.done(false);
+  });
 });

@@ -81,15 +81,18 @@ export interface PhaseUpdateIn {
  */
 export class JobProgressTracker {
   private phase: JobPhase;
+  /** The last phase entered other than loading_model (a mid-job session load interrupts it). */
+  private lastReal: JobPhase | undefined;
   private detail: string | undefined;
   private fraction: number | undefined;
   private phaseStarted: number;
-  private samplingStarted: number | undefined;
-  private samplingStepsAtStart = 0;
+  private segmentSteps = 0;
   private step = 0;
   private total = 0;
   private readonly started: number;
-  private readonly seen = new Set<JobPhase>();
+  /** Seconds spent so far per phase (a phase interrupted by a load adds up its pieces). */
+  private readonly spent = new Map<JobPhase, number>();
+  private sampledSteps = 0;
 
   constructor(
     private readonly job: Job,
@@ -101,7 +104,6 @@ export class JobProgressTracker {
     this.phaseStarted = this.started;
     // Until the worker says otherwise: a generate job samples, other kinds post-process.
     this.phase = job.kind === 'generate' ? 'sampling' : 'postprocessing';
-    if (this.phase === 'sampling') this.samplingStarted = this.started;
   }
 
   /** A step message from the worker, with the phase it reported (if any). */
@@ -124,41 +126,37 @@ export class JobProgressTracker {
       this.closePhase(t);
       this.phase = phase;
       this.phaseStarted = t;
-      if (phase === 'sampling') {
-        this.samplingStarted = t;
-        this.samplingStepsAtStart = this.step;
-      }
+      this.segmentSteps = this.step;
+      if (phase !== 'loading_model') this.lastReal = phase;
     }
-    this.seen.add(phase);
     this.detail = info.detail;
     this.fraction = info.fraction ?? (phase === 'sampling' && this.total > 0 ? this.step / this.total : undefined);
     if (send) this.send();
   }
 
-  /** The job ended well: its last phase and its whole length go into the timings. */
+  /** The job ended well: the length of each of its phases, its step time and its whole length go into the timings. */
   finish(): void {
     const t = this.now();
     this.closePhase(t);
+    for (const [phase, seconds] of this.spent) {
+      // Loads happen only on a cold or switched model: their length says nothing about the next job.
+      if (phase === 'sampling') {
+        if (this.sampledSteps > 0) this.timings.recordStep(seconds / this.sampledSteps);
+      } else if (phase !== 'loading_model' && phase !== 'queued') this.timings.recordPhase(this.job.kind, phase, seconds);
+    }
     this.timings.recordJob(this.job.kind, (t - this.started) / 1000);
   }
 
   private closePhase(t: number): void {
-    const seconds = (t - this.phaseStarted) / 1000;
-    if (this.phase === 'sampling') {
-      const steps = this.step - this.samplingStepsAtStart;
-      if (steps > 0 && this.samplingStarted !== undefined) this.timings.recordStep((t - this.samplingStarted) / 1000 / steps);
-    } else if (this.phase !== 'loading_model' && this.phase !== 'queued') {
-      // Loads happen only on a cold or switched model: their length says nothing about the next job.
-      this.timings.recordPhase(this.job.kind, this.phase, seconds);
-    }
+    this.spent.set(this.phase, (this.spent.get(this.phase) ?? 0) + (t - this.phaseStarted) / 1000);
+    if (this.phase === 'sampling') this.sampledSteps += Math.max(0, this.step - this.segmentSteps);
   }
 
   /** Seconds per sampler step: this job's own once it has stepped, else what past jobs took. */
   private secondsPerStep(t: number): number | undefined {
-    if (this.phase === 'sampling' && this.samplingStarted !== undefined) {
-      const steps = this.step - this.samplingStepsAtStart;
-      if (steps > 0) return (t - this.samplingStarted) / 1000 / steps;
-    }
+    const current = this.phase === 'sampling' ? { s: (t - this.phaseStarted) / 1000, n: Math.max(0, this.step - this.segmentSteps) } : { s: 0, n: 0 };
+    const steps = this.sampledSteps + current.n;
+    if (steps > 0) return ((this.spent.get('sampling') ?? 0) + current.s) / steps;
     return this.timings.step;
   }
 
@@ -168,24 +166,24 @@ export class JobProgressTracker {
     const order = RUN_PHASES[kind];
     const perStep = this.secondsPerStep(t);
     const totalSteps = this.total > 0 ? this.total : plannedSteps(this.job);
-    const elapsed = (t - this.phaseStarted) / 1000;
-    let left: number;
-    if (this.phase === 'sampling') {
+    const stepsLeft = Math.max(0, totalSteps - this.step);
+    // During a load, the interrupted phase still lies ahead (its rest counts as its usual length).
+    const current = this.phase === 'loading_model' ? this.lastReal : this.phase;
+    const elapsed = (this.spent.get(current ?? this.phase) ?? 0) + (this.phase === current ? (t - this.phaseStarted) / 1000 : 0);
+    let left = 0;
+    if (current === 'sampling') {
       if (perStep === undefined) return undefined;
-      left = perStep * Math.max(0, totalSteps - this.step);
-    } else if (this.fraction !== undefined && this.fraction > 0 && this.phase !== 'loading_model') {
+      left = perStep * stepsLeft;
+    } else if (current !== undefined && this.phase === current && this.fraction !== undefined && this.fraction > 0) {
       left = (elapsed / this.fraction) * (1 - this.fraction);
-    } else {
-      const usual = this.phase === 'loading_model' ? undefined : this.timings.phase(kind, this.phase);
-      left = usual === undefined ? 0 : Math.max(0, usual - elapsed);
+    } else if (current !== undefined) {
+      left = Math.max(0, (this.timings.phase(kind, current) ?? 0) - elapsed);
     }
-    // Phases ahead: after the current one in the kind's order (a load may come before any of them).
-    const at = order.indexOf(this.phase);
-    const ahead = at >= 0 ? order.slice(at + 1) : order;
-    for (const p of ahead) {
+    const at = current === undefined ? -1 : order.indexOf(current);
+    for (const p of at >= 0 ? order.slice(at + 1) : order) {
       if (p === 'sampling') {
         if (perStep === undefined) return undefined;
-        left += perStep * Math.max(0, totalSteps - this.step);
+        left += perStep * stepsLeft;
       } else left += this.timings.phase(kind, p) ?? 0;
     }
     return round1(left);
