@@ -28,6 +28,10 @@ describe('starter-model catalog', () => {
     expect(starterFileName(sd15)).toBe('v1-5-pruned-emaonly-fp16.safetensors');
     expect(shipped.filter((e) => e.type === 'detector').map(starterFileName)).toEqual(['face_yolov8n.pt', 'hand_yolov8n.pt', 'person_yolov8n-seg.pt']);
     expect(starterFileName(shipped.find((e) => e.id === 'magicprompt')!)).toBeNull();
+    expect(starterFileName({ ...entry, source: 'civitai:130072' })).toBeNull();
+    expect(starterFileName({ ...entry, source: 'civitai:130072', filename: 'dream.safetensors' })).toBe('dream.safetensors');
+    expect(starterFileName({ ...entry, source: 'hf:o/r@v2/sub/m.safetensors' })).toBe('m.safetensors');
+    expect(starterFileName({ ...entry, source: 'https://civitai.com/api/download/models/130072' })).toBeNull();
   });
 
   it('offers only what the worker can run, and says why for the rest', () => {

@@ -14,6 +14,7 @@ import { EaselError } from '../protocol/errors.js';
 export const DEFAULT_STARTER_CATALOG = join(dirname(fileURLToPath(import.meta.url)), 'starter-models.json');
 
 const SHA256 = /^[0-9a-f]{64}$/;
+const MODEL_FILE = /^[\w][\w .()+-]*\.(safetensors|ckpt|pt|pth|bin|onnx)$/;
 // Same forms as download_model, plus `hf:owner/repo` for whole-folder entries (`folder: true`).
 const SOURCE = /^(https?:\/\/\S+|hf:[\w.-]+\/[\w.-]+(@[\w.-]+)?(\/\S+)?|civitai:\d+)$/;
 
@@ -26,7 +27,7 @@ const EntrySchema = z
     /** A model type of the registry, or a folder kind other features add (prompt-expander, vae-approx). */
     type: z.string().regex(/^[a-z][a-z-]{1,31}$/),
     source: z.string().regex(SOURCE, 'must be hf:owner/repo/path, civitai:<id> or an http(s) URL'),
-    filename: z.string().regex(/^[\w][\w .()+-]*\.(safetensors|ckpt|pt|pth|bin|onnx)$/).optional(),
+    filename: z.string().regex(MODEL_FILE, 'must be a plain file name with a model extension').optional(),
     sha256: z.string().regex(SHA256, 'must be 64 lower-case hex digits').optional(),
     size_bytes: z.number().int().positive(),
     license: z.string().min(1).max(100),
@@ -88,8 +89,12 @@ export function loadStarterCatalog(path: string = DEFAULT_STARTER_CATALOG): Star
 export function starterFileName(entry: StarterEntry): string | null {
   if (entry.folder) return null;
   if (entry.filename) return entry.filename;
+  // Civitai names the file only when asked (its API); the catalog gives `filename` for those.
+  if (entry.source.startsWith('civitai:')) return null;
   const path = entry.source.replace(/[?#].*$/, '').replace(/@[\w.-]+$/, '');
-  return path.slice(path.lastIndexOf('/') + 1) || null;
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  // A URL that does not end in a model file name (an API download link) names no file.
+  return MODEL_FILE.test(name) ? name : null;
 }
 
 /** Why an entry cannot be offered here (null: it can), in one line. */
