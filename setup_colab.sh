@@ -59,6 +59,7 @@ MODEL is a model source, optionally prefixed with its type (default checkpoint):
   civitai:123 | civitai:123@456         a Civitai model (or model version) (CIVITAI_TOKEN)
   https://host/file.safetensors         any direct link
   lora=civitai:123                      TYPE=SOURCE, TYPE one of: ${MODEL_TYPES// /, }
+  starter:sd15                          a starter model by id (npm run -s models -- --list)
 
 Options:
   --dry-run           print every action it would take ([dry-run] lines) and change nothing
@@ -197,6 +198,11 @@ parse_args() {
 # "lora=civitai:1" -> "lora civitai:1"; a bare source is a checkpoint.
 split_model_arg() {
   local arg="$1" type="checkpoint" source="$1"
+  # A starter model by id: its type and source come from the catalog (scripts/models.ts).
+  if [[ "$arg" =~ ^starter:[a-z0-9][a-z0-9-]*$ ]]; then
+    printf 'starter %s' "${arg#starter:}"
+    return 0
+  fi
   if [[ "$arg" =~ ^([a-z]+)=(.+)$ ]]; then
     type="${BASH_REMATCH[1]}"
     source="${BASH_REMATCH[2]}"
@@ -336,7 +342,9 @@ ensure_dirs() {
 # again (next run, or from the app's Models panel).
 download_model() {
   local type="$1" source="$2" record="$MODELS_DIR/.easel-downloads.tsv" path
-  if path="$(cd "$REPO_DIR" && "$TSX" scripts/download-model.ts "$source" --type "$type" --models-dir "$MODELS_DIR")" && [ -n "$path" ]; then
+  local cmd=(scripts/download-model.ts "$source" --type "$type")
+  [ "$type" = starter ] && cmd=(scripts/models.ts --starter "$source")
+  if path="$(cd "$REPO_DIR" && "$TSX" "${cmd[@]}" --models-dir "$MODELS_DIR")" && [ -n "$path" ]; then
     printf '%s\t%s\t%s\n' "$type" "$source" "$path" >>"$record"
   else
     say "WARNING: the download of $type $source failed (message above); continuing without it"
@@ -359,7 +367,11 @@ ensure_models() {
     if already_downloaded "$type" "$source"; then
       say "$type $source already downloaded"
     else
-      act "download $type $source into $MODELS_DIR (tsx scripts/download-model.ts)" download_model "$type" "$source"
+      if [ "$type" = starter ]; then
+        act "download starter model $source into $MODELS_DIR (tsx scripts/models.ts --starter $source)" download_model "$type" "$source"
+      else
+        act "download $type $source into $MODELS_DIR (tsx scripts/download-model.ts)" download_model "$type" "$source"
+      fi
     fi
   done
 }

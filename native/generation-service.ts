@@ -12,6 +12,8 @@ import { generate } from './pipelines/generate.js';
 import { encodePng } from './pipelines/resize.js';
 import { loadEngine, type Engine } from './pipelines/engine.js';
 import { hiresUpscalers, type HiresUpscalers } from './pipelines/hires-upscalers.js';
+import { PhaseReporter } from './pipelines/phase-reporter.js';
+import { observePartLoads } from './runtime/load-events.js';
 import type { GenerateRequest, HiresOptions, MaskedContent } from './pipelines/types.js';
 import type { Device } from './runtime/ort-backend.js';
 import type { SamplerId, SchedulerId } from './sampling/names.js';
@@ -161,6 +163,17 @@ export class GenerationService {
   }
 
   private async runUnsafe(params: Record<string, unknown>, hooks: RunHooks): Promise<RunOutput> {
+    // Phases for the progress display; session creation (lazy, any phase) shows as loading_model.
+    const phases = new PhaseReporter((phase, info) => hooks.onPhase?.(phase, info));
+    const stopObserving = observePartLoads((e) => phases.partLoad(e));
+    try {
+      return await this.runPhased(params, hooks, phases);
+    } finally {
+      stopObserving();
+    }
+  }
+
+  private async runPhased(params: Record<string, unknown>, hooks: RunHooks, phases: PhaseReporter): Promise<RunOutput> {
     const model = this.resolveModel(typeof params.model === 'string' ? params.model : undefined);
     const request = toRequest(params);
     // Resolve every file before loading anything, so a missing LoRA or VAE fails fast.
@@ -168,6 +181,11 @@ export class GenerationService {
     const vae = await this.resolveVae(typeof params.vae === 'string' ? params.vae : undefined, model.path);
     const adUnits = parseUnits(params.adetailer);
     this.adetailer.validate(adUnits);
+    // The loaded model stays warm between jobs; only a different checkpoint costs a load.
+    if (this.loaded?.path !== model.path) {
+      const detail = this.loaded ? `switching model to ${model.name}` : `loading ${model.name}`;
+      phases.set('loading_model', { fraction: 0, detail });
+    }
     const engine = await this.engineFor(model.path);
     hooks.signal.throwIfAborted();
     const [result, hash] = await Promise.all([
@@ -179,6 +197,7 @@ export class GenerationService {
           previewEvery: hooks.previewEvery,
           onProgress: (step, total) => hooks.onProgress(step, total),
           onPreview: (step, jpeg) => hooks.onPreview(step, jpeg),
+          onPhase: (phase) => phases.set(phase),
         },
         { resolveLora: (name) => this.resolveLora(name), embeddingsDir: resolve(this.opts.modelsDir, 'embeddings'), vae, ...this.hiresUpscalers() },
       ),

@@ -12,12 +12,25 @@ export interface WorkerCapabilities {
   lora?: boolean;
   embeddings?: boolean;
   vae?: boolean;
-  /** SDXL checkpoints (single file or diffusers folder) generate, inpaint and take LoRAs. */
-  sdxl?: boolean;
-  /** Hires fix in `generate` (GenerationParams.hires). */
+  /** Features that land one by one; the server offers a feature (and its starter models) only when true. */
   hires?: boolean;
-  /** GPT-2 prompt expansion (`enhance_prompt` action, `enhance_prompt` in generate). */
   enhance_prompt?: boolean;
+  sdxl?: boolean;
+  controlnet?: boolean;
+}
+
+/**
+ * What a job is doing (the `phase` of progress messages and events), in the order a job passes
+ * through them. `loading_model` may come back mid-job: sessions are made on first use of a part.
+ */
+export const JOB_PHASES = ['queued', 'loading_model', 'encoding', 'sampling', 'decoding', 'postprocessing', 'saving'] as const;
+export type JobPhase = (typeof JOB_PHASES)[number];
+
+/** A phase change as the worker reports it: `fraction` (0..1) where it can be known, `detail` a short label. */
+export interface PhaseUpdate {
+  phase: JobPhase;
+  fraction?: number;
+  detail?: string;
 }
 
 export type ParentMessage =
@@ -37,7 +50,7 @@ export interface WorkerImage {
 
 export type WorkerMessage =
   | { type: 'ready'; capabilities: WorkerCapabilities; device: string }
-  | { type: 'progress'; job_id: string; step: number; total: number }
+  | { type: 'progress'; job_id: string; step: number; total: number; phase?: JobPhase; fraction?: number; detail?: string }
   | { type: 'preview'; job_id: string; step: number; jpeg: Uint8Array }
   | { type: 'result'; job_id: string; images: WorkerImage[]; info: Record<string, unknown> }
   | { type: 'error'; job_id: string; code: string; message: string }
@@ -60,6 +73,8 @@ export interface RunHooks {
   previewEvery: number;
   onProgress(step: number, total: number): void;
   onPreview(step: number, jpeg: Uint8Array): void;
+  /** Reports a phase change (optional for pipelines: plain `onProgress` keeps working). */
+  onPhase?(phase: JobPhase, info?: { fraction?: number; detail?: string }): void;
 }
 
 export interface RunOutput {
@@ -118,11 +133,21 @@ export function serveWorker(impl: WorkerImpl): void {
     if (m.type !== 'run') return;
     const controller = new AbortController();
     running.set(m.job_id, controller);
+    // The last phase set sticks to later step messages; a pipeline that never sets one sends none.
+    let phase: PhaseUpdate | undefined;
+    let last = { step: 0, total: 0 };
     const hooks: RunHooks = {
       signal: controller.signal,
       previewEvery: m.preview_every,
-      onProgress: (step, total) => post({ type: 'progress', job_id: m.job_id, step, total }),
+      onProgress: (step, total) => {
+        last = { step, total };
+        post({ type: 'progress', job_id: m.job_id, step, total, ...(phase ? { phase: phase.phase } : {}) });
+      },
       onPreview: (step, jpeg) => post({ type: 'preview', job_id: m.job_id, step, jpeg }),
+      onPhase: (p, info) => {
+        phase = { phase: p, ...info };
+        post({ type: 'progress', job_id: m.job_id, ...last, ...phase });
+      },
     };
     impl
       .run(m.kind, m.params, hooks)

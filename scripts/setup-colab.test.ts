@@ -116,7 +116,7 @@ describe('setup_colab.sh', () => {
   it('passes shellcheck', () => {
     const r = spawnSync('shellcheck', ['--severity=style', SCRIPT], { encoding: 'utf8' });
     if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error('shellcheck is not installed: apt-get install -y shellcheck (.ci/run installs it)');
+      throw new Error('shellcheck is not installed; install it with: bash scripts/install-system-deps.sh');
     }
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -185,7 +185,7 @@ describe('setup_colab.sh', () => {
     makeStubs({ nodeVersion: 'v18.19.0', gpu: true, curlStatus: 7, cloudflared: false });
     const data = join(root, 'data');
     const models = join(root, 'models');
-    const r = runScript(['--dry-run', '--data-dir', data, '--models-dir', models, '--port', '7861', 'hf:runwayml/sd/v1-5.safetensors', 'lora=civitai:123']);
+    const r = runScript(['--dry-run', '--data-dir', data, '--models-dir', models, '--port', '7861', 'hf:runwayml/sd/v1-5.safetensors', 'lora=civitai:123', 'starter:sd15']);
     expect(r.stderr).not.toMatch(/setup_colab\.sh:/);
     expect(r.status).toBe(0);
     for (const line of r.lines) expect(line).toMatch(/^\[dry-run\] /);
@@ -198,6 +198,7 @@ describe('setup_colab.sh', () => {
       new RegExp(`create folder ${data}$`),
       /download checkpoint hf:runwayml\/sd\/v1-5\.safetensors into .*scripts\/download-model\.ts/,
       /download lora civitai:123 into /,
+      /download starter model sd15 into .*\(tsx scripts\/models\.ts --starter sd15\)/,
       /start the server .*127\.0\.0\.1:7861 .*ENGINE_DEVICE=cuda, CORS_ORIGINS=https:\/\/pages\.example[,)]/,
       /download cloudflared \(https:\/\/github\.com\/cloudflare\/cloudflared\/releases\//,
       /start a Cloudflare quick tunnel \(cloudflared tunnel --url http:\/\/127\.0\.0\.1:7861/,

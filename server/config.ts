@@ -40,6 +40,8 @@ export interface Config {
   downloadQuotaBytes: number;
   hfEndpoint: string;
   civitaiEndpoint: string;
+  /** The starter-model catalog file (empty: the one shipped in server/models/starter-models.json). */
+  starterModels: string | undefined;
   /** Google Drive backup (server/drive): an OAuth client, or a service-account key file. */
   driveClientId: string | undefined;
   driveClientSecret: string | undefined;
@@ -135,6 +137,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'DOWNLOAD_QUOTA_BYTES', flag: '--download-quota-bytes', key: 'downloadQuotaBytes', def: '0', doc: 'most bytes MODELS_DIR may hold; larger downloads are refused (0 = free disk space only)', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { env: 'HF_ENDPOINT', flag: '--hf-endpoint', key: 'hfEndpoint', def: 'https://huggingface.co', doc: 'Hugging Face base URL (a mirror; tests)', parse: baseUrl },
   { env: 'CIVITAI_ENDPOINT', flag: '--civitai-endpoint', key: 'civitaiEndpoint', def: 'https://civitai.com', doc: 'Civitai base URL (tests)', parse: baseUrl },
+  { env: 'STARTER_MODELS', flag: '--starter-models', key: 'starterModels', def: '', doc: 'starter-model catalog JSON file (default: the one Easel ships)', parse: (r) => (r === '' ? undefined : resolve(r)) },
   { env: 'DRIVE_CLIENT_ID', flag: '--drive-client-id', key: 'driveClientId', def: '', doc: 'Google OAuth client id (Desktop app type) for Drive backup', parse: optional },
   { env: 'DRIVE_CLIENT_SECRET', flag: '--drive-client-secret', key: 'driveClientSecret', def: '', doc: 'its client secret', parse: optional },
   { env: 'DRIVE_REDIRECT_URI', flag: '--drive-redirect-uri', key: 'driveRedirectUri', def: 'http://localhost', doc: 'OAuth redirect URI; the page it lands on shows the code to paste', parse: str },

@@ -18,6 +18,7 @@ import { JobQueue } from './jobs/job-queue.js';
 import { IoLane } from './jobs/io-lane.js';
 import { createJobExecutor, type Broadcaster, type ImageSink } from './jobs/job-runner.js';
 import { withADetailerSource } from './jobs/adetailer-source.js';
+import { JobProgressHub, withQueuedProgress } from './jobs/job-progress.js';
 import { toImageMeta, toInfotextParams } from './jobs/result-infotext.js';
 import { upscaleResult, upscaleWorkerParams } from './jobs/upscale-result.js';
 import { formatInfotext } from './infotext/index.js';
@@ -28,6 +29,7 @@ import { attachHandlers, createBroadcaster, createSocketServer, queueListener, t
 import type { GalleryPort } from './realtime/ports.js';
 import { ModelRegistry } from './models/registry.js';
 import { DownloadManager } from './models/download-manager.js';
+import { loadStarterCatalog, starterView } from './models/starter-models.js';
 import { createModelRoutes } from './http/models.js';
 import { createTokenizeRoutes } from './http/tokenize.js';
 import { createHttpApp } from './http/app.js';
@@ -81,6 +83,8 @@ function bufferLimit(maxImageBytes: number): number {
  */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel });
+  // A bad starter catalog stops the start (before anything opens) with a message naming the entry and field.
+  const starterCatalog = loadStarterCatalog(config.starterModels);
   const { token, created } = loadOrCreateToken(config.dataDir, config.authToken);
   const limits: GenerationLimits = { ...DEFAULT_GENERATION_LIMITS, maxImageBytes: config.maxImageBytes, maxImagePixels: config.maxImagePixels };
   const schemas = makeActionSchemas(limits);
@@ -142,15 +146,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     drive.notifyNewImages();
     return toWireImage(record, signer);
   };
-  const queue = new JobQueue({
+  const progressHub = new JobProgressHub();
+  const queue: JobQueue = new JobQueue({
     store: jobStore,
     maxQueued: config.maxQueue,
-    listener: queueListener(events),
+    listener: withQueuedProgress(queueListener(events), progressHub, events, (id) => queue.get(id)),
     executor: createJobExecutor({
       supervisor: withADetailerSource(supervisor, gallery),
       saveImage,
       events,
       previewEvery: config.previewEvery,
+      progress: progressHub,
       workerParams: (job) => (job.kind === 'upscale' ? upscaleWorkerParams(job, gallery) : Promise.resolve(job.params)),
     }),
   });
@@ -233,7 +239,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     },
   });
   const models = (type?: Parameters<ModelRegistry['list']>[0]) => registry.list(type);
-  attachHandlers(io, socketOpts, { queue, capabilities: () => supervisor.capabilities, gallery: galleryPort, events, listModels: models, drive, downloads, enhancer: supervisor });
+  const starterModels = async () => starterView(starterCatalog, supervisor.capabilities as Record<string, unknown> | undefined, await registry.list());
+  attachHandlers(io, socketOpts, { queue, capabilities: () => supervisor.capabilities, gallery: galleryPort, events, listModels: models, drive, downloads, enhancer: supervisor, starterModels });
 
   app = createHttpApp({
     token,

@@ -207,6 +207,7 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
   const seed = resolveSeed(req.seed);
   const allSeeds = batchSeeds(seed, batch * nIter);
 
+  hooks.onPhase?.('encoding');
   // Conditioning, shared by every image (same prompt): schedules over the sampler's call count.
   const condCtx = { clipSkip: req.clip_skip, embeddings: networks.embeddings, width, height };
   const scheduleSteps = promptScheduleSteps(req.sampler, req.steps);
@@ -275,6 +276,7 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
     };
     const onStep = stepper(0, stepsPerBatch, h, w);
     const mask = init?.keep && init.repaint ? { keep: init.keep, repaint: init.repaint } : undefined;
+    hooks.onPhase?.('sampling');
     const { samples } = await runSampling({
       sampler: req.sampler,
       scheduler: req.scheduler,
@@ -300,6 +302,7 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
       if (hires.plan.saveFirstPass) (await decodeFirst()).forEach((rgb, i) => images.push({ rgb, seed: seeds[i]!, firstPass: true }));
     }
     // Decode one image at a time, as A1111's decode_latent_batch does (bounded memory).
+    hooks.onPhase?.('decoding');
     const rgbs = await decodeLatents(engine, final.samples, batch, final.h, final.w);
     for (const [i, rgb] of rgbs.entries()) {
       images.push({ rgb: init?.prepared.overlay ? await applyOverlay(rgb, init.prepared) : rgb, seed: seeds[i]! });

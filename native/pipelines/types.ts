@@ -90,6 +90,8 @@ export interface PipelineHooks {
   /** Preview cadence in steps (0 = none). */
   previewEvery?: number;
   onPreview?: (step: number, jpeg: Uint8Array) => void;
+  /** Called when the run enters a phase (prompt and init-image encoding, sampling, VAE decoding). */
+  onPhase?: (phase: 'encoding' | 'sampling' | 'decoding') => void;
 }
 
 export interface GeneratedImage {

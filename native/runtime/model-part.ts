@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuiltGraph } from '../graph/builder.js';
 import type { EngineRuntime, EngineSession, FeedTensor } from './ort-backend.js';
+import { reportPartLoad } from './load-events.js';
 import { SessionCache } from './session-cache.js';
 import { materializeWeights, stageWeightsOnDisk } from './weights.js';
 import type { WeightHook, WeightSource } from './weights.js';
@@ -79,9 +80,11 @@ export class ModelPart {
 
   private async create(build: () => BuiltGraph, source: WeightSource): Promise<EngineSession> {
     this.sessionsCreated++;
+    reportPartLoad(this.label, 'graph');
     let t = performance.now();
     const graph = build();
     this.loadMs.graph += performance.now() - t;
+    reportPartLoad(this.label, 'weights');
     const bytes = graph.externalFiles.reduce((n, f) => n + f.byteLength, 0);
     const via = this.opts.weightsVia ?? 'auto';
     if (via === 'disk' || (via === 'auto' && bytes > DISK_STAGING_BYTES)) {
@@ -90,9 +93,11 @@ export class ModelPart {
         t = performance.now();
         const modelPath = await stageWeightsOnDisk(graph, source, dir, this.opts.weightHook);
         this.loadMs.weights += performance.now() - t;
+        reportPartLoad(this.label, 'session');
         t = performance.now();
         const session = await this.opts.runtime.createSessionFromFile(graph.name, modelPath);
         this.loadMs.session += performance.now() - t;
+        reportPartLoad(this.label, 'ready');
         return session;
       } finally {
         // ORT has read (or mapped) the data; an unlinked mapped file stays valid until released.
@@ -102,9 +107,11 @@ export class ModelPart {
     t = performance.now();
     const external = await materializeWeights(graph, source, this.opts.weightHook);
     this.loadMs.weights += performance.now() - t;
+    reportPartLoad(this.label, 'session');
     t = performance.now();
     const session = await this.opts.runtime.createSession(graph, external);
     this.loadMs.session += performance.now() - t;
+    reportPartLoad(this.label, 'ready');
     return session;
   }
 

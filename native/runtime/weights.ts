@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { f32ToF16 } from '../io/dtype.js';
 import type { BuiltGraph, WeightBinding } from '../graph/builder.js';
 import { EngineError } from './engine-error.js';
+import { reportWeightsRead } from './load-events.js';
 
 /** What weights are read from; `Checkpoint` (native/models/checkpoint.ts) is one. */
 export interface WeightSource {
@@ -71,11 +72,13 @@ async function bindingBytes(b: WeightBinding, source: WeightSource, hook?: Weigh
 export async function materializeWeights(graph: BuiltGraph, source: WeightSource, hook?: WeightHook): Promise<ExternalFile[]> {
   const files = new Map<string, Uint8Array>();
   for (const f of graph.externalFiles) files.set(f.path, new Uint8Array(f.byteLength));
+  let done = 0;
   for (const b of graph.weights) {
     if (!source.shape(b.key)) throw new EngineError('weight_missing', `checkpoint has no tensor ${b.key} (needed by ${graph.name})`);
     const file = files.get(b.file);
     if (!file) throw new EngineError('weight_mismatch', `${b.key}: unknown external file ${b.file}`);
     file.set(await bindingBytes(b, source, hook), b.offset);
+    reportWeightsRead(++done, graph.weights.length);
   }
   return [...files].map(([path, data]) => ({ path, data }));
 }
@@ -95,12 +98,14 @@ export async function stageWeightsOnDisk(graph: BuiltGraph, source: WeightSource
       handles.set(f.path, h);
       await h.truncate(f.byteLength);
     }
+    let done = 0;
     for (const b of graph.weights) {
       if (!source.shape(b.key)) throw new EngineError('weight_missing', `checkpoint has no tensor ${b.key} (needed by ${graph.name})`);
       const h = handles.get(b.file);
       if (!h) throw new EngineError('weight_mismatch', `${b.key}: unknown external file ${b.file}`);
       const bytes = await bindingBytes(b, source, hook);
       await h.write(bytes, 0, bytes.byteLength, b.offset);
+      reportWeightsRead(++done, graph.weights.length);
     }
   } finally {
     await Promise.all([...handles.values()].map((h) => h.close()));

@@ -7,9 +7,19 @@ const logger = pino({ level: 'silent' });
 
 function callbacks(signal = new AbortController().signal) {
   const steps: number[] = [];
+  const phases: string[] = [];
   const previews: Uint8Array[] = [];
-  const cb: RunCallbacks = { signal, previewEvery: 2, onProgress: (s) => steps.push(s), onPreview: (_s, j) => previews.push(j) };
-  return { cb, steps, previews };
+  const cb: RunCallbacks = {
+    signal,
+    previewEvery: 2,
+    onProgress: (s, _t, p) => {
+      // Step messages (sampling); a phase change alone repeats the last step.
+      if (p?.phase !== phases.at(-1)) phases.push(p?.phase ?? '');
+      else steps.push(s);
+    },
+    onPreview: (_s, j) => previews.push(j),
+  };
+  return { cb, steps, phases, previews };
 }
 
 describe('EngineSupervisor', () => {
@@ -23,9 +33,10 @@ describe('EngineSupervisor', () => {
     sup = new EngineSupervisor({ entry: FAKE_WORKER, logger, env: { FAKE_STEP_MS: '5' } });
     await sup.start();
     expect(sup.capabilities).toEqual({ generate: true, upscale: false, adetailer: false });
-    const { cb, steps, previews } = callbacks();
+    const { cb, steps, phases, previews } = callbacks();
     const out = await sup.run('j1', 'generate', { steps: 4, width: 32, height: 16, seed: 9, batch_size: 2 }, cb);
-    expect(steps).toEqual([1, 2, 3, 4]);
+    expect(steps).toEqual([0, 1, 2, 3, 4]);
+    expect(phases).toEqual(['loading_model', 'encoding', 'sampling', 'decoding']);
     expect(previews).toHaveLength(2);
     expect(previews[0]).toBeInstanceOf(Uint8Array);
     expect(out.images.map((i) => [i.width, i.height, i.seed])).toEqual([[32, 16, 9], [32, 16, 10]]);

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { ERROR_CODES, EaselError, type ErrorCode } from '../protocol/errors.js';
-import type { ParentMessage, RunOutput, WorkerCapabilities, WorkerJobKind, WorkerMessage } from '../../native/worker-protocol.js';
+import type { ParentMessage, PhaseUpdate, RunOutput, WorkerCapabilities, WorkerJobKind, WorkerMessage } from '../../native/worker-protocol.js';
 
 export interface SupervisorOptions {
   /** Worker entry (.ts, run through tsx); tests pass a double from server/test/. */
@@ -25,7 +25,8 @@ export interface SupervisorOptions {
 export interface RunCallbacks {
   signal: AbortSignal;
   previewEvery: number;
-  onProgress(step: number, total: number): void;
+  /** `phase` when the worker reported one (see PhaseUpdate). */
+  onProgress(step: number, total: number, phase?: PhaseUpdate): void;
   onPreview(step: number, jpeg: Uint8Array): void;
 }
 
@@ -247,7 +248,7 @@ export class EngineSupervisor {
     if (!cur || cur.jobId !== m.job_id) return;
     switch (m.type) {
       case 'progress':
-        cur.cb.onProgress(m.step, m.total);
+        cur.cb.onProgress(m.step, m.total, m.phase ? { phase: m.phase, ...(m.fraction !== undefined ? { fraction: m.fraction } : {}), ...(m.detail ? { detail: m.detail } : {}) } : undefined);
         break;
       case 'preview':
         cur.cb.onPreview(m.step, m.jpeg);

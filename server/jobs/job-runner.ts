@@ -7,6 +7,7 @@ import type { ServerToClientEvents } from '../protocol/index.js';
 import type { WorkerImage } from '../../native/worker-protocol.js';
 import type { Job } from './job.js';
 import type { JobExecutor } from './job-queue.js';
+import { JobProgressHub } from './job-progress.js';
 
 /** Where events go; implemented over Socket.IO rooms by server/realtime. */
 export interface Broadcaster {
@@ -25,6 +26,8 @@ export interface JobRunnerDeps {
   now?: () => number;
   /** The parameters the worker gets, when they are not the job's own (an upscale reads its source image). */
   workerParams?: (job: Job) => Promise<Record<string, unknown>>;
+  /** Phase timings and the running job's progress (server.ts shares it with the queue listener). */
+  progress?: JobProgressHub;
 }
 
 /**
@@ -34,29 +37,29 @@ export interface JobRunnerDeps {
  */
 export function createJobExecutor(deps: JobRunnerDeps): JobExecutor {
   const now = deps.now ?? Date.now;
+  const hub = deps.progress ?? new JobProgressHub(now);
   return async (job, signal) => {
-    const started = now();
-    const params = deps.workerParams ? await deps.workerParams(job) : job.params;
+    // Phases, fractions and the ETA (server/jobs/job-progress.ts); the latest lands on job.progress.
+    const { tracker, done } = hub.track(job, (e) => deps.events.toClient(job.clientId, 'progress', e));
+    const params = deps.workerParams ? await deps.workerParams(job).catch((err: unknown) => (done(false), Promise.reject(err))) : job.params;
     const out = await deps.supervisor.run(job.id, job.kind, params, {
       signal,
       previewEvery: deps.previewEvery,
-      onProgress: (step, total) => {
-        const elapsed = (now() - started) / 1000;
-        const eta = step > 0 ? Math.max(0, (elapsed / step) * (total - step)) : undefined;
-        deps.events.toClient(job.clientId, 'progress', {
-          job_id: job.id,
-          step,
-          total,
-          status: 'running',
-          ...(eta === undefined ? {} : { eta_s: Math.round(eta * 10) / 10 }),
-        });
-      },
+      onProgress: (step, total, phase) => tracker.update(step, total, phase),
       onPreview: (step, jpeg) => {
         deps.events.toClient(job.clientId, 'preview', { job_id: job.id, step, mime: 'image/jpeg', data: Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength) });
       },
+    }).catch((err: unknown) => {
+      done(false);
+      throw err;
     });
+    tracker.enter('saving', { fraction: 0 });
     const images: GalleryImage[] = [];
-    for (const image of out.images) images.push(await deps.saveImage(job, image, out.info));
+    for (const image of out.images) {
+      images.push(await deps.saveImage(job, image, out.info));
+      tracker.enter('saving', { fraction: images.length / out.images.length });
+    }
+    done(true);
     deps.events.toClient(job.clientId, 'complete', { job_id: job.id, images, metadata: out.info });
     if (images.length > 0) deps.events.toAll('gallery:new', { images });
     return { imageIds: images.map((i) => i.id) };

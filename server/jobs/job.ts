@@ -3,6 +3,7 @@
 // are bugs and throw.
 import { EaselError, type WireError } from '../protocol/errors.js';
 import type { JobKind, JobStatus, JobSummary } from '../protocol/jobs.js';
+import type { ProgressEvent } from '../protocol/events.js';
 
 export interface Job {
   id: string;
@@ -20,6 +21,8 @@ export interface Job {
   finishedAt: number | null;
   error: WireError | null;
   imageIds: string[];
+  /** The latest progress (phase, step, ETA) while queued or running; REST/SSE views read it here. */
+  progress?: ProgressEvent;
 }
 
 const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
@@ -64,5 +67,6 @@ export function toJobSummary(job: Job, position: number | null): JobSummary {
     finished_at: iso(job.finishedAt),
     error: job.error,
     image_ids: [...job.imageIds],
+    ...(job.progress && !isFinished(job.status) ? { progress: job.progress } : {}),
   };
 }

@@ -119,6 +119,8 @@ export function makeActionSchemas(limits: GenerationLimits = DEFAULT_GENERATION_
       .object({ type: z.enum(MODEL_TYPES).optional() })
       .strict()
       .optional(),
+    /** The starter-model catalog (server/models/starter-models.json) with what this server can run. */
+    get_starter_models: empty,
     get_gallery: GalleryQuerySchema.prefault({}),
     get_queue: empty,
     get_job: z.object({ job_id: idSchema }).strict(),
@@ -183,6 +185,39 @@ export interface ModelFileMetadata {
   author?: string;
 }
 
+/** One entry of the starter-model catalog as clients see it (docs/starter-models.md). */
+export interface StarterModel {
+  id: string;
+  name: string;
+  /** What it is for, in a sentence. */
+  description: string;
+  /** sd1, sdxl, upscaler, detector, gpt2, ... */
+  family: string;
+  /** The model type (folder) it lands in; what `download_model` takes as `type`. */
+  type: string;
+  /** What `download_model` takes as `source` (hf:, civitai: or https). */
+  source: string;
+  /** The file it lands as (absent for a whole-folder entry). */
+  filename?: string;
+  /** Expected sha256 when the catalog knows it (Hugging Face and Civitai sources bring their own). */
+  sha256?: string;
+  /** Approximate size, shown before downloading. */
+  size_bytes: number;
+  license: string;
+  license_url?: string;
+  /** The feature it enables ("Text to image", "Upscaling", ...). */
+  feature: string;
+  /** The worker capability it needs. */
+  requires: string;
+  /** Offered for download on this server; otherwise `unavailable_reason` says why in one line. */
+  available: boolean;
+  unavailable_reason?: string;
+  /** Its file is already in the models folder. */
+  installed: boolean;
+  /** The first one to get. */
+  recommended?: boolean;
+}
+
 /** The success part of each action's ack (the ack adds `ok: true`). */
 export interface ActionResults {
   generate: { job_id: string; position: number };
@@ -194,6 +229,7 @@ export interface ActionResults {
   download_model: { job_id: string };
   cancel_download: { job_id: string; status: 'cancelling' };
   get_models: { models: ModelEntry[] };
+  get_starter_models: { models: StarterModel[] };
   get_gallery: { items: GalleryImage[]; next_cursor: string | null };
   get_queue: { jobs: JobSummary[]; queued: number; running: string | null };
   get_job: { job: JobSummary };

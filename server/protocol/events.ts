@@ -2,7 +2,7 @@
 // attachments): the server sends a Uint8Array/Buffer, a browser receives an ArrayBuffer.
 import type { ErrorCode } from './errors.js';
 import type { GalleryImage } from './gallery.js';
-import type { JobKind, JobStatus } from './jobs.js';
+import type { JobKind, JobPhase, JobStatus } from './jobs.js';
 
 /** Sent to the owner right after a job enters the queue. */
 export interface QueuedEvent {
@@ -32,8 +32,18 @@ export interface ProgressEvent {
   job_id: string;
   step: number;
   total: number;
-  status: 'running';
+  /** `queued` only with `phase: 'queued'` (the job waits; `position` says where). */
+  status: 'running' | 'queued';
+  /** Seconds left for the whole job, phases still ahead included (once the server can estimate it). */
   eta_s?: number;
+  /** What the job is doing now (docs/protocol.md, "Phases"). */
+  phase?: JobPhase;
+  /** 0..1 within the phase, where it can be known (loading_model stages, sampling step/total). */
+  phase_progress?: number;
+  /** One short line: "UNet: creating the session", "switching model to x.safetensors". */
+  detail?: string;
+  /** `queued`: 1-based place in the queue. */
+  position?: number;
 }
 
 export interface PreviewEvent {

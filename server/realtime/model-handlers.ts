@@ -9,6 +9,8 @@ import type { HandlerDeps } from './ports.js';
 export function modelHandlers(deps: HandlerDeps) {
   const getModels: ActionHandler<'get_models'> = async (p) => ({ models: await deps.listModels(p?.type) });
 
+  const getStarterModels: ActionHandler<'get_starter_models'> = async () => ({ models: (await deps.starterModels?.()) ?? [] });
+
   const downloadModel: ActionHandler<'download_model'> = (p, ctx) => {
     if (!deps.downloads) throw new EaselError('not_implemented', 'model downloads are not available in this server');
     return deps.downloads.start(p, ctx.clientId);
@@ -52,6 +54,7 @@ export function modelHandlers(deps: HandlerDeps) {
 
   return {
     get_models: getModels,
+    get_starter_models: getStarterModels,
     download_model: downloadModel,
     cancel_download: cancelDownload,
     enhance_prompt: enhancePrompt,

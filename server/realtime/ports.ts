@@ -4,7 +4,7 @@ import type { GalleryImage, GalleryQuery } from '../protocol/gallery.js';
 import type { WorkerCapabilities } from '../../native/worker-protocol.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { Broadcaster } from '../jobs/job-runner.js';
-import type { ActionPayload, ModelEntry, ModelType } from '../protocol/actions.js';
+import type { ActionPayload, ModelEntry, ModelType, StarterModel } from '../protocol/actions.js';
 import type { DownloadProgressEvent, DriveStatusEvent } from '../protocol/events.js';
 
 /** The gallery as the protocol sees it: wire images with signed URLs. */
@@ -62,4 +62,6 @@ export interface HandlerDeps {
   downloads?: DownloadsPort;
   /** Absent in tests that do not need it: enhance_prompt then answers not_implemented. */
   enhancer?: EnhancePort;
+  /** The starter-model catalog with availability on this server (absent: an empty list). */
+  starterModels?: () => Promise<StarterModel[]>;
 }

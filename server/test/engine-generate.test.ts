@@ -78,8 +78,16 @@ describe('generation through the server with the real engine', () => {
       seed: 7,
       rng: 'cpu',
     });
-    expect(progress.map((p) => p.step)).toEqual([1, 2, 3, 4]);
-    expect(progress.every((p) => p.total === 4)).toBe(true);
+    const steps = progress.filter((p) => p.phase === 'sampling' && p.step > 0);
+    expect(steps.map((p) => p.step)).toEqual([1, 2, 3, 4]);
+    expect(steps.every((p) => p.total === 4)).toBe(true);
+    // Phases: the cold model loads first; sessions made on first use show as loading_model in
+    // between; apart from those the job never goes back.
+    expect(progress[0]).toMatchObject({ phase: 'queued', position: 1 });
+    expect(progress[1]).toMatchObject({ phase: 'loading_model', phase_progress: 0, detail: 'loading tiny.safetensors' });
+    const runs = progress.map((p) => p.phase).filter((p) => p !== 'loading_model').filter((p, i, a) => p !== a[i - 1]);
+    expect(runs).toEqual(['queued', 'encoding', 'sampling', 'decoding', 'saving']);
+    expect(progress.map((p) => p.detail)).toContain('UNet: creating the session');
     expect(previews.length).toBeGreaterThanOrEqual(2);
     const jpeg = Buffer.from(previews[0]!.data as Uint8Array);
     expect(jpeg.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));

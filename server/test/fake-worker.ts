@@ -12,6 +12,10 @@ const canGenerate = process.env.FAKE_CAPS !== 'none';
 const ignoreCancel = process.env.FAKE_IGNORE_CANCEL === '1';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+// Phases like the real engine's: a model load on the first job (and when `model` changes), then
+// encoding, sampling, decoding. FAKE_PHASE_MS is the time each non-sampling phase takes.
+const phaseMs = Number(process.env.FAKE_PHASE_MS ?? '0');
+let warmModel: string | undefined;
 
 function solid(width: number, height: number, seed: number, format: 'png' | 'jpeg'): Promise<Buffer> {
   const img = sharp({ create: { width, height, channels: 3, background: { r: seed % 256, g: (seed >> 8) % 256, b: 128 } } });
@@ -25,6 +29,16 @@ async function run(params: Record<string, unknown>, hooks: RunHooks): Promise<Ru
   const count = (typeof params.batch_size === 'number' ? params.batch_size : 1) * (typeof params.n_iter === 'number' ? params.n_iter : 1);
   const seed = typeof params.seed === 'number' && params.seed >= 0 ? params.seed : 1234;
   const prompt = typeof params.prompt === 'string' ? params.prompt : '';
+  const model = typeof params.model === 'string' ? params.model : 'fake-model';
+  if (warmModel !== model) {
+    hooks.onPhase?.('loading_model', { fraction: 0, detail: warmModel ? `switching model to ${model}` : `loading ${model}` });
+    await sleep(phaseMs);
+    hooks.onPhase?.('loading_model', { fraction: 1, detail: `loading ${model}` });
+    warmModel = model;
+  }
+  hooks.onPhase?.('encoding');
+  await sleep(phaseMs);
+  hooks.onPhase?.('sampling');
   for (let step = 1; step <= steps; step++) {
     if (hooks.signal.aborted && !ignoreCancel) throw new WorkerError('cancelled', 'cancelled');
     await sleep(stepMs);
@@ -32,6 +46,8 @@ async function run(params: Record<string, unknown>, hooks: RunHooks): Promise<Ru
     hooks.onProgress(step, steps);
     if (hooks.previewEvery > 0 && step % hooks.previewEvery === 0) hooks.onPreview(step, new Uint8Array(await solid(16, 16, step, 'jpeg')));
   }
+  hooks.onPhase?.('decoding');
+  await sleep(phaseMs);
   const images: WorkerImage[] = [];
   for (let i = 0; i < count; i++) images.push({ png: new Uint8Array(await solid(width, height, seed + i, 'png')), width, height, seed: seed + i });
   return { images, info: { seed, model: 'fake-model', model_hash: 'abcdef1234' } };

@@ -15,7 +15,9 @@ import { startServer, type RunningServer } from '../../server/server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, '..', '..');
-export const CHROMIUM_PATH = process.env.EASEL_CHROMIUM ?? '/usr/bin/chromium';
+/** Debian's chromium, Ubuntu's chromium-browser (or its snap), unless EASEL_CHROMIUM names another. */
+const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/snap/bin/chromium'];
+export const CHROMIUM_PATH = process.env.EASEL_CHROMIUM ?? CHROMIUM_CANDIDATES.find((p) => existsSync(p)) ?? CHROMIUM_CANDIDATES[0]!;
 export const SCREENSHOTS_DIR = join(REPO_ROOT, 'screenshots');
 /** The engine test double of the server's own tests: real IPC, real PNG/JPEG bytes, no model. */
 export const FAKE_WORKER = join(REPO_ROOT, 'server', 'test', 'fake-worker.ts');
@@ -34,7 +36,7 @@ export const CHROMIUM_ARGS = [
 /** Fails (never skips) with a message that says how to get Chromium. */
 export function requireChromium(): void {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: the browser tests need Debian's chromium (apt-get install -y chromium) or EASEL_CHROMIUM=/path/to/chrome`);
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: the browser tests need it; install it with: bash scripts/install-system-deps.sh (or set EASEL_CHROMIUM=/path/to/chrome)`);
   }
 }
 

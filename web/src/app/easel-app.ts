@@ -24,7 +24,8 @@ import { connection, currentSettings, startServices, updateSettings } from '../d
 import { describeError } from '../data/errors.js';
 import type { ConnectionState } from '../data/connection.js';
 import { takeServerLink } from '../data/server-link.js';
-import { hashForTab, tabFromHash, TAB_LABELS, TABS, tokenFromHash, type Tab } from './routes.js';
+import { ServerInfoController } from '../controllers/server-info-controller.js';
+import { DEFAULT_TAB, hashForTab, tabFromHash, TAB_LABELS, tokenFromHash, visibleTabs, type Tab } from './routes.js';
 import { applyTheme } from './theme.js';
 import { toast } from './toasts.js';
 
@@ -74,7 +75,7 @@ export class EaselApp extends LitElement {
         height: calc(var(--tabbar-height) + env(safe-area-inset-bottom));
         padding-bottom: env(safe-area-inset-bottom);
         display: grid;
-        grid-template-columns: repeat(5, 1fr);
+        grid-template-columns: repeat(var(--tab-count, 5), 1fr);
         background: var(--surface);
         border-top: 1px solid var(--border);
       }
@@ -171,6 +172,8 @@ export class EaselApp extends LitElement {
   @state() private theme = currentSettings().theme;
   private readonly visited = new Set<Tab>();
   private lastState: ConnectionState = connection.state;
+  /** The engine's capabilities decide which feature tabs exist (ControlNet only once it works). */
+  private readonly serverInfo = new ServerInfoController(this);
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -282,7 +285,10 @@ export class EaselApp extends LitElement {
   }
 
   override render() {
-    this.visited.add(this.tab);
+    const tabs = visibleTabs(this.serverInfo.info.capabilities);
+    // A link to a tab the server cannot back (yet) shows Generate instead of a dead end.
+    const shown = tabs.includes(this.tab) ? this.tab : DEFAULT_TAB;
+    this.visited.add(shown);
     return html`
       <header>
         <span class="brand"><img src="${import.meta.env.BASE_URL}icons/icon.svg" alt="" />Easel</span>
@@ -294,16 +300,16 @@ export class EaselApp extends LitElement {
         </button>
         <button class="icon menu-button" aria-label="Menu" aria-expanded=${this.menuOpen} @click=${() => (this.menuOpen = !this.menuOpen)}>${icons.menu}</button>
       </header>
-      <nav aria-label="Tabs">
-        ${TABS.map(
-          (t) => html`<a href=${hashForTab(t)} aria-current=${t === this.tab ? 'page' : 'false'} data-tab=${t}>${icons[t]}<span>${TAB_LABELS[t]}</span></a>`,
+      <nav aria-label="Tabs" style="--tab-count: ${tabs.length}">
+        ${tabs.map(
+          (t) => html`<a href=${hashForTab(t)} aria-current=${t === shown ? 'page' : 'false'} data-tab=${t}>${icons[t]}<span>${TAB_LABELS[t]}</span></a>`,
         )}
       </nav>
       <main>
         ${repeat(
-          TABS.filter((t) => this.visited.has(t)),
+          tabs.filter((t) => this.visited.has(t)),
           (t) => t,
-          (t) => html`<section data-panel=${t} ?hidden=${t !== this.tab} aria-label=${TAB_LABELS[t]}>${this.renderPanel(t)}</section>`,
+          (t) => html`<section data-panel=${t} ?hidden=${t !== shown} aria-label=${TAB_LABELS[t]}>${this.renderPanel(t)}</section>`,
         )}
       </main>
       ${this.renderMenu()}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashForTab, tabFromHash, TABS, tokenFromHash } from './routes.js';
+import { hashForTab, tabFromHash, TABS, tokenFromHash, visibleTabs } from './routes.js';
 
 describe('hash routes', () => {
   it('maps every tab to a hash and back', () => {
@@ -17,5 +17,11 @@ describe('hash routes', () => {
     expect(tokenFromHash('#token=abc%2Fdef')).toBe('abc/def');
     expect(tokenFromHash('#/gallery')).toBeNull();
     expect(tokenFromHash('#x=1&token=t1')).toBe('t1');
+  });
+
+  it('shows the ControlNet tab only once the engine says ControlNet works', () => {
+    expect(visibleTabs({})).toEqual(['generate', 'inpaint', 'gallery', 'settings']);
+    expect(visibleTabs({ generate: true, controlnet: false })).not.toContain('controlnet');
+    expect(visibleTabs({ controlnet: true })).toEqual([...TABS]);
   });
 });

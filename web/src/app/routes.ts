@@ -14,6 +14,17 @@ export const TAB_LABELS: Record<Tab, string> = {
   settings: 'Settings',
 };
 
+/** Tabs shown only once the server's engine says the feature works (no tab that does nothing). */
+const TAB_CAPABILITY: Partial<Record<Tab, string>> = { controlnet: 'controlnet' };
+
+/** The tabs to show for the engine's capability flags. */
+export function visibleTabs(capabilities: Readonly<Record<string, boolean>>): Tab[] {
+  return TABS.filter((t) => {
+    const cap = TAB_CAPABILITY[t];
+    return cap === undefined || capabilities[cap] === true;
+  });
+}
+
 export function isTab(s: string): s is Tab {
   return (TABS as readonly string[]).includes(s);
 }

@@ -12,13 +12,14 @@ describe('server info', () => {
       models: ['tiny.safetensors'],
       loras: ['ink.safetensors', { name: 'glow', trigger_words: ['glowing', 3] }],
       vaes: ['kl-f8.safetensors', 7],
-      engine: { capabilities: { generate: false } },
+      engine: { capabilities: { generate: false, controlnet: true, sdxl: 'yes' } },
     });
     expect(info.samplers).toEqual([{ id: 'dpmpp_2m', label: 'DPM++ 2M' }]);
     expect(info.models).toEqual(['tiny.safetensors']);
     expect(info.loras).toEqual([{ name: 'ink.safetensors' }, { name: 'glow', trigger_words: ['glowing'] }]);
     expect(info.vaes).toEqual(['kl-f8.safetensors']);
     expect(info.engineCanGenerate).toBe(false);
+    expect(info.capabilities).toEqual({ generate: false, controlnet: true });
   });
 
   it('takes the VAE list and the LoRA trigger words from the model registry', () => {
@@ -40,6 +41,7 @@ describe('server info', () => {
     expect(info.samplers).toEqual(FALLBACK_INFO.samplers);
     expect(info.schedulers).toEqual(FALLBACK_INFO.schedulers);
     expect(info.engineCanGenerate).toBeNull();
+    expect(info.capabilities).toEqual({});
     expect(parseServerInfo(null).version).toBe('unknown');
   });
 

@@ -25,6 +25,8 @@ export interface ServerInfo {
   upscalers: string[];
   /** The engine's `hires` capability (null: unknown yet). */
   engineCanHires: boolean | null;
+  /** The engine's feature flags (controlnet, sdxl, upscale, ...): a feature is offered only when true. */
+  capabilities: Record<string, boolean>;
 }
 
 /** Used until the server answers (and offline): Easel's own ids with A1111 labels. */
@@ -39,6 +41,7 @@ export const FALLBACK_INFO: ServerInfo = {
   engineCanGenerate: null,
   upscalers: [],
   engineCanHires: null,
+  capabilities: {},
 };
 
 function names(raw: unknown): string[] {
@@ -87,6 +90,7 @@ export function parseServerInfo(raw: unknown): ServerInfo {
     engineCanGenerate: typeof generate === 'boolean' ? generate : null,
     upscalers: [],
     engineCanHires: typeof hires === 'boolean' ? hires : engine?.capabilities ? false : null,
+    capabilities: Object.fromEntries(Object.entries(engine?.capabilities ?? {}).filter((e): e is [string, boolean] => typeof e[1] === 'boolean')),
   };
 }
 

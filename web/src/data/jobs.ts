@@ -4,7 +4,7 @@
 // Events: `change` on every update, `failed` (CustomEvent<EaselClientError>) once per failed job.
 import type { ConnectionManager } from './connection.js';
 import { EaselClientError } from './errors.js';
-import type { ActionInput, GalleryImage, GenerationParamsInput, JobStatusEvent } from './protocol.js';
+import type { ActionInput, GalleryImage, GenerationParamsInput, JobStatusEvent, ProgressEvent, ServerJobPhase } from './protocol.js';
 
 export type JobPhase = 'waiting_connection' | 'submitting' | 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -21,6 +21,17 @@ export interface JobView {
   images: GalleryImage[];
   error: EaselClientError | null;
   startedAt: number;
+  /** What the server says the job is doing (progress `phase`), its fraction and one-line detail. */
+  serverPhase?: ServerJobPhase;
+  phaseProgress?: number | null;
+  detail?: string | null;
+}
+
+/** The JobView fields one `progress` event sets (a queued one keeps the job queued). */
+export function progressPatch(e: ProgressEvent): Partial<JobView> {
+  const phase = { serverPhase: e.phase, phaseProgress: e.phase_progress ?? null, detail: e.detail ?? null, etaS: e.eta_s ?? null };
+  if (e.status === 'queued') return { phase: 'queued', position: e.position ?? null, ...phase };
+  return { phase: 'running', position: 0, step: e.step, total: e.total, ...phase };
 }
 
 const FINISHED: readonly JobPhase[] = ['completed', 'failed', 'cancelled'];
@@ -39,7 +50,7 @@ export class JobTracker extends EventTarget {
       for (const j of e.jobs) this.patch(j.job_id, j.status === 'running' ? { phase: 'running', position: 0 } : { phase: 'queued', position: j.position });
     });
     conn.on('job:status', (e) => this.onStatus(e));
-    conn.on('progress', (e) => this.patch(e.job_id, { phase: 'running', position: 0, step: e.step, total: e.total, etaS: e.eta_s ?? null }));
+    conn.on('progress', (e) => this.patch(e.job_id, progressPatch(e)));
     conn.on('preview', (e) => {
       if (!this.isCurrent(e.job_id)) return;
       const bytes = e.data instanceof ArrayBuffer ? new Uint8Array(e.data) : e.data;
@@ -121,8 +132,9 @@ export class JobTracker extends EventTarget {
   /** Seconds left: the server's estimate, or one from the elapsed time per step. */
   etaSeconds(now = Date.now()): number | null {
     const v = this.view;
-    if (!v || v.phase !== 'running') return null;
+    if (!v || (v.phase !== 'running' && v.phase !== 'queued')) return null;
     if (v.etaS !== null) return v.etaS;
+    if (v.phase === 'queued') return null;
     if (v.step <= 0 || v.total <= 0) return null;
     return Math.max(0, ((now - v.startedAt) / v.step) * (v.total - v.step)) / 1000;
   }

@@ -29,5 +29,8 @@ export type {
   QueueEvent,
   QueuedEvent,
   ServerToClientEvents,
+  StarterModel,
   WireError,
 } from '../../../server/protocol/index.js';
+/** What a running job is doing (`progress.phase`); the app's own JobPhase is the job's state. */
+export type { JobPhase as ServerJobPhase } from '../../../server/protocol/index.js';

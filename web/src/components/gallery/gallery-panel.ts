@@ -259,8 +259,11 @@ export class EaselGalleryPanel extends LitElement {
       ${this.selecting
         ? html`<span class="muted">${this.selected.size} selected</span>
             <button @click=${() => (this.selected = new Set(this.items.map((i) => i.id)))}>All</button>
-            <button ?disabled=${this.selected.size === 0 || !this.conn.connected} @click=${this.zipSelected} data-testid="zip">${icons.download} Zip</button>
-            <button class="danger" ?disabled=${this.selected.size === 0} @click=${() => this.deleteImages([...this.selected])}>${icons.trash} Delete</button>
+            <button
+              ?disabled=${this.selected.size === 0 || !this.conn.connected}
+              title=${this.selected.size === 0 ? 'Select images first' : this.conn.connected ? '' : 'Zips are made on the server: connect first'}
+              @click=${this.zipSelected} data-testid="zip">${icons.download} Zip</button>
+            <button class="danger" ?disabled=${this.selected.size === 0} title=${this.selected.size === 0 ? 'Select images first' : ''} @click=${() => this.deleteImages([...this.selected])}>${icons.trash} Delete</button>
             <button @click=${() => ((this.selecting = false), (this.selected = new Set()))}>Done</button>`
         : html`<button @click=${() => (this.selecting = true)} data-testid="select-mode">Select</button>`}
     </div>`;

@@ -19,6 +19,7 @@ import './hires-fields.js';
 import '../adetailer/adetailer-section.js';
 import type { EaselADetailerSection } from '../adetailer/adetailer-section.js';
 import './prompt-enhancer.js';
+import '../settings/starter-models.js';
 import { readImageFile } from './init-image.js';
 import { formStore } from './form-store.js';
 import { pastedImage } from '../inpaint/image-source.js';
@@ -28,6 +29,7 @@ import { SharedFormController } from '../../controllers/shared-form-controller.j
 import { EventController } from '../../controllers/event-controller.js';
 import { FileDropController } from '../../controllers/file-drop-controller.js';
 import { ServerInfoController } from '../../controllers/server-info-controller.js';
+import { FALLBACK_INFO } from '../../data/info.js';
 import { EaselClientError } from '../../data/errors.js';
 import { fetchFile } from '../../data/http.js';
 import type { GalleryImage } from '../../data/protocol.js';
@@ -53,6 +55,9 @@ export class EaselGeneratePanel extends LitElement {
     tabLayout,
     css`
       @media (min-width: 1000px) {
+        .first-run {
+          margin-bottom: 12px;
+        }
         .layout {
           grid-template-columns: minmax(360px, 460px) minmax(0, 1fr);
           align-items: start;
@@ -304,7 +309,7 @@ export class EaselGeneratePanel extends LitElement {
       )}
       <div class="actions">
         <button type="submit" class="primary" data-testid="generate">${icons.generate} ${f.initImage ? 'Generate (img2img)' : 'Generate'}</button>
-        <button type="button" class="danger" ?disabled=${!busy} @click=${this.onCancel} data-testid="cancel">Cancel</button>
+        <button type="button" class="danger" ?disabled=${!busy} title=${busy ? '' : 'Nothing is running'} @click=${this.onCancel} data-testid="cancel">Cancel</button>
       </div>
       <easel-init-image
         .image=${f.initImage}
@@ -320,7 +325,7 @@ export class EaselGeneratePanel extends LitElement {
       <div class="seed">
         ${seedField(p)}
         <button type="button" class="icon" aria-label="Random seed" title="Random seed" @click=${() => this.update_(randomSeed(this.form))}>${icons.dice}</button>
-        <button type="button" class="icon" aria-label="Reuse last seed" title="Reuse last seed" ?disabled=${jobs.lastSeed === null} @click=${() => this.update_(reuseSeed(this.form, jobs.lastSeed))}>
+        <button type="button" class="icon" aria-label="Reuse last seed" title=${jobs.lastSeed === null ? 'No image yet: generate one first' : 'Reuse last seed'} ?disabled=${jobs.lastSeed === null} @click=${() => this.update_(reuseSeed(this.form, jobs.lastSeed))}>
           ${icons.recycle}
         </button>
       </div>
@@ -356,7 +361,10 @@ export class EaselGeneratePanel extends LitElement {
   override render() {
     void this.jobEvents;
     const job = jobs.current;
-    return html`<div class="layout">
+    // First run: the server answered and has no checkpoint; offer the starter models in place.
+    const noCheckpoint = this.conn.connected && this.server.info !== FALLBACK_INFO && this.server.info.models.length === 0;
+    return html`${noCheckpoint ? html`<div class="card first-run"><easel-starter-models firstRun></easel-starter-models></div>` : nothing}
+      <div class="layout">
         ${this.renderForm()}
         <div class="output">
           <div class="card"><easel-job-progress .job=${job} .eta=${jobs.etaSeconds()}></easel-job-progress></div>

@@ -1,11 +1,13 @@
 // <easel-job-progress>: the live view of the followed job: preview image, progress bar with step
-// and ETA, queue position, and the failure message when it fails.
+// and ETA, queue position, what the server is doing now (the phase line under the bar: loading the
+// model, encoding, sampling, decoding, saving), and the failure message when it fails.
 //
 // Public surface: property `job` (JobView | null), `eta` (seconds or null).
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { describeError } from '../../data/errors.js';
 import type { JobView } from '../../data/jobs.js';
+import { describePhase } from '../../logic/job-phase.js';
 import { controls } from '../shared/styles.js';
 
 const PHASE_TEXT: Record<JobView['phase'], string> = {
@@ -67,6 +69,11 @@ export class EaselJobProgress extends LitElement {
       .error-text {
         font-size: 0.95rem;
       }
+      .phase {
+        margin-top: 4px;
+        font-size: 0.85rem;
+        overflow-wrap: anywhere;
+      }
     `,
   ];
 
@@ -89,9 +96,12 @@ export class EaselJobProgress extends LitElement {
         <span>${PHASE_TEXT[j.phase]}${j.phase === 'queued' && j.position ? html` · position ${j.position}` : nothing}</span>
         <span>
           ${j.phase === 'running' && j.total > 0 ? html`step ${j.step}/${j.total}` : nothing}
-          ${j.phase === 'running' && this.eta !== null ? html` · ETA ${formatEta(this.eta)}` : nothing}
+          ${(j.phase === 'running' || j.phase === 'queued') && this.eta !== null ? html` · ETA ${formatEta(this.eta)}` : nothing}
         </span>
       </div>
+      ${(j.phase === 'running' || j.phase === 'queued') && j.serverPhase
+        ? html`<div class="phase muted" data-testid="job-phase" data-phase=${j.serverPhase}>${describePhase(j)}</div>`
+        : nothing}
       ${j.phase === 'failed' && j.error ? html`<div class="error-text" role="alert">${describeError(j.error)}</div>` : nothing}
     `;
   }

@@ -89,7 +89,7 @@ export class EaselLoraSlots extends LitElement {
   override render() {
     return html`<div class="head">
         <span class="label">LoRAs (${this.slots.length}/${MAX_LORA_SLOTS})</span>
-        <button ?disabled=${!canAddSlot(this.slots)} @click=${() => this.change(addSlot(this.slots))}>+ Add LoRA</button>
+        <button ?disabled=${!canAddSlot(this.slots)} title=${canAddSlot(this.slots) ? '' : `At most ${MAX_LORA_SLOTS} LoRAs at once`} @click=${() => this.change(addSlot(this.slots))}>+ Add LoRA</button>
       </div>
       ${this.slots.map((s, i) => this.renderSlot(s, i))}
       ${this.known.length === 0 && this.slots.length > 0 ? html`<div class="muted">The server lists no LoRAs yet.</div>` : nothing}`;

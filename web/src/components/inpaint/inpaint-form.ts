@@ -122,7 +122,7 @@ export class EaselInpaintForm extends LitElement {
         ${this.field(
           'inpaint_full_res_padding',
           'Padding (px)',
-          html`<input id="i-inpaint_full_res_padding" data-testid="padding" type="number" min="0" max=${INPAINT_LIMITS.maxPadding} ?disabled=${!s.onlyMasked} .value=${String(s.padding)} @change=${(e: Event) => this.set({ padding: this.num(e) })} />`,
+          html`<input id="i-inpaint_full_res_padding" data-testid="padding" type="number" min="0" max=${INPAINT_LIMITS.maxPadding} ?disabled=${!s.onlyMasked} title=${s.onlyMasked ? '' : 'Used only with "Inpaint only masked"'} .value=${String(s.padding)} @change=${(e: Event) => this.set({ padding: this.num(e) })} />`,
         )}
       </div>
       ${this.renderSize()} ${this.renderShared()}

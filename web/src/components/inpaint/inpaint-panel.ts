@@ -352,7 +352,7 @@ export class EaselInpaintPanel extends LitElement {
       >${icons.image} ${label}<input type="file" accept="image/*" data-testid="inpaint-file" @change=${this.onPick}
     /></label>`;
     const last = this.lastResult();
-    const lastButton = html`<button ?disabled=${!last} data-testid="use-last-result" @click=${() => this.useLastResult(false)}>Last result</button>`;
+    const lastButton = html`<button ?disabled=${!last} title=${last ? '' : 'No result yet: generate first'} data-testid="use-last-result" @click=${() => this.useLastResult(false)}>Last result</button>`;
     if (!this.source) {
       return html`<div class="empty" data-testid="inpaint-empty">
         <div>${picker('Pick an image')} ${lastButton}</div>
@@ -423,10 +423,13 @@ export class EaselInpaintPanel extends LitElement {
               @settings-change=${(e: CustomEvent<Partial<InpaintSettings>>) => this.setSettings(e.detail)}
             ></easel-inpaint-form>
             <div class="actions" style="margin-top:12px">
-              <button class="primary" data-testid="inpaint-generate" ?disabled=${!this.source || this.submitting} @click=${this.onGenerate}>
+              <button class="primary" data-testid="inpaint-generate"
+                ?disabled=${!this.source || this.submitting}
+                title=${!this.source ? 'Pick an image to inpaint first' : this.submitting ? 'Sending…' : ''}
+                @click=${this.onGenerate}>
                 ${icons.generate} ${this.history.masked > 0 ? 'Inpaint' : 'Generate (img2img)'}
               </button>
-              <button class="danger" ?disabled=${!busy} @click=${this.onCancel}>Cancel</button>
+              <button class="danger" ?disabled=${!busy} title=${busy ? '' : 'Nothing is running'} @click=${this.onCancel}>Cancel</button>
             </div>
           </div>
           ${this.renderResult()}

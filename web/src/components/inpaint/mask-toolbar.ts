@@ -119,8 +119,8 @@ export class EaselMaskToolbar extends LitElement {
     return html`<div class=${this.more ? 'open' : ''}><div class="bar" role="toolbar" aria-label="Mask tools">
         <button class="icon" aria-pressed=${s.tool === 'brush'} aria-label="Brush" title="Brush" data-testid="tool-brush" @click=${() => this.set({ tool: 'brush' })}>${brushIcon}</button>
         <button class="icon" aria-pressed=${s.tool === 'eraser'} aria-label="Eraser" title="Eraser" data-testid="tool-eraser" @click=${() => this.set({ tool: 'eraser' })}>${eraserIcon}</button>
-        <button class="icon" aria-label="Undo (Ctrl+Z)" title="Undo (Ctrl+Z)" data-testid="undo" ?disabled=${!this.canUndo} @click=${() => this.cmd('undo')}>↶</button>
-        <button class="icon" aria-label="Redo (Ctrl+Shift+Z)" title="Redo (Ctrl+Shift+Z)" data-testid="redo" ?disabled=${!this.canRedo} @click=${() => this.cmd('redo')}>↷</button>
+        <button class="icon" aria-label="Undo (Ctrl+Z)" title=${this.canUndo ? 'Undo (Ctrl+Z)' : 'Nothing to undo'} data-testid="undo" ?disabled=${!this.canUndo} @click=${() => this.cmd('undo')}>↶</button>
+        <button class="icon" aria-label="Redo (Ctrl+Shift+Z)" title=${this.canRedo ? 'Redo (Ctrl+Shift+Z)' : 'Nothing to redo'} data-testid="redo" ?disabled=${!this.canRedo} @click=${() => this.cmd('redo')}>↷</button>
         <button data-testid="fit" title="Fit to screen" @click=${() => this.cmd('fit')}>Fit</button>
         <button aria-label="More tools" title="More tools" aria-expanded=${this.more} data-testid="more-tools" class="icon more" @click=${() => (this.more = !this.more)}>⋯</button>
         <span class="group wide extra">

@@ -112,6 +112,9 @@ export class EaselDrivePanel extends LitElement {
     const summary = summarizeDrive(s, now);
     const can = driveButtons(s, this.conn.connected);
     const idle = !this.busy;
+    // Every disabled button says why (tooltip).
+    const busyWhy = idle ? '' : 'Wait: a Drive action is running';
+    const notConnected = 'Connect Google Drive first (and the server)';
     return html`
       <p data-testid="drive-summary">${summary.detail}</p>
       ${s && s.state !== 'disabled'
@@ -141,16 +144,16 @@ export class EaselDrivePanel extends LitElement {
               @input=${(e: Event) => (this.pasted = (e.target as HTMLInputElement).value)}
             />
             <div class="buttons">
-              <button class="primary" ?disabled=${!idle || !looksLikeAuthPaste(this.pasted)} @click=${() => this.finish()}>Finish</button>
-              <button ?disabled=${!idle} @click=${() => ((this.authUrl = ''), (this.pasted = ''))}>Cancel</button>
+              <button class="primary" ?disabled=${!idle || !looksLikeAuthPaste(this.pasted)} title=${busyWhy || (looksLikeAuthPaste(this.pasted) ? '' : "Paste the address Google's page opened first")} @click=${() => this.finish()}>Finish</button>
+              <button ?disabled=${!idle} title=${busyWhy} @click=${() => ((this.authUrl = ''), (this.pasted = ''))}>Cancel</button>
             </div>
           </div>`
         : nothing}
       <div class="buttons">
-        ${can.connect && !this.authUrl ? html`<button class="primary" ?disabled=${!idle} @click=${() => this.connect()}>Connect</button>` : nothing}
-        <button ?disabled=${!idle || !can.sync} @click=${() => this.act(() => this.drive.sync())}>Sync now</button>
-        <button ?disabled=${!idle || !can.restore} @click=${() => this.act(() => this.drive.restore())}>Restore from Drive</button>
-        ${can.disconnect ? html`<button class="danger" ?disabled=${!idle} @click=${() => this.act(() => this.drive.disconnect())}>Disconnect</button>` : nothing}
+        ${can.connect && !this.authUrl ? html`<button class="primary" ?disabled=${!idle} title=${busyWhy} @click=${() => this.connect()}>Connect</button>` : nothing}
+        <button ?disabled=${!idle || !can.sync} title=${busyWhy || (can.sync ? '' : notConnected)} @click=${() => this.act(() => this.drive.sync())}>Sync now</button>
+        <button ?disabled=${!idle || !can.restore} title=${busyWhy || (can.restore ? '' : notConnected)} @click=${() => this.act(() => this.drive.restore())}>Restore from Drive</button>
+        ${can.disconnect ? html`<button class="danger" ?disabled=${!idle} title=${busyWhy} @click=${() => this.act(() => this.drive.disconnect())}>Disconnect</button>` : nothing}
       </div>
     `;
   }

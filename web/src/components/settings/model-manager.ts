@@ -204,7 +204,7 @@ export class EaselModelManager extends LitElement {
             <input id="m-filename" .value=${this.filename} @input=${(e: Event) => (this.filename = (e.target as HTMLInputElement).value)} />
           </div>
         </div>
-        <button type="submit" class="primary" ?disabled=${!this.conn.connected}>Download to the server</button>
+        <button type="submit" class="primary" ?disabled=${!this.conn.connected} title=${this.conn.connected ? '' : 'Connect to the server first'}>Download to the server</button>
       </form>
       ${[...this.downloads.values()].map((d) => this.renderDownload(d))}
     `;

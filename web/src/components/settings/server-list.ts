@@ -236,7 +236,7 @@ export class EaselServerList extends LitElement {
           </div>
         </div>
         <div class="row">
-          <button type="button" ?disabled=${this.testing} @click=${this.test} data-testid="test-connection">${this.testing ? 'Testing…' : 'Test connection'}</button>
+          <button type="button" ?disabled=${this.testing} title=${this.testing ? 'A test is running' : ''} @click=${this.test} data-testid="test-connection">${this.testing ? 'Testing…' : 'Test connection'}</button>
           <button type="button" @click=${this.startNew} data-testid="new-server">New server</button>
           <button type="submit" class="primary" data-testid="save-server">Save and connect</button>
         </div>

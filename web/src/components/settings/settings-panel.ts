@@ -5,6 +5,7 @@
 import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import './model-manager.js';
+import './starter-models.js';
 import './server-list.js';
 import './drive-panel.js';
 import './expander-picker.js';
@@ -78,6 +79,10 @@ export class EaselSettingsPanel extends LitElement {
         <h2>Models</h2>
         <easel-model-manager></easel-model-manager>
         <easel-expander-picker></easel-expander-picker>
+      </section>
+      <section class="card" data-testid="starter-card">
+        <h2>Starter models</h2>
+        <easel-starter-models></easel-starter-models>
       </section>
       <section class="card">
         <h2>Google Drive backup</h2>
