@@ -13,6 +13,7 @@ import { JobStore } from './gallery/job-store.js';
 import { UrlSigner } from './security/signed-url.js';
 import { loadOrCreateToken, urlSigningSecret } from './security/token.js';
 import { createRateLimits } from './security/rate-limits.js';
+import { proxyTrust } from './security/client-ip.js';
 import { EngineSupervisor, type SupervisorOptions } from './engine/supervisor.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { IoLane } from './jobs/io-lane.js';
@@ -92,6 +93,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   if (recovered.interrupted.length) logger.warn({ jobs: recovered.interrupted.map((j) => j.id) }, 'jobs interrupted by the last stop marked failed');
   const signer = new UrlSigner(urlSigningSecret(token));
   const rateLimits = createRateLimits(config);
+  const trust = proxyTrust(config.trustedProxies);
 
   const supervisor = new EngineSupervisor({
     entry: opts.workerEntry ?? DEFAULT_WORKER_ENTRY,
@@ -124,6 +126,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     limits: rateLimits,
     schemas,
     logger: logger.child({ part: 'socket' }),
+    proxyTrust: trust,
   };
   const io = createSocketServer(http, socketOpts);
   const events = createBroadcaster(io);
@@ -225,6 +228,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     token,
     corsOrigins: config.corsOrigins,
     restLimiter: rateLimits.rest,
+    proxyTrust: trust,
     logger: logger.child({ part: 'http' }),
     jsonLimitBytes: bufferLimit(config.maxImageBytes),
     webDist: config.webDist,
