@@ -14,6 +14,9 @@ import { UrlSigner } from './security/signed-url.js';
 import { loadOrCreateToken, urlSigningSecret } from './security/token.js';
 import { createRateLimits } from './security/rate-limits.js';
 import { proxyTrust } from './security/client-ip.js';
+import { DiskGuard } from './reliability/disk-guard.js';
+import { failurePolicy } from './reliability/failure-policy.js';
+import { verifyPayloadImages } from './reliability/image-check.js';
 import { EngineSupervisor, type SupervisorOptions } from './engine/supervisor.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { IoLane } from './jobs/io-lane.js';
@@ -48,6 +51,8 @@ export interface StartOptions {
 }
 
 export interface RunningServer {
+  /** The disk holding DATA_DIR: full → new work refused with insufficient_space. */
+  disk: DiskGuard;
   url: string;
   port: number;
   token: string;
@@ -83,6 +88,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const { token, created } = loadOrCreateToken(config.dataDir, config.authToken);
   const limits: GenerationLimits = { ...DEFAULT_GENERATION_LIMITS, maxImageBytes: config.maxImageBytes, maxImagePixels: config.maxImagePixels };
   const schemas = makeActionSchemas(limits);
+
+  // A full disk never takes the server down: writes that fail are coded insufficient_space, new work
+  // waits, and clients hear about it (server:status) and hear again when space is back.
+  let onDiskChange: (full: boolean) => void = () => {};
+  const disk = new DiskGuard({ dir: config.dataDir, minFreeBytes: config.minFreeBytes, onChange: (s) => onDiskChange(!s.ok) });
+  await disk.check();
+  const failures = failurePolicy({ guard: disk, dataDir: config.dataDir, modelsDir: config.modelsDir });
 
   const db = openDatabase(join(config.dataDir, 'gallery.db'));
   const gallery = new GalleryStore({ db, dataDir: config.dataDir });
@@ -127,6 +139,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     schemas,
     logger: logger.child({ part: 'socket' }),
     proxyTrust: trust,
+    mapError: (err) => failures.classify(err),
+    redact: failures.redact,
+    verify: (_name, payload) => verifyPayloadImages(payload),
+    serverStatus: () => ({ disk: disk.status() }),
   };
   const io = createSocketServer(http, socketOpts);
   const events = createBroadcaster(io);
@@ -141,6 +157,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     store: jobStore,
     maxQueued: config.maxQueue,
     listener: queueListener(events),
+    admit: () => disk.assertSpace(),
+    paused: () => disk.isFull,
+    failures,
     executor: createJobExecutor({ supervisor, saveImage, events, previewEvery: config.previewEvery }),
   });
   const ioLane = new IoLane(config.ioConcurrency);
@@ -171,6 +190,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       for (let i = 0; i < images.length; i += 100) events.toAll('gallery:new', { images: images.slice(i, i + 100) });
     },
     logger: logger.child({ part: 'drive' }),
+    classifyError: (err) => failures.classify(err),
   });
 
   const galleryPort: GalleryPort = {
@@ -216,6 +236,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       civitaiEndpoint: config.civitaiEndpoint,
       ...(config.downloadQuotaBytes > 0 ? { quotaBytes: config.downloadQuotaBytes } : {}),
     },
+    failures,
     onFinished: (jobId, outcome) => {
       if (outcome.error) logger.warn({ jobId, err: outcome.error }, 'download failed');
       else logger.info({ jobId, path: outcome.result?.path, warnings: outcome.result?.warnings }, 'download finished');
@@ -229,11 +250,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     corsOrigins: config.corsOrigins,
     restLimiter: rateLimits.rest,
     proxyTrust: trust,
+    mapError: (err) => failures.classify(err),
+    redact: failures.redact,
     logger: logger.child({ part: 'http' }),
     jsonLimitBytes: bufferLimit(config.maxImageBytes),
     webDist: config.webDist,
     health: () => ({
-      status: 'ok',
+      status: disk.isFull ? 'degraded' : 'ok',
+      disk: disk.status(),
       version: SERVER_VERSION,
       engine: { ready: supervisor.capabilities !== undefined, device: supervisor.engineDevice ?? null, capabilities: supervisor.capabilities ?? null },
       queue: { queued: queue.queuedCount, running: queue.runningJob ? 1 : 0 },
@@ -246,6 +270,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
 
   queue.restore(recovered.requeued);
+  onDiskChange = (full) => {
+    const status = disk.status();
+    events.toAll('server:status', { disk: status });
+    if (full) {
+      logger.error({ disk: status }, 'the disk holding DATA_DIR is full: new work is refused until space returns');
+      events.toAll('error', { code: 'insufficient_space', message: failures.redact(status.message ?? 'the disk is full') });
+    } else {
+      logger.info({ disk: status }, 'disk space is back: queued work resumes');
+      queue.resume();
+    }
+  };
+  void disk.start();
 
   await new Promise<void>((resolveListen, reject) => {
     http.once('error', reject);
@@ -262,6 +298,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const close = (): Promise<void> => {
     closing ??= (async () => {
       // Stop taking work, record the running job as failed (server_stopped), then tear down.
+      disk.stop();
       await queue.stop();
       const driveStopped = drive.stop();
       downloads.close();
@@ -281,5 +318,5 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   drive.start();
 
-  return { url, port, token, tokenCreated: created, logger, queue, supervisor, gallery, ioLane, events, models: registry, downloads, drive, close };
+  return { disk, url, port, token, tokenCreated: created, logger, queue, supervisor, gallery, ioLane, events, models: registry, downloads, drive, close };
 }

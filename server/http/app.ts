@@ -17,6 +17,8 @@ export interface HttpAppDeps {
   proxyTrust?: ProxyTrust;
   /** Classifies unexpected failures (a full disk → `insufficient_space`, 507). */
   mapError?: (err: unknown) => EaselError | undefined;
+  /** Rewrites error messages before they leave (server paths relative to DATA_DIR / MODELS_DIR). */
+  redact?: (text: string) => string;
   logger: Logger;
   /** Largest JSON body (bytes); image uploads are base64 so this follows MAX_IMAGE_BYTES. */
   jsonLimitBytes: number;
@@ -75,7 +77,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   if (deps.webDist && existsSync(deps.webDist)) app.use(express.static(deps.webDist, { index: 'index.html', dotfiles: 'ignore' }));
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (isEaselError(err)) return sendError(res, STATUS_BY_CODE[err.code] ?? 500, err.code, err.message, err.field ? { field: err.field } : {});
+    if (isEaselError(err)) return sendError(res, STATUS_BY_CODE[err.code] ?? 500, err.code, deps.redact ? deps.redact(err.message) : err.message, err.field ? { field: err.field } : {});
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.too.large') return sendError(res, 413, 'invalid_params', `request body larger than ${Number(res.locals['bodyLimitBytes'] ?? deps.jsonLimitBytes)} bytes for ${req.path}`);
     if (e.type === 'entity.parse.failed') return sendError(res, 400, 'invalid_params', 'request body is not valid JSON');

@@ -15,6 +15,7 @@ import type {
   ProgressEvent,
   QueueEvent,
   QueuedEvent,
+  ServerStatusEvent,
 } from './events.js';
 
 export * from './errors.js';
@@ -46,6 +47,7 @@ export interface ServerToClientEvents {
   'download:progress': (e: DownloadProgressEvent) => void;
   'drive:status': (e: DriveStatusEvent) => void;
   'models:changed': (e: ModelsChangedEvent) => void;
+  'server:status': (e: ServerStatusEvent) => void;
 }
 
 /** What the client puts in the Socket.IO handshake `auth`. */

@@ -31,6 +31,8 @@ export interface AckOptions {
   mapError?: (err: unknown) => EaselError | undefined;
   /** After validation, before the handler: deeper checks of the payload (init images decode). */
   verify?: (name: ActionName, payload: unknown) => Promise<void>;
+  /** Rewrites error messages before they leave (server paths relative to DATA_DIR / MODELS_DIR). */
+  redact?: (text: string) => string;
 }
 
 type AnyAck = (res: Ack<object>) => void;
@@ -64,7 +66,9 @@ export async function runAction<A extends ActionName>(name: A, payload: unknown,
     const result = await opts.handlers[name](parsed.data, opts.ctx);
     return { ok: true, ...result };
   } catch (err) {
-    return { ok: false, error: toWire(err, opts.logger, name, opts.mapError) };
+    const error = toWire(err, opts.logger, name, opts.mapError);
+    if (opts.redact) error.message = opts.redact(error.message);
+    return { ok: false, error };
   }
 }
 

@@ -6,7 +6,7 @@ import { Server, type Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import { EaselError, isEaselError } from '../protocol/errors.js';
 import type { ActionSchemas } from '../protocol/actions.js';
-import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/index.js';
+import type { ClientToServerEvents, ServerStatusEvent, ServerToClientEvents } from '../protocol/index.js';
 import { consume, type RateLimits } from '../security/rate-limits.js';
 import { tokenFromAuthorization, tokensEqual } from '../security/token.js';
 import { clientAddress, proxyTrust, type ProxyTrust } from '../security/client-ip.js';
@@ -68,6 +68,10 @@ export interface SocketServerOptions {
   mapError?: (err: unknown) => EaselError | undefined;
   /** Deeper payload checks after validation (images that do not decode are refused at submit). */
   verify?: (name: string, payload: unknown) => Promise<void>;
+  /** Rewrites error messages before they leave (server paths). */
+  redact?: (text: string) => string;
+  /** What `server:status` says now (sent to each client as it connects). */
+  serverStatus?: () => ServerStatusEvent;
 }
 
 /** Creates the Broadcaster for an io server (so the executor can exist before sockets). */
@@ -132,11 +136,14 @@ export function attachHandlers(io: EaselServer, opts: SocketServerOptions, deps:
       },
       ...(opts.mapError ? { mapError: opts.mapError } : {}),
       ...(opts.verify ? { verify: opts.verify } : {}),
+      ...(opts.redact ? { redact: opts.redact } : {}),
     });
     // A (re)connecting client learns where its jobs stand without asking.
     socket.emit('queue', { seq: nextSeq(), jobs: deps.queue.entriesFor(clientId), queued_total: deps.queue.queuedCount });
     // Downloads are shared: a client that connects mid-transfer sees them at once, not at the next tick.
     for (const progress of deps.downloads?.active ?? []) socket.emit('download:progress', progress);
+    // A full disk (work refused) is shown at once, not at the next failure.
+    if (opts.serverStatus) socket.emit('server:status', opts.serverStatus());
   });
 }
 
