@@ -32,6 +32,13 @@ export function jsonBodyByRoute(defaultBytes: number, routes = SMALL_BODY_ROUTES
     const bytes = route?.bytes ?? defaultBytes;
     // Remembered for the 413 message.
     res.locals['bodyLimitBytes'] = bytes;
+    // body-parser would read (and drop) the whole body before answering; a declared length over
+    // the limit is answered at once and the connection closed, so none of it is even received.
+    if (Number(req.headers['content-length'] ?? 0) > bytes) {
+      res.setHeader('Connection', 'close');
+      next(Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413 }));
+      return;
+    }
     parser(bytes)(req, res, next);
   };
 }

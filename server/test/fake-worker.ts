@@ -30,6 +30,8 @@ async function run(params: Record<string, unknown>, hooks: RunHooks): Promise<Ru
   const seed = typeof params.seed === 'number' && params.seed >= 0 ? params.seed : 1234;
   const prompt = typeof params.prompt === 'string' ? params.prompt : '';
   if (pidFile) writeFileSync(pidFile, String(process.pid));
+  // An engine error that names a file by its absolute path, as the checkpoint loader's do.
+  if (prompt.includes('__missing_file__')) throw new WorkerError('model_not_found', `checkpoint not found: ${process.env.MODELS_DIR ?? ''}/checkpoints/missing.safetensors`);
   for (let step = 1; step <= steps; step++) {
     if (hooks.signal.aborted && !ignoreCancel) throw new WorkerError('cancelled', 'cancelled');
     // A synchronous wait: nothing else on this thread runs meanwhile, exactly like session.run().
