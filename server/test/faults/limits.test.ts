@@ -106,7 +106,7 @@ describe('hostile payloads and URLs', () => {
   });
 
   it('refuses a corrupt or truncated init image at submit, naming the field and the problem', async () => {
-    const png = await sharp({ create: { width: 256, height: 256, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer();
     const truncated = png.subarray(0, Math.floor(png.length * 0.6));
     const garbage = Buffer.concat([png.subarray(0, 40), Buffer.alloc(png.length - 40, 0x5a)]);
     for (const [bytes, why] of [
