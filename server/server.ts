@@ -48,6 +48,8 @@ export interface StartOptions {
   workerEntry?: string;
   logger?: Logger;
   supervisor?: Partial<Omit<SupervisorOptions, 'entry' | 'logger'>>;
+  /** Disk checks: how often while full (tests shorten it), and the free-space reader (fault injection). */
+  disk?: { pollMs?: number; freeBytes?: (dir: string) => Promise<number> };
 }
 
 export interface RunningServer {
@@ -92,7 +94,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   // A full disk never takes the server down: writes that fail are coded insufficient_space, new work
   // waits, and clients hear about it (server:status) and hear again when space is back.
   let onDiskChange: (full: boolean) => void = () => {};
-  const disk = new DiskGuard({ dir: config.dataDir, minFreeBytes: config.minFreeBytes, onChange: (s) => onDiskChange(!s.ok) });
+  const disk = new DiskGuard({ dir: config.dataDir, minFreeBytes: config.minFreeBytes, ...opts.disk, onChange: (s) => onDiskChange(!s.ok) });
   await disk.check();
   const failures = failurePolicy({ guard: disk, dataDir: config.dataDir, modelsDir: config.modelsDir });
 
