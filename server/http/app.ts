@@ -73,8 +73,12 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   app.use('/api', api);
 
   if (deps.fileRoutes) app.use('/files', deps.fileRoutes);
+  // Anything else under /files (`/files/thumbs/..` normalises to `/files/`) answers like the API.
+  app.use('/files', (_req, res) => sendError(res, 404, 'not_found', 'no such file'));
 
   if (deps.webDist && existsSync(deps.webDist)) app.use(express.static(deps.webDist, { index: 'index.html', dotfiles: 'ignore' }));
+  // Whatever is left answers with the usual error body, never express's HTML page.
+  app.use((_req, res) => sendError(res, 404, 'not_found', 'not found'));
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (isEaselError(err)) return sendError(res, STATUS_BY_CODE[err.code] ?? 500, err.code, deps.redact ? deps.redact(err.message) : err.message, err.field ? { field: err.field } : {});
