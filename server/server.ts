@@ -239,6 +239,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       ...(config.downloadQuotaBytes > 0 ? { quotaBytes: config.downloadQuotaBytes } : {}),
     },
     failures,
+    admit: () => disk.assertSpace(),
     onFinished: (jobId, outcome) => {
       if (outcome.error) logger.warn({ jobId, err: outcome.error }, 'download failed');
       else logger.info({ jobId, path: outcome.result?.path, warnings: outcome.result?.warnings }, 'download finished');

@@ -22,6 +22,8 @@ export interface DownloadManagerDeps {
   onFinished?: (jobId: string, outcome: { result?: DownloadResult; error?: unknown }) => void;
   /** Codes unexpected failures (full disk → insufficient_space) and strips server paths. */
   failures?: { classify(err: unknown): EaselError | undefined; redact(text: string): string };
+  /** Refuses a new download up front (throws a coded error), e.g. while the disk is full. */
+  admit?: () => void;
 }
 
 interface Running {
@@ -45,6 +47,7 @@ export class DownloadManager implements DownloadsPort {
 
   start(req: DownloadModelRequest, _clientId: string): { job_id: string } {
     checkDownloadRequest(req);
+    this.deps.admit?.();
     const jobId = `dl_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const controller = new AbortController();
     const base = { job_id: jobId, source: req.source, type: req.type };

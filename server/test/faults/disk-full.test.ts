@@ -116,6 +116,7 @@ describe('a full disk', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'degraded', disk: { ok: false, message: expect.any(String) } });
     expect(await generate('still full')).toMatchObject({ ok: false, error: { code: 'insufficient_space' } });
+    expect(await call(s, 'download_model', { source: 'hf:a/b/c.safetensors', type: 'lora' })).toMatchObject({ ok: false, error: { code: 'insufficient_space' } });
     expect(s.connected).toBe(true);
     expect((await call(s, 'get_gallery', {})).ok).toBe(true);
   });
