@@ -27,6 +27,8 @@ import { takeServerLink } from '../data/server-link.js';
 import { hashForTab, tabFromHash, TAB_LABELS, TABS, tokenFromHash, type Tab } from './routes.js';
 import { applyTheme } from './theme.js';
 import { toast } from './toasts.js';
+import { diskNotice } from '../data/server-status.js';
+import type { DiskStatus } from '../data/protocol.js';
 
 @customElement('easel-app')
 export class EaselApp extends LitElement {
@@ -171,6 +173,8 @@ export class EaselApp extends LitElement {
   @state() private theme = currentSettings().theme;
   private readonly visited = new Set<Tab>();
   private lastState: ConnectionState = connection.state;
+  private disk: DiskStatus | undefined;
+  private offServerStatus: (() => void) | undefined;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -196,6 +200,12 @@ export class EaselApp extends LitElement {
       this.go('generate');
       void this.updateComplete.then(() => this.generatePanel()?.applyParams(e.detail.image));
     });
+    // A full disk on the server (new images wait) and its end, once each.
+    this.offServerStatus = connection.on('server:status', (e) => {
+      const notice = diskNotice(this.disk, e.disk);
+      this.disk = e.disk;
+      if (notice) toast(notice.message, notice.kind);
+    });
     startServices();
   }
 
@@ -203,6 +213,7 @@ export class EaselApp extends LitElement {
     super.disconnectedCallback();
     window.removeEventListener('hashchange', this.onHashChange);
     connection.removeEventListener('state', this.onConnectionState);
+    this.offServerStatus?.();
   }
 
   private readonly onHashChange = (): void => {
