@@ -45,18 +45,18 @@ describe('process faults', () => {
     for (const c of cleanup.reverse()) await c();
   });
 
-  it('engine worker SIGKILLed mid-job: that job fails engine_crashed, the next one completes', { timeout: 30_000 }, async () => {
+  it('engine worker SIGKILLed mid-job: that job fails engine_crashed, the next one completes', { timeout: 120_000 }, async () => {
     const server = await startTestServer({}, { fakeEnv: { FAKE_STEP_MS: '100' } });
     cleanup.push(() => server.dispose());
     const s = await connect(server.url, { token: server.token, client_id: 'killer' });
     cleanup.push(() => void s.close());
     const doomed = await call(s, 'generate', { prompt: 'mid-step', steps: 20, width: 64, height: 64 });
     const next = await call(s, 'generate', { prompt: 'after', steps: 2, width: 64, height: 64 });
-    await waitFor(s, 'progress', (e: { job_id: string }) => e.job_id === doomed.job_id);
+    await waitFor(s, 'progress', (e: { job_id: string }) => e.job_id === doomed.job_id, 60_000);
     server.supervisor.killWorker('SIGKILL');
-    const failed = await waitFor<{ job_id: string; code: string }>(s, 'error', (e) => e.job_id === doomed.job_id);
+    const failed = await waitFor<{ job_id: string; code: string }>(s, 'error', (e) => e.job_id === doomed.job_id, 60_000);
     expect(failed.code).toBe('engine_crashed');
-    const done = await waitFor<{ job_id: string; images: unknown[] }>(s, 'complete', (e) => e.job_id === next.job_id);
+    const done = await waitFor<{ job_id: string; images: unknown[] }>(s, 'complete', (e) => e.job_id === next.job_id, 60_000);
     expect(done.images).toHaveLength(1);
     await server.queue.whenIdle();
     s.close();
@@ -64,7 +64,7 @@ describe('process faults', () => {
     expect(checkDataDir(server.dataDir)).toEqual({ images: 1, jobs: { failed: 1, completed: 1 } });
   });
 
-  it('server SIGKILLed with jobs queued: on restart the queue resumes and nothing is orphaned', { timeout: 60_000 }, async () => {
+  it('server SIGKILLed with jobs queued: on restart the queue resumes and nothing is orphaned', { timeout: 180_000 }, async () => {
     const dataDir = tempDir();
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const host = spawn(process.execPath, ['--import', TSX, join(here, 'server-host.ts')], { env: { ...process.env, DATA_DIR: dataDir, FAKE_STEP_MS: '250' }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -83,8 +83,8 @@ describe('process faults', () => {
     const running = await call(s, 'generate', { prompt: 'running when killed', steps: 40, width: 64, height: 64 });
     const queued = [];
     for (let i = 0; i < 3; i++) queued.push(await call(s, 'generate', { prompt: `queued ${i}`, steps: 2, width: 64, height: 64, seed: i }));
-    await waitFor(s, 'complete', (e: { job_id: string }) => e.job_id === first.job_id);
-    await waitFor(s, 'progress', (e: { job_id: string }) => e.job_id === running.job_id);
+    await waitFor(s, 'complete', (e: { job_id: string }) => e.job_id === first.job_id, 60_000);
+    await waitFor(s, 'progress', (e: { job_id: string }) => e.job_id === running.job_id, 60_000);
     s.close();
     host.kill('SIGKILL');
     await new Promise((r) => host.once('exit', r));
@@ -100,16 +100,16 @@ describe('process faults', () => {
     expect(checkDataDir(dataDir)).toEqual({ images: 4, jobs: { completed: 4, failed: 1 } });
   });
 
-  it('a client that disconnects mid-job finds the result when it comes back', { timeout: 30_000 }, async () => {
+  it('a client that disconnects mid-job finds the result when it comes back', { timeout: 120_000 }, async () => {
     const server = await startTestServer({}, { fakeEnv: { FAKE_STEP_MS: '60' } });
     cleanup.push(() => server.dispose());
     const watcher = await connect(server.url, { token: server.token, client_id: 'watcher' });
     cleanup.push(() => void watcher.close());
     const a = await connect(server.url, { token: server.token, client_id: 'leaver' });
     const job = await call(a, 'generate', { prompt: 'left mid-job', steps: 10, width: 64, height: 64 });
-    await waitFor(a, 'progress', (e: { job_id: string }) => e.job_id === job.job_id);
+    await waitFor(a, 'progress', (e: { job_id: string }) => e.job_id === job.job_id, 60_000);
     a.disconnect();
-    const broadcast = await waitFor<{ images: { id: string }[] }>(watcher, 'gallery:new');
+    const broadcast = await waitFor<{ images: { id: string }[] }>(watcher, 'gallery:new', () => true, 60_000);
     const back = await connect(server.url, { token: server.token, client_id: 'leaver' });
     const found = await call(back, 'get_job', { job_id: job.job_id });
     expect(found.job).toMatchObject({ status: 'completed', image_ids: [broadcast.images[0]!.id] });

@@ -93,10 +93,10 @@ describe('a full disk', () => {
 
   const generate = (prompt: string) => call(s, 'generate', { prompt, steps: 2, width: 64, height: 64 });
 
-  it(`fails the job with insufficient_space and keeps serving (${mode})`, { timeout: 30_000 }, async () => {
+  it(`fails the job with insufficient_space and keeps serving (${mode})`, { timeout: 90_000 }, async () => {
     const before = await generate('before the disk fills');
     expect(before.ok).toBe(true);
-    await waitFor(s, 'complete', (e: { job_id: string }) => e.job_id === before.job_id);
+    await waitFor(s, 'complete', (e: { job_id: string }) => e.job_id === before.job_id, 60_000);
 
     if (mode === 'tmpfs') filler = fillDisk(dataDir);
     else injectedFull = true;
@@ -104,14 +104,14 @@ describe('a full disk', () => {
     const doomed = await generate('the disk is full now');
     if (doomed.ok) {
       // Queued before the guard noticed: the job itself fails with the code.
-      const status = await waitFor<{ job_id: string; status: string; error?: { code: string } }>(s, 'job:status', (e) => e.job_id === doomed.job_id && e.status === 'failed');
+      const status = await waitFor<{ job_id: string; status: string; error?: { code: string } }>(s, 'job:status', (e) => e.job_id === doomed.job_id && e.status === 'failed', 60_000);
       expect(status.error?.code).toBe('insufficient_space');
     } else {
       expect(doomed.error?.code).toBe('insufficient_space');
     }
 
     // The app hears it, health reports it, new work is refused with the code; the server is up.
-    await expect.poll(() => statuses.at(-1)?.disk.ok, { timeout: 5000 }).toBe(false);
+    await expect.poll(() => statuses.at(-1)?.disk.ok, { timeout: 20_000 }).toBe(false);
     const health = await fetch(`${server.url}/api/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'degraded', disk: { ok: false, message: expect.any(String) } });
@@ -121,15 +121,15 @@ describe('a full disk', () => {
     expect((await call(s, 'get_gallery', {})).ok).toBe(true);
   });
 
-  it('resumes by itself once space returns', { timeout: 30_000 }, async () => {
+  it('resumes by itself once space returns', { timeout: 90_000 }, async () => {
     if (filler) rmSync(filler);
     injectedFull = false;
-    await expect.poll(() => statuses.at(-1)?.disk.ok, { timeout: 5000 }).toBe(true);
+    await expect.poll(() => statuses.at(-1)?.disk.ok, { timeout: 20_000 }).toBe(true);
     const health = (await (await fetch(`${server.url}/api/health`)).json()) as { status: string };
     expect(health.status).toBe('ok');
     const after = await generate('space is back');
     expect(after.ok).toBe(true);
-    const done = await waitFor<{ job_id: string; images: unknown[] }>(s, 'complete', (e) => e.job_id === after.job_id);
+    const done = await waitFor<{ job_id: string; images: unknown[] }>(s, 'complete', (e) => e.job_id === after.job_id, 60_000);
     expect(done.images).toHaveLength(1);
   });
 
