@@ -1,6 +1,7 @@
 // The IPC protocol between the server's engine supervisor and the engine child process, plus the
 // small loop every worker entry (the real one and the test doubles) runs. Messages go over
 // `process.send` with `serialization: 'advanced'`, so Uint8Array crosses without base64.
+import { watchParent } from './parent-watchdog.js';
 
 export type WorkerJobKind = 'generate' | 'upscale' | 'adetailer';
 
@@ -182,5 +183,7 @@ export function serveWorker(impl: WorkerImpl): void {
       .finally(() => running.delete(id));
   };
   process.on('disconnect', () => process.exit(0));
+  // 'disconnect' cannot fire while a step blocks this thread; the watchdog thread can.
+  watchParent();
   post({ type: 'ready', capabilities: impl.capabilities, device: impl.device });
 }

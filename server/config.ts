@@ -19,6 +19,12 @@ export interface Config {
   connRateLimitPerMin: number;
   /** REST requests per IP per minute. */
   restRateLimitPerMin: number;
+  /** Socket.IO actions per client address per window (whatever client ids it uses); 0 = rateLimitPoints. */
+  rateLimitAddressPoints: number;
+  /** Proxies whose X-Forwarded-For hop is believed (addresses, CIDR ranges, `loopback`). */
+  trustedProxies: string[];
+  /** Free bytes DATA_DIR's disk must keep; below it new work is refused with `insufficient_space`. */
+  minFreeBytes: number;
   maxImageBytes: number;
   maxImagePixels: number;
   maxQueue: number;
@@ -121,6 +127,9 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'RATE_LIMIT_POINTS', flag: '--rate-limit-points', key: 'rateLimitPoints', def: '100', doc: 'Socket.IO actions per client per window', parse: int(1, 1_000_000) },
   { env: 'RATE_LIMIT_WINDOW_S', flag: '--rate-limit-window-s', key: 'rateLimitWindowS', def: '60', doc: 'rate-limit window in seconds', parse: int(1, 86_400) },
   { env: 'CONN_RATE_LIMIT', flag: '--conn-rate-limit', key: 'connRateLimitPerMin', def: '60', doc: 'new Socket.IO connections per IP per minute', parse: int(1, 1_000_000) },
+  { env: 'RATE_LIMIT_ADDRESS_POINTS', flag: '--rate-limit-address-points', key: 'rateLimitAddressPoints', def: '0', doc: 'Socket.IO actions per client address per window, whatever client ids it uses (0 = RATE_LIMIT_POINTS)', parse: int(0, 1_000_000) },
+  { env: 'TRUSTED_PROXIES', flag: '--trusted-proxies', key: 'trustedProxies', def: 'loopback', doc: 'proxies whose X-Forwarded-For hop is believed: addresses, CIDR ranges, loopback (none = off)', parse: (r) => (r.trim() === 'none' ? [] : list(r)) },
+  { env: 'MIN_FREE_BYTES', flag: '--min-free-bytes', key: 'minFreeBytes', def: String(64 * 1024 * 1024), doc: 'free bytes DATA_DIR must keep; below it new work gets insufficient_space', parse: int(0, Number.MAX_SAFE_INTEGER) },
   { env: 'REST_RATE_LIMIT', flag: '--rest-rate-limit', key: 'restRateLimitPerMin', def: '600', doc: 'REST requests per IP per minute', parse: int(1, 1_000_000) },
   { env: 'MAX_IMAGE_BYTES', flag: '--max-image-bytes', key: 'maxImageBytes', def: String(20 * 1024 * 1024), doc: 'largest uploaded image (bytes)', parse: int(1024, 512 * 1024 * 1024) },
   { env: 'MAX_IMAGE_PIXELS', flag: '--max-image-pixels', key: 'maxImagePixels', def: String(4096 * 4096), doc: 'largest uploaded image (width × height)', parse: int(64 * 64, 1 << 30) },

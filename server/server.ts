@@ -13,6 +13,10 @@ import { JobStore } from './gallery/job-store.js';
 import { UrlSigner } from './security/signed-url.js';
 import { loadOrCreateToken, urlSigningSecret } from './security/token.js';
 import { createRateLimits } from './security/rate-limits.js';
+import { proxyTrust } from './security/client-ip.js';
+import { DiskGuard } from './reliability/disk-guard.js';
+import { failurePolicy } from './reliability/failure-policy.js';
+import { verifyPayloadImages } from './reliability/image-check.js';
 import { EngineSupervisor, type SupervisorOptions } from './engine/supervisor.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { IoLane } from './jobs/io-lane.js';
@@ -48,9 +52,13 @@ export interface StartOptions {
   workerEntry?: string;
   logger?: Logger;
   supervisor?: Partial<Omit<SupervisorOptions, 'entry' | 'logger'>>;
+  /** Disk checks: how often while full (tests shorten it), and the free-space reader (fault injection). */
+  disk?: { pollMs?: number; freeBytes?: (dir: string) => Promise<number> };
 }
 
 export interface RunningServer {
+  /** The disk holding DATA_DIR: full → new work refused with insufficient_space. */
+  disk: DiskGuard;
   url: string;
   port: number;
   token: string;
@@ -89,6 +97,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const limits: GenerationLimits = { ...DEFAULT_GENERATION_LIMITS, maxImageBytes: config.maxImageBytes, maxImagePixels: config.maxImagePixels };
   const schemas = makeActionSchemas(limits);
 
+  // A full disk never takes the server down: writes that fail are coded insufficient_space, new work
+  // waits, and clients hear about it (server:status) and hear again when space is back.
+  let onDiskChange: (full: boolean) => void = () => {};
+  const disk = new DiskGuard({ dir: config.dataDir, minFreeBytes: config.minFreeBytes, ...opts.disk, onChange: (s) => onDiskChange(!s.ok) });
+  await disk.check();
+  const failures = failurePolicy({ guard: disk, dataDir: config.dataDir, modelsDir: config.modelsDir });
+
   const db = openDatabase(join(config.dataDir, 'gallery.db'));
   const gallery = new GalleryStore({ db, dataDir: config.dataDir });
   const reconciled = await gallery.reconcile();
@@ -98,6 +113,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   if (recovered.interrupted.length) logger.warn({ jobs: recovered.interrupted.map((j) => j.id) }, 'jobs interrupted by the last stop marked failed');
   const signer = new UrlSigner(urlSigningSecret(token));
   const rateLimits = createRateLimits(config);
+  const trust = proxyTrust(config.trustedProxies);
 
   const supervisor = new EngineSupervisor({
     entry: opts.workerEntry ?? DEFAULT_WORKER_ENTRY,
@@ -130,6 +146,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     limits: rateLimits,
     schemas,
     logger: logger.child({ part: 'socket' }),
+    proxyTrust: trust,
+    mapError: (err) => failures.classify(err),
+    redact: failures.redact,
+    verify: (_name, payload) => verifyPayloadImages(payload),
+    serverStatus: () => ({ disk: disk.status() }),
   };
   const io = createSocketServer(http, socketOpts);
   const events = createBroadcaster(io);
@@ -151,6 +172,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     store: jobStore,
     maxQueued: config.maxQueue,
     listener: withQueuedProgress(queueListener(events), progressHub, events, (id) => queue.get(id)),
+    admit: () => disk.assertSpace(),
+    paused: () => disk.isFull,
+    failures,
     executor: createJobExecutor({
       supervisor: withADetailerSource(supervisor, gallery),
       saveImage,
@@ -188,6 +212,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       for (let i = 0; i < images.length; i += 100) events.toAll('gallery:new', { images: images.slice(i, i + 100) });
     },
     logger: logger.child({ part: 'drive' }),
+    classifyError: (err) => failures.classify(err),
   });
 
   const galleryPort: GalleryPort = {
@@ -233,6 +258,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       civitaiEndpoint: config.civitaiEndpoint,
       ...(config.downloadQuotaBytes > 0 ? { quotaBytes: config.downloadQuotaBytes } : {}),
     },
+    failures,
+    admit: () => disk.assertSpace(),
     onFinished: (jobId, outcome) => {
       if (outcome.error) logger.warn({ jobId, err: outcome.error }, 'download failed');
       else logger.info({ jobId, path: outcome.result?.path, warnings: outcome.result?.warnings }, 'download finished');
@@ -246,11 +273,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     token,
     corsOrigins: config.corsOrigins,
     restLimiter: rateLimits.rest,
+    proxyTrust: trust,
+    mapError: (err) => failures.classify(err),
+    redact: failures.redact,
     logger: logger.child({ part: 'http' }),
     jsonLimitBytes: bufferLimit(config.maxImageBytes),
     webDist: config.webDist,
     health: () => ({
-      status: 'ok',
+      status: disk.isFull ? 'degraded' : 'ok',
+      disk: disk.status(),
       version: SERVER_VERSION,
       engine: { ready: supervisor.capabilities !== undefined, device: supervisor.engineDevice ?? null, capabilities: supervisor.capabilities ?? null },
       queue: { queued: queue.queuedCount, running: queue.runningJob ? 1 : 0 },
@@ -263,6 +294,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
 
   queue.restore(recovered.requeued);
+  onDiskChange = (full) => {
+    const status = disk.status();
+    events.toAll('server:status', { disk: status });
+    if (full) {
+      logger.error({ disk: status }, 'the disk holding DATA_DIR is full: new work is refused until space returns');
+      events.toAll('error', { code: 'insufficient_space', message: failures.redact(status.message ?? 'the disk is full') });
+    } else {
+      logger.info({ disk: status }, 'disk space is back: queued work resumes');
+      queue.resume();
+    }
+  };
+  void disk.start();
 
   await new Promise<void>((resolveListen, reject) => {
     http.once('error', reject);
@@ -279,6 +322,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const close = (): Promise<void> => {
     closing ??= (async () => {
       // Stop taking work, record the running job as failed (server_stopped), then tear down.
+      disk.stop();
       await queue.stop();
       const driveStopped = drive.stop();
       downloads.close();
@@ -298,5 +342,5 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   drive.start();
 
-  return { url, port, token, tokenCreated: created, logger, queue, supervisor, gallery, ioLane, events, models: registry, downloads, drive, close };
+  return { disk, url, port, token, tokenCreated: created, logger, queue, supervisor, gallery, ioLane, events, models: registry, downloads, drive, close };
 }

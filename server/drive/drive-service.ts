@@ -33,6 +33,8 @@ export interface DriveServiceOptions {
   logger: Logger;
   /** Tests swap the Drive API (default: @googleapis/drive over `auth`). */
   makeApi?: (auth: DriveAuth) => Promise<DriveApi>;
+  /** Codes failures that are not Drive's (a full disk writing the ledger → insufficient_space). */
+  classifyError?: (err: unknown) => EaselError | undefined;
 }
 
 type Operation = 'sync' | 'restore';
@@ -107,7 +109,9 @@ export class DriveService {
   }
 
   private fail(err: unknown): void {
-    const e = isEaselError(err) ? err : new EaselError('drive_error', (err as Error).message);
+    // A local failure under a Drive one (the ledger on a full disk) is named for what it is.
+    const local = this.o.classifyError?.(isEaselError(err) ? (err.cause ?? err) : err);
+    const e = local ?? (isEaselError(err) ? err : new EaselError('drive_error', (err as Error).message));
     this.lastError = { code: e.code, message: e.message, at: new Date().toISOString() };
     this.o.logger.warn({ code: e.code, message: e.message }, 'drive backup failed');
   }

@@ -145,7 +145,7 @@ export class DriveUploader {
     const result: SyncResult = { uploaded: 0, found: 0, updated: 0 };
     const pending = this.deps.ledger.pending();
     const fail = (err: unknown, what: string): void => {
-      const e = isEaselError(err) ? err : new EaselError('drive_error', `${what} failed: ${(err as Error).message}`);
+      const e = isEaselError(err) ? err : new EaselError('drive_error', `${what} failed: ${(err as Error).message}`, { cause: err });
       if (e.code === 'drive_not_found') this.resetFolders();
       result.error ??= e;
     };

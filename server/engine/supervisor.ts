@@ -93,6 +93,11 @@ export class EngineSupervisor {
     return this.device;
   }
 
+  /** The worker's process id (the soak benchmark reads its memory). */
+  get workerPid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /**
    * Runs one job on the worker. Rejects with an EaselError: `cancelled` after an abort,
    * `engine_crashed` if the worker died, or the worker's own code (`engine_unavailable`, ...).

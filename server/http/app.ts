@@ -4,13 +4,21 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { RateLimiterMemory } from 'rate-limiter-flexible';
-import { isEaselError } from '../protocol/errors.js';
+import { isEaselError, type EaselError } from '../protocol/errors.js';
 import { cors, requireToken, restRateLimit, sendError } from './auth.js';
+import type { ProxyTrust } from '../security/client-ip.js';
+import { jsonBodyByRoute } from './body-limits.js';
 
 export interface HttpAppDeps {
   token: string;
   corsOrigins: readonly string[];
   restLimiter: RateLimiterMemory;
+  /** Which peers may report the client's address (TRUSTED_PROXIES). */
+  proxyTrust?: ProxyTrust;
+  /** Classifies unexpected failures (a full disk → `insufficient_space`, 507). */
+  mapError?: (err: unknown) => EaselError | undefined;
+  /** Rewrites error messages before they leave (server paths relative to DATA_DIR / MODELS_DIR). */
+  redact?: (text: string) => string;
   logger: Logger;
   /** Largest JSON body (bytes); image uploads are base64 so this follows MAX_IMAGE_BYTES. */
   jsonLimitBytes: number;
@@ -37,13 +45,14 @@ const STATUS_BY_CODE: Record<string, number> = {
   rate_limited: 429,
   not_implemented: 501,
   engine_unavailable: 503,
+  insufficient_space: 507,
 };
 
 export function createHttpApp(deps: HttpAppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(restRateLimit(deps.restLimiter));
+  app.use(restRateLimit(deps.restLimiter, deps.proxyTrust));
   app.use(cors(deps.corsOrigins));
 
   // Public on purpose: Docker/Colab health checks run without the token. It reveals no secrets.
@@ -53,7 +62,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
 
   const api = express.Router();
   api.use(requireToken(deps.token));
-  api.use(express.json({ limit: deps.jsonLimitBytes }));
+  api.use(jsonBodyByRoute(deps.jsonLimitBytes));
   api.get('/info', (_req, res, next) => {
     deps.info().then((info) => res.json(info), next);
   });
@@ -64,14 +73,25 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   app.use('/api', api);
 
   if (deps.fileRoutes) app.use('/files', deps.fileRoutes);
+  // Anything else under /files (`/files/thumbs/..` normalises to `/files/`) answers like the API.
+  app.use('/files', (_req, res) => sendError(res, 404, 'not_found', 'no such file'));
 
   if (deps.webDist && existsSync(deps.webDist)) app.use(express.static(deps.webDist, { index: 'index.html', dotfiles: 'ignore' }));
+  // Whatever is left answers with the usual error body, never express's HTML page.
+  app.use((_req, res) => sendError(res, 404, 'not_found', 'not found'));
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (isEaselError(err)) return sendError(res, STATUS_BY_CODE[err.code] ?? 500, err.code, err.message, err.field ? { field: err.field } : {});
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (isEaselError(err)) return sendError(res, STATUS_BY_CODE[err.code] ?? 500, err.code, deps.redact ? deps.redact(err.message) : err.message, err.field ? { field: err.field } : {});
     const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.too.large') return sendError(res, 413, 'invalid_params', `request body larger than ${deps.jsonLimitBytes} bytes`);
+    if (e.type === 'entity.too.large') return sendError(res, 413, 'invalid_params', `request body larger than ${Number(res.locals['bodyLimitBytes'] ?? deps.jsonLimitBytes)} bytes for ${req.path}`);
     if (e.type === 'entity.parse.failed') return sendError(res, 400, 'invalid_params', 'request body is not valid JSON');
+    // A path that is not valid percent-encoding (`..%c0%af`) is the client's mistake, not ours.
+    if (err instanceof URIError) return sendError(res, 400, 'invalid_params', 'the URL is not valid percent-encoding');
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      return sendError(res, e.status, 'invalid_params', e.type ? `request refused (${e.type})` : 'the URL is not valid percent-encoding');
+    }
+    const mapped = deps.mapError?.(err);
+    if (mapped) return sendError(res, STATUS_BY_CODE[mapped.code] ?? 500, mapped.code, mapped.message);
     deps.logger.error({ err }, 'request failed');
     sendError(res, 500, 'internal', 'internal error');
   });

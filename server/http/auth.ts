@@ -5,6 +5,7 @@ import type { RateLimiterMemory } from 'rate-limiter-flexible';
 import { isEaselError } from '../protocol/errors.js';
 import { consume } from '../security/rate-limits.js';
 import { tokenFromAuthorization, tokensEqual } from '../security/token.js';
+import { clientAddress, proxyTrust, type ProxyTrust } from '../security/client-ip.js';
 
 export function sendError(res: Response, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
   res.status(status).json({ error: { code, message, ...extra } });
@@ -39,9 +40,10 @@ export function cors(origins: readonly string[]) {
 }
 
 /** One point per request per IP; 429 with Retry-After when exhausted. */
-export function restRateLimit(limiter: RateLimiterMemory) {
+export function restRateLimit(limiter: RateLimiterMemory, trust: ProxyTrust = proxyTrust(['loopback'])) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    consume(limiter, req.ip ?? req.socket.remoteAddress ?? 'unknown', 'requests').then(
+    // The same address rule as the Socket.IO handshake (security/client-ip.ts), not express's req.ip.
+    consume(limiter, clientAddress(req.socket.remoteAddress, req.headers, trust), 'requests').then(
       () => next(),
       (err: unknown) => {
         const retry = isEaselError(err) ? (err.retryAfterS ?? 60) : 60;

@@ -9,7 +9,8 @@ export interface ModelRoutesDeps {
   listModels: (type?: ModelType) => Promise<ModelEntry[]>;
 }
 
-const QuerySchema = z.object({ type: z.enum(MODEL_TYPES).optional() }).strict();
+export const ModelsQuerySchema = z.object({ type: z.enum(MODEL_TYPES).optional() }).strict();
+const QuerySchema = ModelsQuerySchema;
 
 export function createModelRoutes(deps: ModelRoutesDeps): Router {
   const router = express.Router();

@@ -21,7 +21,7 @@ export interface TokenizeDeps {
   tokenizerDir?: string;
 }
 
-const TokenizeSchema = z.object({ prompt: z.string().max(10_000, 'must be at most 10,000 characters') }).strict();
+export const TokenizeSchema = z.object({ prompt: z.string().max(10_000, 'must be at most 10,000 characters') }).strict();
 
 export function createTokenizeRoutes(deps: TokenizeDeps): Router {
   let loading: Promise<ClipTokenizer> | undefined;

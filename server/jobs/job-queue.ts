@@ -29,6 +29,12 @@ export interface JobQueueOptions {
   listener: JobQueueListener;
   maxQueued: number;
   now?: () => number;
+  /** Refuses new jobs up front (throws a coded error), e.g. while the disk is full. */
+  admit?: () => void;
+  /** While true no job starts; queued ones wait (a full disk). Call `resume()` when it ends. */
+  paused?: () => boolean;
+  /** Codes unexpected failures (full disk → insufficient_space) and strips server paths. */
+  failures?: { classify(err: unknown): EaselError | undefined; redact(text: string): string };
 }
 
 export class JobQueue {
@@ -53,6 +59,7 @@ export class JobQueue {
 
   enqueue(input: { kind: JobKind; clientId: string; params: Record<string, unknown>; priority?: number }): Job {
     if (this.stopped) throw new EaselError('server_stopped', 'the server is shutting down');
+    this.opts.admit?.();
     if (this.queued.length >= this.opts.maxQueued) {
       throw new EaselError('queue_full', `the queue is full (${this.opts.maxQueued} jobs waiting); try again later`);
     }
@@ -70,7 +77,12 @@ export class JobQueue {
       error: null,
       imageIds: [],
     };
-    this.opts.store.insert(job);
+    try {
+      this.opts.store.insert(job);
+    } catch (err) {
+      // Nothing was queued: the client gets the coded reason (a full disk) and may try again.
+      throw this.opts.failures?.classify(err) ?? err;
+    }
     this.insertSorted(job);
     this.opts.listener.onStatus(job);
     this.changed();
@@ -137,6 +149,11 @@ export class JobQueue {
     return this.current?.job;
   }
 
+  /** Starts the next job after a pause (`paused()` turned false: disk space is back). */
+  resume(): void {
+    this.changed();
+  }
+
   /** Resolves when nothing is running and nothing is queued (tests, shutdown). */
   whenIdle(): Promise<void> {
     if (!this.current && this.queued.length === 0) return Promise.resolve();
@@ -166,6 +183,22 @@ export class JobQueue {
     this.opts.listener.onStatus(job);
   }
 
+  /**
+   * persist() that never throws: a store that cannot write (full disk) must not take the process
+   * down from a microtask. The client still hears the new status; false when it was not stored.
+   */
+  private tryPersist(job: Job): boolean {
+    try {
+      this.persist(job);
+      return true;
+    } catch (err) {
+      const coded = this.opts.failures?.classify(err) ?? new EaselError('internal', 'the job store could not be written');
+      if (!isFinished(job.status)) transition(job, 'failed', this.now(), coded.toWire());
+      this.opts.listener.onStatus(job);
+      return false;
+    }
+  }
+
   /** Recomputes positions, notifies the clients whose entries changed, and starts the next job. */
   private changed(): void {
     const clients = new Set<string>(this.lastSent.keys());
@@ -190,11 +223,17 @@ export class JobQueue {
       if (!this.current) for (const w of this.idleWaiters.splice(0)) w();
       return;
     }
+    if (this.opts.paused?.()) return;
     const job = this.queued.shift()!;
     const controller = new AbortController();
     this.current = { job, controller };
     transition(job, 'running', this.now());
-    this.persist(job);
+    if (!this.tryPersist(job)) {
+      // Could not even record the start (full disk): the job failed with that code; go on.
+      this.current = undefined;
+      this.changed();
+      return;
+    }
     this.changed();
     void this.execute(job, controller);
   }
@@ -205,9 +244,9 @@ export class JobQueue {
       job.imageIds = out.imageIds;
       transition(job, 'completed', this.now());
     } catch (err) {
-      const wire: WireError = isEaselError(err)
-        ? err.toWire()
-        : { code: 'internal', message: err instanceof Error ? err.message : String(err) };
+      const coded = isEaselError(err) ? err : this.opts.failures?.classify(err);
+      const wire: WireError = coded ? coded.toWire() : { code: 'internal', message: err instanceof Error ? err.message : String(err) };
+      if (this.opts.failures) wire.message = this.opts.failures.redact(wire.message);
       if (this.stopped && controller.signal.aborted) {
         transition(job, 'failed', this.now(), { code: 'server_stopped', message: 'the server stopped while this job was running' });
       } else if (controller.signal.aborted || wire.code === 'cancelled') {
@@ -217,7 +256,7 @@ export class JobQueue {
       }
     }
     this.current = undefined;
-    this.persist(job);
+    this.tryPersist(job);
     this.changed();
   }
 }

@@ -20,6 +20,10 @@ export interface DownloadManagerDeps {
   /** Injected in tests; default downloadModel. */
   download?: (req: DownloadRequest, opts: DownloadOptions) => Promise<DownloadResult>;
   onFinished?: (jobId: string, outcome: { result?: DownloadResult; error?: unknown }) => void;
+  /** Codes unexpected failures (full disk → insufficient_space) and strips server paths. */
+  failures?: { classify(err: unknown): EaselError | undefined; redact(text: string): string };
+  /** Refuses a new download up front (throws a coded error), e.g. while the disk is full. */
+  admit?: () => void;
 }
 
 interface Running {
@@ -43,6 +47,7 @@ export class DownloadManager implements DownloadsPort {
 
   start(req: DownloadModelRequest, _clientId: string): { job_id: string } {
     checkDownloadRequest(req);
+    this.deps.admit?.();
     const jobId = `dl_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const controller = new AbortController();
     const base = { job_id: jobId, source: req.source, type: req.type };
@@ -84,7 +89,9 @@ export class DownloadManager implements DownloadsPort {
         (err: unknown) => {
           this.running.delete(jobId);
           const cancelled = controller.signal.aborted || (isEaselError(err) && err.code === 'cancelled');
-          const wire = isEaselError(err) ? err.toWire() : { code: 'download_failed' as const, message: err instanceof Error ? err.message : String(err) };
+          const coded = isEaselError(err) ? err : this.deps.failures?.classify(err);
+          const wire = coded ? coded.toWire() : { code: 'download_failed' as const, message: err instanceof Error ? err.message : String(err) };
+          if (this.deps.failures) wire.message = this.deps.failures.redact(wire.message);
           emit(cancelled ? { status: 'cancelled', error: { code: 'cancelled', message: 'the download was cancelled' } } : { status: 'failed', error: { code: wire.code, message: wire.message } });
           this.deps.onFinished?.(jobId, { error: err });
         },

@@ -93,7 +93,9 @@ export function makeActionSchemas(limits: GenerationLimits = DEFAULT_GENERATION_
         source: z
           .string()
           .max(2048)
-          .regex(DOWNLOAD_SOURCE_PATTERN, 'must be an https URL, hf:owner/repo/path or civitai:<versionId>'),
+          .regex(DOWNLOAD_SOURCE_PATTERN, 'must be an https URL, hf:owner/repo/path or civitai:<versionId>')
+          // `..` in an hf: owner, repo, revision or path would climb out of the repo's URL.
+          .refine((s) => !s.startsWith('hf:') || !/(^hf:|[/@])\.\.?([/@]|$)|\.\.(?=[^/]*\/)/.test(s), 'must not contain . or .. parts'),
         /** `tokenizer` fetches a tokenizer repo's small files (source `hf:owner/repo`). */
         type: z.enum([...MODEL_TYPES, 'tokenizer']),
         filename: z
@@ -111,6 +113,7 @@ export function makeActionSchemas(limits: GenerationLimits = DEFAULT_GENERATION_
         revision: z
           .string()
           .regex(/^[\w.\/-]{1,128}$/, 'must be a branch, tag or commit')
+          .refine((s) => !s.includes('..') && !s.split('/').includes('.'), 'must not contain . or .. parts')
           .optional(),
       })
       .strict(),

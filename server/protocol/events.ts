@@ -111,6 +111,22 @@ export interface DriveStatusEvent {
   message?: string;
 }
 
+/** The disk holding the gallery: `ok` false while it is full and new work is refused. */
+export interface DiskStatus {
+  ok: boolean;
+  free_bytes: number | null;
+  min_free_bytes: number;
+  /** Why it counts as full (while not ok). */
+  message?: string;
+  /** ISO time it became full. */
+  since?: string;
+}
+
+/** Server-wide health a client shows (sent on connect and whenever it changes). */
+export interface ServerStatusEvent {
+  disk: DiskStatus;
+}
+
 export interface ModelsChangedEvent {
   type?: string;
 }

@@ -16,6 +16,7 @@ import type {
   ProgressEvent,
   QueueEvent,
   QueuedEvent,
+  ServerStatusEvent,
 } from './events.js';
 
 export * from './errors.js';
@@ -49,6 +50,7 @@ export interface ServerToClientEvents {
   'drive:status': (e: DriveStatusEvent) => void;
   'models:changed': (e: ModelsChangedEvent) => void;
   'enhance:partial': (e: EnhancePartialEvent) => void;
+  'server:status': (e: ServerStatusEvent) => void;
 }
 
 /** What the client puts in the Socket.IO handshake `auth`. */

@@ -27,6 +27,12 @@ export interface AckOptions {
   logger: Logger;
   /** Called before validation; throws `rate_limited` to refuse. */
   limit: (ctx: ActionContext) => Promise<void>;
+  /** Turns an unexpected failure into a coded one when it can (a full disk: `insufficient_space`). */
+  mapError?: (err: unknown) => EaselError | undefined;
+  /** After validation, before the handler: deeper checks of the payload (init images decode). */
+  verify?: (name: ActionName, payload: unknown) => Promise<void>;
+  /** Rewrites error messages before they leave (server paths relative to DATA_DIR / MODELS_DIR). */
+  redact?: (text: string) => string;
 }
 
 type AnyAck = (res: Ack<object>) => void;
@@ -39,8 +45,10 @@ function splitArgs(args: readonly unknown[]): { payload: unknown; ack: AnyAck | 
   return { payload: rest[0], ack };
 }
 
-function toWire(err: unknown, logger: Logger, action: string): WireError {
+function toWire(err: unknown, logger: Logger, action: string, mapError?: (err: unknown) => EaselError | undefined): WireError {
   if (isEaselError(err)) return err.toWire();
+  const mapped = mapError?.(err);
+  if (mapped) return mapped.toWire();
   logger.error({ err, action }, 'action failed');
   return { code: 'internal', message: 'internal error' };
 }
@@ -54,10 +62,13 @@ export async function runAction<A extends ActionName>(name: A, payload: unknown,
     const schema = opts.schemas[name] as unknown as z.ZodType<ActionPayload<A>>;
     const parsed = schema.safeParse(payload);
     if (!parsed.success) throw zodToEaselError(parsed.error);
+    await opts.verify?.(name, parsed.data);
     const result = await opts.handlers[name](parsed.data, opts.ctx);
     return { ok: true, ...result };
   } catch (err) {
-    return { ok: false, error: toWire(err, opts.logger, name) };
+    const error = toWire(err, opts.logger, name, opts.mapError);
+    if (opts.redact) error.message = opts.redact(error.message);
+    return { ok: false, error };
   }
 }
 

@@ -14,10 +14,10 @@ describe('originAllowed', () => {
 });
 
 describe('clientIp', () => {
-  it('trusts X-Forwarded-For only from loopback (a local tunnel)', () => {
-    expect(clientIp('127.0.0.1', '203.0.113.9, 10.0.0.1')).toBe('203.0.113.9');
-    expect(clientIp('::1', ['198.51.100.2'])).toBe('198.51.100.2');
-    expect(clientIp('203.0.113.50', '1.2.3.4')).toBe('203.0.113.50');
-    expect(clientIp('127.0.0.1', undefined)).toBe('127.0.0.1');
+  it('trusts X-Forwarded-For only from loopback (a local tunnel), and only its right-most untrusted hop', () => {
+    expect(clientIp('127.0.0.1', { 'x-forwarded-for': '203.0.113.9, 10.0.0.1' })).toBe('10.0.0.1');
+    expect(clientIp('::1', { 'x-forwarded-for': ['198.51.100.2'] })).toBe('198.51.100.2');
+    expect(clientIp('203.0.113.50', { 'x-forwarded-for': '1.2.3.4' })).toBe('203.0.113.50');
+    expect(clientIp('127.0.0.1', {})).toBe('127.0.0.1');
   });
 });

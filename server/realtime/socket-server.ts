@@ -6,9 +6,10 @@ import { Server, type Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import { EaselError, isEaselError } from '../protocol/errors.js';
 import type { ActionSchemas } from '../protocol/actions.js';
-import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/index.js';
+import type { ClientToServerEvents, ServerStatusEvent, ServerToClientEvents } from '../protocol/index.js';
 import { consume, type RateLimits } from '../security/rate-limits.js';
 import { tokenFromAuthorization, tokensEqual } from '../security/token.js';
+import { clientAddress, proxyTrust, type ProxyTrust } from '../security/client-ip.js';
 import type { Broadcaster } from '../jobs/job-runner.js';
 import type { QueueEntry } from '../jobs/job-queue.js';
 import type { Job } from '../jobs/job.js';
@@ -21,6 +22,8 @@ import type { HandlerDeps } from './ports.js';
 
 interface SocketData {
   clientId: string;
+  /** The client's address by the one rule of security/client-ip.ts (action and connection limits). */
+  address: string;
 }
 
 export type EaselServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -42,19 +45,14 @@ export function originAllowed(req: Pick<IncomingMessage, 'headers'>, allowed: re
   }
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+const LOOPBACK_TRUST = proxyTrust(['loopback']);
 
 /**
- * The address to rate-limit: behind a local tunnel (cloudflared) every connection comes from
- * loopback, so trust X-Forwarded-For only then, as express does with `trust proxy: loopback`.
+ * The address to rate-limit, by the same rule as REST (security/client-ip.ts): the right-most
+ * X-Forwarded-For hop that is not a trusted proxy, or CF-Connecting-IP from the local tunnel.
  */
-export function clientIp(address: string, forwarded: string | string[] | undefined): string {
-  const header = Array.isArray(forwarded) ? forwarded[0] : forwarded;
-  if (LOOPBACK.has(address) && header) {
-    const first = header.split(',')[0]!.trim();
-    if (first) return first;
-  }
-  return address || 'unknown';
+export function clientIp(address: string, headers: Record<string, string | string[] | undefined>, trust: ProxyTrust = LOOPBACK_TRUST): string {
+  return clientAddress(address, headers, trust);
 }
 
 export interface SocketServerOptions {
@@ -64,6 +62,16 @@ export interface SocketServerOptions {
   limits: RateLimits;
   schemas: ActionSchemas;
   logger: Logger;
+  /** Which peers may report the client's address (TRUSTED_PROXIES); default: loopback. */
+  proxyTrust?: ProxyTrust;
+  /** Classifies an action's unexpected failure (a full disk becomes `insufficient_space`). */
+  mapError?: (err: unknown) => EaselError | undefined;
+  /** Deeper payload checks after validation (images that do not decode are refused at submit). */
+  verify?: (name: string, payload: unknown) => Promise<void>;
+  /** Rewrites error messages before they leave (server paths). */
+  redact?: (text: string) => string;
+  /** What `server:status` says now (sent to each client as it connects). */
+  serverStatus?: () => ServerStatusEvent;
 }
 
 /** Creates the Broadcaster for an io server (so the executor can exist before sockets). */
@@ -98,7 +106,7 @@ export function attachHandlers(io: EaselServer, opts: SocketServerOptions, deps:
       e.data = err.toWire();
       next(e);
     };
-    const ip = clientIp(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
+    const ip = clientIp(socket.handshake.address, socket.handshake.headers, opts.proxyTrust);
     consume(opts.limits.connections, ip, 'connections')
       .then(() => {
         const auth = (socket.handshake.auth ?? {}) as { token?: unknown; client_id?: unknown };
@@ -106,6 +114,7 @@ export function attachHandlers(io: EaselServer, opts: SocketServerOptions, deps:
         if (!tokensEqual(given, opts.token)) return fail(new EaselError('unauthorized', 'a valid token is required'));
         const clientId = typeof auth.client_id === 'string' && CLIENT_ID.test(auth.client_id) ? auth.client_id : socket.id.replace(/[^A-Za-z0-9_-]/g, '_');
         socket.data.clientId = clientId;
+        socket.data.address = ip;
         next();
       })
       .catch((err: unknown) => fail(isEaselError(err) ? err : new EaselError('internal', 'handshake failed')));
@@ -119,12 +128,22 @@ export function attachHandlers(io: EaselServer, opts: SocketServerOptions, deps:
       handlers,
       ctx: { clientId, socketId: socket.id },
       logger: opts.logger,
-      limit: (ctx) => consume(opts.limits.actions, ctx.clientId, 'actions'),
+      // Per client id, per address and per token: a new client_id or a reconnect buys no new budget.
+      limit: async (ctx) => {
+        await consume(opts.limits.actions, ctx.clientId, 'actions');
+        await consume(opts.limits.actionsByAddress, socket.data.address, 'actions from this address');
+        await consume(opts.limits.actionsByToken, 'token', 'actions with this token');
+      },
+      ...(opts.mapError ? { mapError: opts.mapError } : {}),
+      ...(opts.verify ? { verify: opts.verify } : {}),
+      ...(opts.redact ? { redact: opts.redact } : {}),
     });
     // A (re)connecting client learns where its jobs stand without asking.
     socket.emit('queue', { seq: nextSeq(), jobs: deps.queue.entriesFor(clientId), queued_total: deps.queue.queuedCount });
     // Downloads are shared: a client that connects mid-transfer sees them at once, not at the next tick.
     for (const progress of deps.downloads?.active ?? []) socket.emit('download:progress', progress);
+    // A full disk (work refused) is shown at once, not at the next failure.
+    if (opts.serverStatus) socket.emit('server:status', opts.serverStatus());
   });
 }
 

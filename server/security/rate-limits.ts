@@ -5,6 +5,10 @@ import { EaselError } from '../protocol/errors.js';
 
 export interface RateLimits {
   actions: RateLimiterMemory;
+  /** Actions per client address: a fresh client_id buys no fresh budget. */
+  actionsByAddress: RateLimiterMemory;
+  /** Actions per token: a ceiling for everything one credential can do (10x the per-client budget). */
+  actionsByToken: RateLimiterMemory;
   connections: RateLimiterMemory;
   rest: RateLimiterMemory;
 }
@@ -14,9 +18,12 @@ export function createRateLimits(cfg: {
   rateLimitWindowS: number;
   connRateLimitPerMin: number;
   restRateLimitPerMin: number;
+  rateLimitAddressPoints?: number;
 }): RateLimits {
   return {
     actions: new RateLimiterMemory({ points: cfg.rateLimitPoints, duration: cfg.rateLimitWindowS, keyPrefix: 'actions' }),
+    actionsByAddress: new RateLimiterMemory({ points: cfg.rateLimitAddressPoints || cfg.rateLimitPoints, duration: cfg.rateLimitWindowS, keyPrefix: 'actions-addr' }),
+    actionsByToken: new RateLimiterMemory({ points: cfg.rateLimitPoints * 10, duration: cfg.rateLimitWindowS, keyPrefix: 'actions-token' }),
     connections: new RateLimiterMemory({ points: cfg.connRateLimitPerMin, duration: 60, keyPrefix: 'conn' }),
     rest: new RateLimiterMemory({ points: cfg.restRateLimitPerMin, duration: 60, keyPrefix: 'rest' }),
   };

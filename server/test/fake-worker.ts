@@ -2,7 +2,9 @@
 // "generates" over `steps` steps with a delay, sends real JPEG previews and real PNGs made with
 // sharp, honours cancel within a step, and crashes on request (prompt containing `__crash__`).
 // FAKE_STEP_MS sets the step delay; FAKE_CAPS=none makes it report that it cannot generate;
-// FAKE_IGNORE_CANCEL=1 makes it deaf to cancel.
+// FAKE_IGNORE_CANCEL=1 makes it deaf to cancel. FAKE_BLOCK_MS blocks the JS thread that long in
+// each step (as onnxruntime's session.run does); FAKE_PID_FILE gets the pid when a job starts.
+import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerImage } from '../../native/worker-protocol.js';
 
@@ -10,6 +12,8 @@ const stepMs = Number(process.env.FAKE_STEP_MS ?? '20');
 const canGenerate = process.env.FAKE_CAPS !== 'none';
 // Simulates a worker stuck in native code: it never looks at the abort signal.
 const ignoreCancel = process.env.FAKE_IGNORE_CANCEL === '1';
+const blockMs = Number(process.env.FAKE_BLOCK_MS ?? '0');
+const pidFile = process.env.FAKE_PID_FILE;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 // Phases like the real engine's: a model load on the first job (and when `model` changes), then
@@ -29,6 +33,9 @@ async function run(params: Record<string, unknown>, hooks: RunHooks): Promise<Ru
   const count = (typeof params.batch_size === 'number' ? params.batch_size : 1) * (typeof params.n_iter === 'number' ? params.n_iter : 1);
   const seed = typeof params.seed === 'number' && params.seed >= 0 ? params.seed : 1234;
   const prompt = typeof params.prompt === 'string' ? params.prompt : '';
+  if (pidFile) writeFileSync(pidFile, String(process.pid));
+  // An engine error that names a file by its absolute path, as the checkpoint loader's do.
+  if (prompt.includes('__missing_file__')) throw new WorkerError('model_not_found', `checkpoint not found: ${process.env.MODELS_DIR ?? ''}/checkpoints/missing.safetensors`);
   const model = typeof params.model === 'string' ? params.model : 'fake-model';
   if (warmModel !== model) {
     hooks.onPhase?.('loading_model', { fraction: 0, detail: warmModel ? `switching model to ${model}` : `loading ${model}` });
@@ -41,6 +48,8 @@ async function run(params: Record<string, unknown>, hooks: RunHooks): Promise<Ru
   hooks.onPhase?.('sampling');
   for (let step = 1; step <= steps; step++) {
     if (hooks.signal.aborted && !ignoreCancel) throw new WorkerError('cancelled', 'cancelled');
+    // A synchronous wait: nothing else on this thread runs meanwhile, exactly like session.run().
+    if (blockMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, blockMs);
     await sleep(stepMs);
     if (prompt.includes('__crash__') && step === 2) process.exit(3);
     hooks.onProgress(step, steps);

@@ -46,6 +46,7 @@ export async function startTestServer(
     workerEntry: opts.workerEntry ?? FAKE_WORKER,
     ...(opts.logger ? { logger: opts.logger } : {}),
     supervisor: { restartDelaysMs: [50], cancelGraceMs: 5000, ...opts.supervisor, env: { FAKE_STEP_MS: '20', ...opts.fakeEnv } },
+    ...(opts.disk ? { disk: opts.disk } : {}),
   });
   return {
     ...server,

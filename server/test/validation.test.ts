@@ -8,7 +8,8 @@ describe('validation over Socket.IO', () => {
   let s: AnySocket;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    // The per-address budget (all these clients share 127.0.0.1) is tested in test/faults/limits.test.ts.
+    server = await startTestServer({ RATE_LIMIT_ADDRESS_POINTS: '100000' });
     s = await connect(server.url, { token: server.token });
   });
   afterAll(async () => {
@@ -94,7 +95,7 @@ describe('validation over Socket.IO', () => {
       expect(refused.error).toMatchObject({ code: 'rate_limited' });
       expect(refused.error!.retry_after_s).toBeGreaterThan(0);
       expect(refused.error!.retry_after_s).toBeLessThanOrEqual(60);
-      // The limit is per client id: another client is not affected.
+      // The per-client limit: another client id (with address budget left) is not affected.
       expect((await call(s, 'get_queue')).ok).toBe(true);
     } finally {
       c.close();

@@ -74,6 +74,12 @@ export async function openUrl(start: string | URL, opts: RequestOptions): Promis
     if (hop >= MAX_REDIRECTS) throw new EaselError('download_failed', `more than ${MAX_REDIRECTS} redirects from ${origin}`);
     redirects.push(res.headers);
     const next = new URL(location, url);
+    // Once on https, every later hop must be too: a redirect to cleartext (or another scheme) would
+    // let anyone on the path read or swap the file. Only an operator's own http endpoint (a mirror,
+    // a test host) starts on http.
+    if (url.protocol === 'https:' && next.protocol !== 'https:') {
+      throw new EaselError('forbidden_address', `${url.host} redirected to ${next.protocol}//${next.host}: downloads never leave https`);
+    }
     if (next.host !== origin) {
       headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !['authorization', 'cookie'].includes(k.toLowerCase())));
     }

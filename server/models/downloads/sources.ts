@@ -43,6 +43,11 @@ export interface HfRef {
   revision: string;
 }
 
+/** Does a slash-separated name have a `.` or `..` part? */
+export function hasDotSegment(name: string): boolean {
+  return name.split(/[/\\]/).some((p) => p === '.' || p === '..');
+}
+
 /**
  * Parses `hf:owner/repo[@rev][/path][@rev]`; an explicit `revision` wins over `@rev`.
  *
@@ -52,8 +57,13 @@ export function parseHfSource(source: string, revision?: string): HfRef {
   const m = /^hf:([\w.-]+)\/([\w.-]+)(?:@([\w.-]+))?(?:\/(.+?))?(?:@([\w.-]+))?$/.exec(source);
   if (!m) throw new EaselError('invalid_params', 'an hf source must look like hf:owner/repo/path/in/repo', { field: 'source' });
   const path = m[4] ?? '';
-  if (path.split('/').some((p) => p === '..' || p === '.')) throw new EaselError('invalid_params', 'the path in an hf source must not contain . or .. parts', { field: 'source' });
-  return { repo: `${m[1]}/${m[2]}`, path, revision: revision ?? m[3] ?? m[5] ?? 'main' };
+  if (hasDotSegment(path)) throw new EaselError('invalid_params', 'the path in an hf source must not contain . or .. parts', { field: 'source' });
+  // The owner, repo and revision become URL path parts too: `..` there would climb out of the repo.
+  if (hasDotSegment(m[1]!) || hasDotSegment(m[2]!) || m[1]!.includes('..') || m[2]!.includes('..')) throw new EaselError('invalid_params', 'the repo in an hf source must not be . or ..', { field: 'source' });
+  const rev = revision ?? m[3] ?? m[5] ?? 'main';
+  // Git refs never contain `..` (git check-ref-format), so any `..` in one is an attack.
+  if (hasDotSegment(rev) || rev.includes('..')) throw new EaselError('invalid_params', 'revision must not contain . or .. parts', { field: revision === undefined ? 'source' : 'revision' });
+  return { repo: `${m[1]}/${m[2]}`, path, revision: rev };
 }
 
 const encodePath = (p: string): string => p.split('/').map(encodeURIComponent).join('/');

@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat, truncate } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { EaselError, isEaselError } from '../../protocol/errors.js';
+import { isDiskFullError } from '../../reliability/disk-guard.js';
 import type { AddressPolicy } from './address-guard.js';
 import { openUrl, statusError, TransientError } from './http-client.js';
 
@@ -108,6 +109,8 @@ const cancelled = (): EaselError => new EaselError('cancelled', 'the download wa
 function isTransient(err: unknown): boolean {
   if (err instanceof TransientError) return true;
   if (isEaselError(err)) return false;
+  // A full disk does not get better by downloading again.
+  if (isDiskFullError(err)) return false;
   const code = (err as { code?: string }).code;
   // Network errors from node:http; an aborted request (our signal) or an unknown host is not transient.
   if (code === 'ABORT_ERR' || code === 'ENOTFOUND') return false;
@@ -135,6 +138,7 @@ export async function transfer(opts: TransferOptions): Promise<TransferResult> {
       if (opts.signal?.aborted) throw cancelled();
       if (!isTransient(err) || attempt >= delays.length) {
         if (isEaselError(err)) throw err;
+        if (isDiskFullError(err)) throw new EaselError('insufficient_space', 'the disk filled up during the download; free some space and download again', { cause: err });
         throw new EaselError('download_failed', `download failed: ${(err as Error).message}`, { cause: err });
       }
       await sleep(delays[attempt]!, opts.signal);

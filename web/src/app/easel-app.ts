@@ -28,6 +28,8 @@ import { ServerInfoController } from '../controllers/server-info-controller.js';
 import { DEFAULT_TAB, hashForTab, tabFromHash, TAB_LABELS, tokenFromHash, visibleTabs, type Tab } from './routes.js';
 import { applyTheme } from './theme.js';
 import { toast } from './toasts.js';
+import { diskNotice } from '../data/server-status.js';
+import type { DiskStatus } from '../data/protocol.js';
 
 @customElement('easel-app')
 export class EaselApp extends LitElement {
@@ -174,6 +176,8 @@ export class EaselApp extends LitElement {
   private lastState: ConnectionState = connection.state;
   /** The engine's capabilities decide which feature tabs exist (ControlNet only once it works). */
   private readonly serverInfo = new ServerInfoController(this);
+  private disk: DiskStatus | undefined;
+  private offServerStatus: (() => void) | undefined;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -203,6 +207,12 @@ export class EaselApp extends LitElement {
       this.go('generate');
       void this.updateComplete.then(() => this.generatePanel()?.fixImage(e.detail.image));
     });
+    // A full disk on the server (new images wait) and its end, once each.
+    this.offServerStatus = connection.on('server:status', (e) => {
+      const notice = diskNotice(this.disk, e.disk);
+      this.disk = e.disk;
+      if (notice) toast(notice.message, notice.kind);
+    });
     startServices();
   }
 
@@ -210,6 +220,7 @@ export class EaselApp extends LitElement {
     super.disconnectedCallback();
     window.removeEventListener('hashchange', this.onHashChange);
     connection.removeEventListener('state', this.onConnectionState);
+    this.offServerStatus?.();
   }
 
   private readonly onHashChange = (): void => {

@@ -9,6 +9,7 @@ export type {
   ActionResults,
   ClientToServerEvents,
   CompleteEvent,
+  DiskStatus,
   DownloadProgressEvent,
   DriveStatusEvent,
   EnhancePartialEvent,
