@@ -12,6 +12,8 @@ export interface WorkerCapabilities {
   lora?: boolean;
   embeddings?: boolean;
   vae?: boolean;
+  /** Hires fix (`hires` in GenerationParams, A1111 `enable_hr`). */
+  hires?: boolean;
 }
 
 export type ParentMessage =

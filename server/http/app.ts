@@ -26,6 +26,12 @@ export interface HttpAppDeps {
   fileRoutes?: Router;
   /** The built PWA, served at / when the folder exists. */
   webDist?: string;
+  /** The AUTOMATIC1111 API (server/http/sdapi), mounted at /sdapi/v1 behind the token. */
+  sdapiRoutes?: Router;
+  /** The REST job API with server-sent events (server/http/jobs-api), under /api behind the token. */
+  jobRoutes?: Router;
+  /** GET /api/openapi.json. */
+  openapi?: () => Record<string, unknown>;
 }
 
 const STATUS_BY_CODE: Record<string, number> = {
@@ -37,6 +43,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   rate_limited: 429,
   not_implemented: 501,
   engine_unavailable: 503,
+  queue_full: 503,
+  server_stopped: 503,
 };
 
 export function createHttpApp(deps: HttpAppDeps): express.Express {
@@ -60,15 +68,30 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   if (deps.imageRoutes) api.use(deps.imageRoutes);
   if (deps.tokenizeRoutes) api.use(deps.tokenizeRoutes);
   if (deps.modelRoutes) api.use(deps.modelRoutes);
+  if (deps.jobRoutes) api.use(deps.jobRoutes);
+  const openapi = deps.openapi;
+  if (openapi) api.get('/openapi.json', (_req, res) => void res.json(openapi()));
   api.use((_req, res) => sendError(res, 404, 'not_found', 'no such API route'));
   app.use('/api', api);
 
   if (deps.fileRoutes) app.use('/files', deps.fileRoutes);
 
+  // Every /sdapi path needs the token, including ones that do not exist (they then answer 404).
+  if (deps.sdapiRoutes) {
+    app.use('/sdapi', requireToken(deps.token));
+    app.use('/sdapi/v1', deps.sdapiRoutes);
+  }
+
   if (deps.webDist && existsSync(deps.webDist)) app.use(express.static(deps.webDist, { index: 'index.html', dotfiles: 'ignore' }));
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (isEaselError(err)) return sendError(res, STATUS_BY_CODE[err.code] ?? 500, err.code, err.message, err.field ? { field: err.field } : {});
+    if (isEaselError(err)) {
+      if (err.retryAfterS !== undefined) res.setHeader('Retry-After', String(err.retryAfterS));
+      return sendError(res, STATUS_BY_CODE[err.code] ?? 500, err.code, err.message, {
+        ...(err.field ? { field: err.field } : {}),
+        ...(err.retryAfterS !== undefined ? { retry_after_s: err.retryAfterS } : {}),
+      });
+    }
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.too.large') return sendError(res, 413, 'invalid_params', `request body larger than ${deps.jsonLimitBytes} bytes`);
     if (e.type === 'entity.parse.failed') return sendError(res, 400, 'invalid_params', 'request body is not valid JSON');

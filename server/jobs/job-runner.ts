@@ -14,8 +14,12 @@ export interface Broadcaster {
   toAll<E extends keyof ServerToClientEvents>(event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
 }
 
-/** Saves one produced image (file, thumbnail, row with infotext) and returns its wire form. */
-export type ImageSink = (job: Job, image: WorkerImage, info: Record<string, unknown>) => Promise<GalleryImage>;
+/**
+ * Saves one produced image (file, thumbnail, row with infotext) and returns its wire form, or null
+ * when the image was handed to whoever asked for it and is not to be kept (an /sdapi request with
+ * save_images off).
+ */
+export type ImageSink = (job: Job, image: WorkerImage, info: Record<string, unknown>) => Promise<GalleryImage | null>;
 
 export interface JobRunnerDeps {
   supervisor: Pick<EngineSupervisor, 'run'>;
@@ -53,7 +57,10 @@ export function createJobExecutor(deps: JobRunnerDeps): JobExecutor {
       },
     });
     const images: GalleryImage[] = [];
-    for (const image of out.images) images.push(await deps.saveImage(job, image, out.info));
+    for (const image of out.images) {
+      const saved = await deps.saveImage(job, image, out.info);
+      if (saved) images.push(saved);
+    }
     deps.events.toClient(job.clientId, 'complete', { job_id: job.id, images, metadata: out.info });
     if (images.length > 0) deps.events.toAll('gallery:new', { images });
     return { imageIds: images.map((i) => i.id) };
