@@ -41,7 +41,10 @@ export function findCheckpoint(models: readonly ModelEntry[], wanted: string): M
   const hex = /^[0-9a-fA-F]{8,64}$/.test(w) ? w.toLowerCase() : undefined;
   return (
     models.find((m) => checkpointTitle(m) === w || m.name === w || m.name === bare) ??
-    models.find((m) => m.name.replace(EXT, '') === bare || checkpointModelName(m) === bare || m.name.split('/').pop() === bare) ??
+    models.find((m) => {
+      const file = m.name.split('/').pop() ?? m.name;
+      return m.name.replace(EXT, '') === bare || checkpointModelName(m) === bare || file === bare || file.replace(EXT, '') === bare;
+    }) ??
     (hex ? models.find((m) => m.short_hash === hex || (m.sha256 ?? '').startsWith(hex)) : undefined)
   );
 }
