@@ -113,7 +113,7 @@ describe('an A1111 client library against Easel (real engine, tiny checkpoint)',
       steps: 3,
       denoising_strength: 0.8,
       inpainting_fill: 1,
-      inpaint_full_res: false,
+      inpaint_full_res: 0, // the client types it as a number; pydantic (and Easel) read 0 as false
       mask_blur: 2,
       seed: 9,
     });
