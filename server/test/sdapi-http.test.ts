@@ -56,8 +56,14 @@ describe('/sdapi/v1 over HTTP (test-double engine)', () => {
     await server?.dispose();
   });
 
-  const post = (path: string, body: unknown, headers = auth) =>
-    fetch(`${server.url}/sdapi/v1/${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  /**
+   * Resolves once the whole answer is in: with the keep-alive, the status and headers of a
+   * synchronous job arrive long before its body (and before the job has finished).
+   */
+  const post = async (path: string, body: unknown, headers = auth): Promise<Response> => {
+    const res = await fetch(`${server.url}/sdapi/v1/${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    return new Response(await res.text(), { status: res.status, headers: res.headers });
+  };
   const get = (path: string, headers = auth) => fetch(`${server.url}/sdapi/v1/${path}`, { headers });
 
   it('answers 401 on every route without the token, and with a wrong one', async () => {
@@ -158,7 +164,7 @@ describe('/sdapi/v1 over HTTP (test-double engine)', () => {
   });
 
   it('reports progress with a preview while a job runs, and interrupt stops it', async () => {
-    const answer = post('txt2img', { steps: 150, width: 64, height: 64, save_images: false });
+    const answer = fetch(`${server.url}/sdapi/v1/txt2img`, { method: 'POST', headers: auth, body: JSON.stringify({ steps: 150, width: 64, height: 64, save_images: false }) });
     let seen: Record<string, unknown> | undefined;
     for (let i = 0; i < 200 && !seen; i++) {
       await new Promise((r) => setTimeout(r, 25));
