@@ -121,6 +121,9 @@ describe('/sdapi/v1 over HTTP (test-double engine)', () => {
     const png = Buffer.from(body.images[0]!, 'base64');
     expect((info.infotexts as string[])[0]).toBe(readPngTextChunks(png).parameters);
     expect((info.infotexts as string[])[0]).toContain('Steps: 3, Sampler: Euler');
+    // The infotext alone regenerates it (A1111 v1.8+ `infotext`), fields set in the request win.
+    const again = (await (await post('txt2img', { infotext: (info.infotexts as string[])[0], cfg_scale: 4 })).json()) as Txt2ImgAnswer;
+    expect(JSON.parse(again.info)).toMatchObject({ prompt: 'a cat', seed: 42, steps: 3, width: 64, height: 64, cfg_scale: 4 });
   });
 
   it('answers a coded 501 naming hires fix, ADetailer, upscaling and other missing features', async () => {

@@ -10,6 +10,8 @@ import { SDAPI_CLIENT_ID, type SdapiDeps } from './deps.js';
 import { awaitJob, keepAlive, type KeepAlive } from './sync-job.js';
 import { MissingFeatureError, toGenerationInput, zodIssuesToDetail } from './translate.js';
 import { errorBody, statusOf } from './errors.js';
+import { applyInfotext } from './apply-infotext.js';
+import { findCheckpoint, findVae } from './model-titles.js';
 import type { CapturedResult } from '../../jobs/job-results.js';
 
 const CTX = { clientId: SDAPI_CLIENT_ID, socketId: 'sdapi' };
@@ -73,8 +75,12 @@ export function createGenerateRoutes(deps: SdapiDeps): Router {
   };
 
   const generate = (kind: 'txt2img' | 'img2img', fields: Record<string, FieldSpec>) => async (req: Request, res: Response) => {
-    const request = parseRequest(fields, req.body);
     const [checkpoints, vaes] = await Promise.all([deps.listModels('checkpoint'), deps.listModels('vae')]);
+    const explicit = new Set(typeof req.body === 'object' && req.body !== null ? Object.keys(req.body as object) : []);
+    const request = applyInfotext(parseRequest(fields, req.body), explicit, fields, {
+      checkpoint: (n) => findCheckpoint(checkpoints, n) !== undefined,
+      vae: (n) => findVae(vaes, n) !== undefined,
+    });
     const t = toGenerationInput(kind, request, { capabilities: deps.capabilities(), options: deps.options.get(), checkpoints, vaes });
     const parsed = deps.schemas.generate.safeParse(t.params);
     if (!parsed.success) throw new RequestValidationError(zodIssuesToDetail(parsed.error, t.locOf));

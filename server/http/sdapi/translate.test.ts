@@ -6,6 +6,7 @@ import { IMG2IMG_FIELDS, RequestValidationError, TXT2IMG_FIELDS, coerce, parseRe
 import { DEFAULT_SDAPI_OPTIONS } from './options-store.js';
 import { MissingFeatureError, adetailerUnits, toGenerationInput, type TranslateContext } from './translate.js';
 import { findCheckpoint } from './model-titles.js';
+import { applyInfotext } from './apply-infotext.js';
 
 const ckpt = (name: string, hash: string): ModelEntry => ({ name, type: 'checkpoint', size_bytes: 1, short_hash: hash, sha256: hash + '0'.repeat(54) });
 const ctx = (over: Partial<TranslateContext> = {}): TranslateContext => ({
@@ -139,5 +140,25 @@ describe('A1111 request → GenerationParams', () => {
     expect(() => img2img({ init_images: ['https://example.com/a.png'] })).toThrow(RequestValidationError);
     expect(() => img2img({ init_images: [png], mask: png, inpainting_fill: 7 })).toThrow(RequestValidationError);
     expect(() => img2img({ init_images: [png], resize_mode: 3 })).toThrow(MissingFeatureError);
+  });
+});
+
+describe('infotext (A1111 v1.8+ apply_infotext)', () => {
+  const text = 'a cat\nNegative prompt: a dog\nSteps: 12, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 5, Seed: 99, Size: 64x96, Model hash: 0123456789, Model: a, Clip skip: 2, Hires upscale: 1.5, Hires steps: 4, Version: v1.10.1';
+  const known = { checkpoint: (n: string) => findCheckpoint(ctx().checkpoints, n) !== undefined, vae: () => false };
+
+  it('fills the fields the request left unset, and the options it implies', () => {
+    const body = { infotext: text, steps: 3 };
+    const r = applyInfotext(parseRequest(TXT2IMG_FIELDS, body), new Set(Object.keys(body)), TXT2IMG_FIELDS, known);
+    expect(r).toMatchObject({ prompt: 'a cat', negative_prompt: 'a dog', steps: 3, sampler_name: 'DPM++ 2M', scheduler: 'Karras', cfg_scale: 5, seed: 99, width: 64, height: 96, enable_hr: true, hr_scale: 1.5, hr_second_pass_steps: 4, infotext: null });
+    expect(r.override_settings).toMatchObject({ sd_model_checkpoint: '0123456789', CLIP_stop_at_last_layers: 2 });
+    const caps = ctx({ capabilities: { generate: true, upscale: false, adetailer: false, hires: true } });
+    expect(toGenerationInput('txt2img', r, caps).params).toMatchObject({ model: 'a.safetensors', clip_skip: 2, sampler: 'DPM++ 2M', scheduler: 'Karras' });
+  });
+
+  it('skips a model it cannot find, and keeps explicit override_settings', () => {
+    const body = { infotext: text.replace('0123456789', 'ffffffffff'), override_settings: { CLIP_stop_at_last_layers: 1 } };
+    const r = applyInfotext(parseRequest(TXT2IMG_FIELDS, body), new Set(Object.keys(body)), TXT2IMG_FIELDS, known);
+    expect(r.override_settings).toEqual({ CLIP_stop_at_last_layers: 1, randn_source: 'GPU' });
   });
 });

@@ -104,7 +104,6 @@ function refuseMissing(kind: 'txt2img' | 'img2img', r: Record<string, unknown>, 
     throw new MissingFeatureError('variation_seed', 'variation seeds (subseed_strength > 0) are not available in Easel');
   }
   if (str(r.firstpass_image)) throw new MissingFeatureError('firstpass_image', 'firstpass_image is not available in Easel');
-  if (str(r.infotext)) throw new MissingFeatureError('infotext', 'generating from an infotext (infotext) is not available in Easel yet; send the fields');
   const script = str(r.script_name);
   if (script) throw invalid(['script_name'], `Script '${script}' not found`);
   for (const [key, s] of scripts(r)) {
