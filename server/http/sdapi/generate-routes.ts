@@ -106,6 +106,7 @@ export function createGenerateRoutes(deps: SdapiDeps): Router {
     if (request.upscaler_2 !== 'None' && request.extras_upscaler_2_visibility !== 0) {
       throw new MissingFeatureError('upscaler_2', 'a second upscaler (upscaler_2) is not available in Easel');
     }
+    if (request.resize_mode !== 0) throw new MissingFeatureError('resize_mode', 'extras resize_mode 1 (to width × height) is not available through /sdapi/v1; use upscaling_resize');
     if ((request.gfpgan_visibility as number) > 0 || (request.codeformer_visibility as number) > 0) {
       throw new MissingFeatureError('restore_faces', 'face restoration (GFPGAN/CodeFormer) is not available in Easel');
     }
