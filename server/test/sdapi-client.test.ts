@@ -130,6 +130,8 @@ describe('an A1111 client library against Easel (real engine, tiny checkpoint)',
 
   it('switches the default checkpoint through options; it persists and the next job uses it', async () => {
     const b = models.find((m) => m.model_name === 'more_tiny-b')!;
+    // Before any switch, the model a job without one runs on (what the first txt2img used).
+    expect(await api.getCurrentModel()).toBe(models.find((m) => m.model_name === 'tiny')!.title);
     await api.setOptions({ sd_model_checkpoint: b.title } as never);
     expect(await api.getCurrentModel()).toBe(b.title);
     expect(JSON.parse(readFileSync(join(dataDir, 'sdapi-options.json'), 'utf8'))).toMatchObject({ sd_model_checkpoint: 'more/tiny-b.safetensors' });

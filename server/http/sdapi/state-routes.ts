@@ -72,7 +72,12 @@ export function createStateRoutes(deps: SdapiDeps): Router {
   const optionsView = async (): Promise<Record<string, unknown>> => {
     const o = deps.options.get();
     const checkpoints = await deps.listModels('checkpoint');
-    const current = (o.sd_model_checkpoint ? findCheckpoint(checkpoints, o.sd_model_checkpoint) : undefined) ?? checkpoints[0];
+    // Unset: what the engine picks for a job that names no model (native/generation-service.ts
+    // resolveModel: the first .safetensors/.ckpt directly in checkpoints/, by name).
+    const engineDefault = checkpoints
+      .filter((m) => !m.name.includes('/') && /\.(safetensors|ckpt)$/i.test(m.name))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))[0];
+    const current = (o.sd_model_checkpoint ? findCheckpoint(checkpoints, o.sd_model_checkpoint) : undefined) ?? engineDefault;
     return {
       sd_model_checkpoint: current ? checkpointTitle(current) : null,
       sd_checkpoint_hash: current?.sha256 ?? null,
