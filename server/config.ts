@@ -60,6 +60,8 @@ export interface Config {
   driveRetryBaseMs: number;
   driveApiRoot: string;
   driveTokenUrl: string;
+  /** /sdapi/v1 synchronous jobs: send headers and a space after this long, then at this interval (0 = never). */
+  sdapiKeepAliveMs: number;
 }
 
 interface Setting {
@@ -156,6 +158,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'DRIVE_SYNC_INTERVAL_S', flag: '--drive-sync-interval-s', key: 'driveSyncIntervalS', def: '300', doc: 'seconds between automatic Drive syncs (0 = off)', parse: int(0, 86_400) },
   { env: 'DRIVE_RETRY_BASE_MS', flag: '--drive-retry-base-ms', key: 'driveRetryBaseMs', def: '1000', doc: 'first Drive retry delay; doubles per retry', parse: int(1, 60_000) },
   { env: 'DRIVE_API_ROOT', flag: '--drive-api-root', key: 'driveApiRoot', def: 'https://www.googleapis.com/', doc: 'Drive API root (tests point it at a fake)', parse: str },
+  { env: 'SDAPI_KEEPALIVE_MS', flag: '--sdapi-keepalive-ms', key: 'sdapiKeepAliveMs', def: '20000', doc: 'a synchronous /sdapi/v1 job sends its headers and a space after this many ms, then again at this interval (keeps tunnels that cut silent requests at 100 s open; 0 = off)', parse: int(0, 90_000) },
   { env: 'DRIVE_TOKEN_URL', flag: '--drive-token-url', key: 'driveTokenUrl', def: 'https://oauth2.googleapis.com/token', doc: 'OAuth token endpoint (tests point it at a fake)', parse: str },
 ];
 

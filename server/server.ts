@@ -1,5 +1,6 @@
 // Builds and starts the whole server from a Config: database and stores, engine supervisor, GPU
 // lane, Socket.IO, express. Used by main.ts and by integration tests (port 0, temp data dir).
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve, dirname } from 'node:path';
@@ -42,6 +43,13 @@ import { createFileRoutes, createImageRoutes } from './http/images.js';
 import { DriveAuth } from './drive/auth.js';
 import { DriveService } from './drive/drive-service.js';
 import { UploadLedger } from './drive/upload-ledger.js';
+import { JobEventHub } from './jobs/job-events.js';
+import { JobResults } from './jobs/job-results.js';
+import { jobHandlers } from './realtime/job-handlers.js';
+import type { HandlerDeps } from './realtime/ports.js';
+import { createSdapiRouter, OptionsStore } from './http/sdapi/index.js';
+import { createJobsApiRoutes } from './http/jobs-api/routes.js';
+import { buildOpenApi } from './http/jobs-api/openapi.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The real engine worker. */
@@ -76,6 +84,8 @@ export interface RunningServer {
   downloads: DownloadManager;
   /** Google Drive backup (disabled unless configured). */
   drive: DriveService;
+  /** Every job event, numbered (REST server-sent events, /sdapi/v1/progress). */
+  jobEvents: JobEventHub;
   close(): Promise<void>;
 }
 
@@ -153,7 +163,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     serverStatus: () => ({ disk: disk.status() }),
   };
   const io = createSocketServer(http, socketOpts);
-  const events = createBroadcaster(io);
+  // Job events also feed the REST event streams and /sdapi/v1/progress.
+  const jobEvents = new JobEventHub();
+  const events = jobEvents.wrap(createBroadcaster(io));
+  // Images an /sdapi request waits for; the A1111 options double as the server's model/VAE defaults.
+  const jobResults = new JobResults();
+  const sdapiOptions = new OptionsStore(config.dataDir);
 
   const saveImage: ImageSink = async (job, image, info) => {
     if (job.kind === 'upscale') {
@@ -163,6 +178,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       return toWireImage(record, signer);
     }
     const infotext = formatInfotext(toInfotextParams(job, image, info));
+    if (jobResults.offer(job.id, image, info, infotext)?.keep === false) return null;
     const record = await gallery.addImage({ png: Buffer.from(image.png.buffer, image.png.byteOffset, image.png.byteLength), infotext, meta: toImageMeta(job, image, info) });
     drive.notifyNewImages();
     return toWireImage(record, signer);
@@ -175,14 +191,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     admit: () => disk.assertSpace(),
     paused: () => disk.isFull,
     failures,
-    executor: createJobExecutor({
-      supervisor: withADetailerSource(supervisor, gallery),
-      saveImage,
-      events,
-      previewEvery: config.previewEvery,
-      progress: progressHub,
-      workerParams: (job) => (job.kind === 'upscale' ? upscaleWorkerParams(job, gallery) : Promise.resolve(job.params)),
-    }),
+    executor: withServerDefaults(
+      createJobExecutor({
+        supervisor: withADetailerSource(supervisor, gallery),
+        saveImage,
+        events,
+        previewEvery: config.previewEvery,
+        progress: progressHub,
+        workerParams: (job) => (job.kind === 'upscale' ? upscaleWorkerParams(job, gallery) : Promise.resolve(job.params)),
+      }),
+      () => sdapiOptions.get(),
+      (dir, name) => existsSync(join(config.modelsDir, dir, name)),
+    ),
   });
   const ioLane = new IoLane(config.ioConcurrency);
   // Every image without a drive_uploads row is pending; uploads share the IO lane with downloads.
@@ -267,7 +287,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   const models = (type?: Parameters<ModelRegistry['list']>[0]) => registry.list(type);
   const starterModels = async () => starterView(starterCatalog, supervisor.capabilities as Record<string, unknown> | undefined, await registry.list());
-  attachHandlers(io, socketOpts, { queue, capabilities: () => supervisor.capabilities, gallery: galleryPort, events, listModels: models, drive, downloads, enhancer: supervisor, starterModels });
+  const handlerDeps: HandlerDeps = { queue, capabilities: () => supervisor.capabilities, gallery: galleryPort, events, listModels: models, drive, downloads, enhancer: supervisor, starterModels };
+  attachHandlers(io, socketOpts, handlerDeps);
+  const handlers = jobHandlers(handlerDeps);
+  let listeningPort = 0;
 
   app = createHttpApp({
     token,
@@ -291,6 +314,29 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     fileRoutes: createFileRoutes({ store: gallery, signer }),
     modelRoutes: createModelRoutes({ listModels: models }),
     tokenizeRoutes: createTokenizeRoutes({ modelsDir: config.modelsDir, tokenizerDir: process.env.TOKENIZER_DIR || undefined }),
+    jobRoutes: createJobsApiRoutes({ jobs: handlers, schemas, queue, hub: jobEvents, gallery: galleryPort, actionLimiter: rateLimits.actions }),
+    openapi: () => buildOpenApi(schemas),
+    sdapiRoutes: createSdapiRouter(
+      {
+        jobs: handlers,
+        schemas,
+        queue,
+        hub: jobEvents,
+        results: jobResults,
+        options: sdapiOptions,
+        capabilities: () => supervisor.capabilities,
+        listModels: models,
+        rescanModels: () => registry.rescan(),
+        modelsDir: config.modelsDir,
+        dataDir: config.dataDir,
+        host: config.host,
+        port: () => listeningPort,
+        previewEvery: config.previewEvery,
+        keepAliveMs: config.sdapiKeepAliveMs,
+      },
+      logger.child({ part: 'sdapi' }),
+      bufferLimit(config.maxImageBytes),
+    ),
   });
 
   queue.restore(recovered.requeued);
@@ -315,6 +361,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     });
   });
   const port = (http.address() as AddressInfo).port;
+  listeningPort = port;
   const hostForUrl = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostForUrl}:${port}`;
 
@@ -342,5 +389,26 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   drive.start();
 
-  return { disk, url, port, token, tokenCreated: created, logger, queue, supervisor, gallery, ioLane, events, models: registry, downloads, drive, close };
+  return { disk, url, port, token, tokenCreated: created, logger, queue, supervisor, gallery, ioLane, events, models: registry, downloads, drive, jobEvents, close };
+}
+
+/**
+ * The server's default checkpoint and VAE (set through /sdapi/v1/options) for generate jobs that
+ * name none, whichever client queued them; what the job ran with is then what its infotext says.
+ */
+function withServerDefaults(
+  executor: ReturnType<typeof createJobExecutor>,
+  defaults: () => { sd_model_checkpoint: string | null; sd_vae: string | null },
+  exists: (dir: 'checkpoints' | 'vae', name: string) => boolean,
+): ReturnType<typeof createJobExecutor> {
+  return (job, signal) => {
+    if (job.kind === 'generate') {
+      // A default whose file was removed since is skipped: the engine's own fallback applies.
+      const d = defaults();
+      if (job.params.model === undefined && d.sd_model_checkpoint && exists('checkpoints', d.sd_model_checkpoint)) job.params = { ...job.params, model: d.sd_model_checkpoint };
+      const vaeIsFile = d.sd_vae !== null && d.sd_vae !== 'Automatic' && d.sd_vae !== 'None';
+      if (job.params.vae === undefined && d.sd_vae && (!vaeIsFile || exists('vae', d.sd_vae))) job.params = { ...job.params, vae: d.sd_vae };
+    }
+    return executor(job, signal);
+  };
 }

@@ -34,6 +34,12 @@ export interface HttpAppDeps {
   fileRoutes?: Router;
   /** The built PWA, served at / when the folder exists. */
   webDist?: string;
+  /** The AUTOMATIC1111 API (server/http/sdapi), mounted at /sdapi/v1 behind the token. */
+  sdapiRoutes?: Router;
+  /** The REST job API with server-sent events (server/http/jobs-api), under /api behind the token. */
+  jobRoutes?: Router;
+  /** GET /api/openapi.json. */
+  openapi?: () => Record<string, unknown>;
 }
 
 const STATUS_BY_CODE: Record<string, number> = {
@@ -46,6 +52,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   not_implemented: 501,
   engine_unavailable: 503,
   insufficient_space: 507,
+  queue_full: 503,
+  server_stopped: 503,
 };
 
 export function createHttpApp(deps: HttpAppDeps): express.Express {
@@ -69,6 +77,9 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   if (deps.imageRoutes) api.use(deps.imageRoutes);
   if (deps.tokenizeRoutes) api.use(deps.tokenizeRoutes);
   if (deps.modelRoutes) api.use(deps.modelRoutes);
+  if (deps.jobRoutes) api.use(deps.jobRoutes);
+  const openapi = deps.openapi;
+  if (openapi) api.get('/openapi.json', (_req, res) => void res.json(openapi()));
   api.use((_req, res) => sendError(res, 404, 'not_found', 'no such API route'));
   app.use('/api', api);
 
@@ -76,12 +87,24 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   // Anything else under /files (`/files/thumbs/..` normalises to `/files/`) answers like the API.
   app.use('/files', (_req, res) => sendError(res, 404, 'not_found', 'no such file'));
 
+  // Every /sdapi path needs the token, including ones that do not exist (they then answer 404).
+  if (deps.sdapiRoutes) {
+    app.use('/sdapi', requireToken(deps.token));
+    app.use('/sdapi/v1', deps.sdapiRoutes);
+  }
+
   if (deps.webDist && existsSync(deps.webDist)) app.use(express.static(deps.webDist, { index: 'index.html', dotfiles: 'ignore' }));
   // Whatever is left answers with the usual error body, never express's HTML page.
   app.use((_req, res) => sendError(res, 404, 'not_found', 'not found'));
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (isEaselError(err)) return sendError(res, STATUS_BY_CODE[err.code] ?? 500, err.code, deps.redact ? deps.redact(err.message) : err.message, err.field ? { field: err.field } : {});
+    if (isEaselError(err)) {
+      if (err.retryAfterS !== undefined) res.setHeader('Retry-After', String(err.retryAfterS));
+      return sendError(res, STATUS_BY_CODE[err.code] ?? 500, err.code, deps.redact ? deps.redact(err.message) : err.message, {
+        ...(err.field ? { field: err.field } : {}),
+        ...(err.retryAfterS !== undefined ? { retry_after_s: err.retryAfterS } : {}),
+      });
+    }
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.too.large') return sendError(res, 413, 'invalid_params', `request body larger than ${Number(res.locals['bodyLimitBytes'] ?? deps.jsonLimitBytes)} bytes for ${req.path}`);
     if (e.type === 'entity.parse.failed') return sendError(res, 400, 'invalid_params', 'request body is not valid JSON');

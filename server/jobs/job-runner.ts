@@ -15,8 +15,12 @@ export interface Broadcaster {
   toAll<E extends keyof ServerToClientEvents>(event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
 }
 
-/** Saves one produced image (file, thumbnail, row with infotext) and returns its wire form. */
-export type ImageSink = (job: Job, image: WorkerImage, info: Record<string, unknown>) => Promise<GalleryImage>;
+/**
+ * Saves one produced image (file, thumbnail, row with infotext) and returns its wire form, or null
+ * when the image was handed to whoever asked for it and is not to be kept (an /sdapi request with
+ * save_images off).
+ */
+export type ImageSink = (job: Job, image: WorkerImage, info: Record<string, unknown>) => Promise<GalleryImage | null>;
 
 export interface JobRunnerDeps {
   supervisor: Pick<EngineSupervisor, 'run'>;
@@ -55,9 +59,12 @@ export function createJobExecutor(deps: JobRunnerDeps): JobExecutor {
     });
     tracker.enter('saving', { fraction: 0 });
     const images: GalleryImage[] = [];
+    let handled = 0;
     for (const image of out.images) {
-      images.push(await deps.saveImage(job, image, out.info));
-      tracker.enter('saving', { fraction: images.length / out.images.length });
+      const saved = await deps.saveImage(job, image, out.info);
+      // null: the image went to a waiting /sdapi request instead of the gallery.
+      if (saved) images.push(saved);
+      tracker.enter('saving', { fraction: ++handled / out.images.length });
     }
     done(true);
     deps.events.toClient(job.clientId, 'complete', { job_id: job.id, images, metadata: out.info });
