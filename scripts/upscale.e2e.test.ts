@@ -1,7 +1,8 @@
 // Every case of ../shared/fixtures/upscale-tiny/cases.json with every model file listed for it, run
 // through the upscale CLI: exact size, 8-bit values within ±1 on at least 99 % of values (README §7).
 // The per-tile outputs and the raw (pre-clamp) outputs are checked against the engine directly.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -120,4 +121,47 @@ describe('raw model outputs and per-tile outputs (upscale-tiny outputs.safetenso
       }
     });
   }
+});
+
+describe('upscale CLI as a process', () => {
+  /** Runs `npm run -s upscale -- …` the way a user does; resolves with the exit code and output. */
+  function runProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
+    return new Promise((resolve) => {
+      execFile(tsx, [join(process.cwd(), 'scripts', 'upscale.ts'), ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  it('exits 0 and writes the image; exits 1 with one line naming the reason on an error', async () => {
+    const out = join(outDir, 'process.png');
+    const ok = await runProcess(['--upscaler', 'Lanczos', '--input', dir('input.png'), '--out', out, '--scale', '2']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((await rgbOf(out)).width).toBe(80);
+    const r = await runProcess(['--model', join(outDir, 'missing.pth'), '--input', dir('input.png'), '--out', out]);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    expect(r.stderr).toContain('[upscaler_not_found]');
+  }, 300_000);
+
+  it('refuses damaged files and bad flags with a coded, one-line reason', async () => {
+    const out = join(outDir, 'refused.png');
+    const junk = join(outDir, 'junk.safetensors');
+    writeFileSync(junk, readFileSync(dir('compact_x4.safetensors')).subarray(0, 400));
+    for (const [args, reason] of [
+      [['--model', junk, '--input', dir('input.png'), '--out', out], 'bad_upscaler_file'],
+      [['--upscaler', 'Bicubic', '--input', dir('input.png'), '--out', out, '--scale', '2'], '--upscaler must be Lanczos or Nearest'],
+      [['--model', dir('compact_x4.pth'), '--input', dir('input.png'), '--out', out, '--tile', '8', '--overlap', '8'], 'must be smaller than --tile'],
+      [['--upscaler', 'Lanczos', '--input', dir('input.png'), '--out', out], 'needs --scale'],
+    ] as const) {
+      const err = await runUpscaleCli([...args]).then(
+        () => undefined,
+        (e: unknown) => e as Error & { code?: string },
+      );
+      expect(err, reason).toBeDefined();
+      expect(`${err!.message} ${err!.code ?? ''}`).toContain(reason);
+      expect(err!.message).not.toContain('\n');
+    }
+  });
 });

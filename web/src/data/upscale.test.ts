@@ -6,7 +6,7 @@ const entry = (name: string, type: ModelEntry['type'] = 'upscaler'): ModelEntry 
 
 describe('upscale choices and settings', () => {
   it('lists the built-ins first, then upscaler files by stem, and nothing else', () => {
-    expect(upscalerChoices([entry('4x-UltraSharp.pth'), entry('sub/RealESRGAN_x4plus.safetensors'), entry('model.safetensors', 'checkpoint')])).toEqual([
+    expect(upscalerChoices([entry('4x-UltraSharp.pth'), entry('sub/RealESRGAN_x4plus.safetensors'), entry('model.safetensors', 'checkpoint'), entry('other.onnx')])).toEqual([
       { value: 'Lanczos', label: 'Lanczos' },
       { value: 'Nearest', label: 'Nearest' },
       { value: '4x-UltraSharp.pth', label: '4x-UltraSharp' },

@@ -18,7 +18,8 @@ export interface UpscaleChoice {
 /** Built-ins first, then the installed upscaler files by their stem (A1111's names). */
 export function upscalerChoices(entries: readonly ModelEntry[]): UpscaleChoice[] {
   const files = entries
-    .filter((m) => m.type === 'upscaler')
+    // The engine reads these (native/upscale UPSCALER_EXTENSIONS); an .onnx or .bin there is not offered.
+    .filter((m) => m.type === 'upscaler' && /\.(pth|pt|ckpt|safetensors)$/i.test(m.name))
     .map((m) => ({ value: m.name, label: m.name.replace(/^.*\//, '').replace(/\.[^.]+$/, '') }));
   return [...BUILTIN_UPSCALERS.map((b) => ({ value: b, label: b })), ...files];
 }
