@@ -10,7 +10,7 @@ import { fixturePath, sd1TinyPath } from '../../native/testing/fixtures.js';
 import { parseInfotext, readPngTextChunks } from '../infotext/index.js';
 import type { CompleteEvent, ErrorEvent, JobStatusEvent, PreviewEvent, ProgressEvent } from '../protocol/events.js';
 import { DEFAULT_WORKER_ENTRY } from '../server.js';
-import { call, collect, connect, startTestServer, tempDir, waitFor, type AnySocket, type TestServer } from './helpers.js';
+import { call, collect, connect, startTestServer, stepUpdates, tempDir, waitFor, type AnySocket, type TestServer } from './helpers.js';
 
 const JOB_MS = 120_000;
 const unit = { ad_model: 'face_tiny.pt', ad_confidence: 0.05, ad_mask_k: 1 };
@@ -77,7 +77,7 @@ describe('ADetailer through the server', () => {
     expect(done.images).toHaveLength(1);
     expect(done.images[0].id).not.toBe(sourceId);
     expect(previews.length).toBe(1);
-    expect(progress.map((p) => [p.step, p.total])).toEqual([[0, 2], [1, 2]]);
+    expect(stepUpdates(progress).map((p) => [p.step, p.total])).toEqual([[0, 2], [1, 2]]);
     const parsed = parseInfotext(await infotextOf(done.images[0].url));
     expect(parsed.prompt).toBe('a face, smiling');
     expect(parsed.seed).toBe(77);

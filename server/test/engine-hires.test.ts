@@ -11,7 +11,7 @@ import { sd1TinyPath } from '../../native/testing/fixtures.js';
 import { parseInfotext } from '../infotext/index.js';
 import type { CompleteEvent, ErrorEvent, JobStatusEvent, ProgressEvent } from '../protocol/events.js';
 import { DEFAULT_WORKER_ENTRY } from '../server.js';
-import { call, collect, connect, startTestServer, tempDir, waitFor, type AnySocket, type TestServer } from './helpers.js';
+import { call, collect, connect, startTestServer, stepUpdates, tempDir, waitFor, type AnySocket, type TestServer } from './helpers.js';
 
 const JOB_MS = 240_000;
 const byName = new Map(hiresE2eCases().map((c) => [c.name, c]));
@@ -89,8 +89,8 @@ describe('hires fix through the server with the real engine', () => {
   it('latent upscale ×2 (second pass steps 0 = same): A1111’s image, progress over both passes, png-info reads the hires back', async () => {
     const c = byName.get('latent_x2_steps0')!;
     const { done, progress } = await runJob(paramsOf(c));
-    expect(progress.map((p) => p.step)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
-    expect(progress.every((p) => p.total === 10)).toBe(true);
+    expect(stepUpdates(progress).map((p) => p.step)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(stepUpdates(progress).every((p) => p.total === 10)).toBe(true);
     const img = done.images[0]!;
     expect([img.width, img.height]).toEqual(c.expected_size);
     const png = await fetchBytes(img.url);

@@ -10,7 +10,7 @@ import { fixturePath } from '../../native/testing/fixtures.js';
 import { readPngTextChunks } from '../infotext/index.js';
 import type { CompleteEvent, ErrorEvent, JobStatusEvent, ProgressEvent } from '../protocol/events.js';
 import { DEFAULT_WORKER_ENTRY } from '../server.js';
-import { call, collect, connect, startTestServer, tempDir, waitFor, type AnySocket, type TestServer } from './helpers.js';
+import { call, collect, connect, startTestServer, stepUpdates, tempDir, waitFor, type AnySocket, type TestServer } from './helpers.js';
 
 const JOB_MS = 120_000;
 const fx = (name: string) => fixturePath('upscale-tiny', name);
@@ -84,8 +84,8 @@ describe('upscale through the server with the real engine', () => {
     expect(img.task).toBe('upscale');
     expect(img.prompt).toBe('a red house');
     // 40×32 with 16/4 tiles: 3 × 3 tiles, one progress event each.
-    expect(progress.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(progress.every((p) => p.total === 9)).toBe(true);
+    expect(stepUpdates(progress).map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(stepUpdates(progress).every((p) => p.total === 9)).toBe(true);
     const png = await fetchBytes(img.url);
     const text = readPngTextChunks(png);
     expect(text.parameters).toBe(SOURCE_INFOTEXT);

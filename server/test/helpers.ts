@@ -114,3 +114,19 @@ export function collect<T = Record<string, unknown>>(socket: AnySocket, event: s
   socket.on(event, (p: T) => out.push(p));
   return out;
 }
+
+/**
+ * The step updates among a job's progress events: phase changes (loading_model, decoding, saving,
+ * ...) and the re-sent phase after a mid-job session load repeat the current step, so keep the
+ * sampling/postprocessing events that move to a new step.
+ */
+export function stepUpdates<T extends { step: number; total: number; phase?: string }>(events: readonly T[]): T[] {
+  const out: T[] = [];
+  for (const e of events) {
+    if (e.total <= 0 || (e.phase !== undefined && e.phase !== 'sampling' && e.phase !== 'postprocessing')) continue;
+    const last = out.at(-1);
+    if (last && last.step === e.step && last.total === e.total) continue;
+    out.push(e);
+  }
+  return out;
+}

@@ -3,7 +3,8 @@
 // previews and the result, a reconnect with Last-Event-ID in the middle of a job that misses
 // nothing, the same per-client action limit as the socket, and the OpenAPI document.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, connect, startTestServer, type TestServer } from './helpers.js';
+import { call, connect, startTestServer, stepUpdates, type TestServer } from './helpers.js';
+import type { ProgressEvent } from '../protocol/events.js';
 
 interface SseEvent {
   id?: number;
@@ -105,7 +106,7 @@ describe('REST job API with server-sent events', () => {
     const names = events.map((e) => e.event);
     expect(names[0]).toBe('job:status');
     expect(names).toContain('queued');
-    expect(events.filter((e) => e.event === 'progress').map((e) => e.data.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(stepUpdates(events.filter((e) => e.event === 'progress').map((e) => e.data as unknown as ProgressEvent)).map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6]);
     const preview = events.find((e) => e.event === 'preview')!;
     expect(Buffer.from(String(preview.data.data), 'base64').subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
     const complete = events.find((e) => e.event === 'complete')!;
@@ -132,7 +133,7 @@ describe('REST job API with server-sent events', () => {
     const reference = await full;
     expect(rest[0]!.id).toBeGreaterThan(lastId);
     expect([...first, ...rest].map((e) => `${e.id} ${e.event}`)).toEqual(reference.map((e) => `${e.id} ${e.event}`));
-    expect(reference.filter((e) => e.event === 'progress')).toHaveLength(20);
+    expect(stepUpdates(reference.filter((e) => e.event === 'progress').map((e) => e.data as unknown as ProgressEvent))).toHaveLength(20);
   });
 
   it('streams every job of a client on /api/events, resumable too', async () => {

@@ -20,12 +20,15 @@ export function createStateRoutes(deps: SdapiDeps): Router {
     const running = deps.queue.runningJob;
     const jobCount = (running ? 1 : 0) + deps.queue.queuedCount;
     const state = deps.hub.progressOf(running?.id ?? '');
-    const step = state?.step ?? 0;
-    const total = state?.total ?? 0;
+    // The job's own latest progress (phase, ETA over the phases ahead): the same numbers the socket
+    // and SSE views carry (server/jobs/job-progress.ts).
+    const live = running?.progress;
+    const step = state?.step ?? live?.step ?? 0;
+    const total = state?.total ?? live?.total ?? 0;
     // A1111: progress = 0.01 + job_no/job_count + sampling_step/sampling_steps/job_count, for the running job.
     const progress = running ? Math.min(1, 0.01 + (total > 0 ? step / total : 0)) : 0;
     const elapsed = running?.startedAt ? (Date.now() - running.startedAt) / 1000 : 0;
-    const eta = running && progress > 0 ? Math.max(0, elapsed / progress - elapsed) : 0;
+    const eta = live?.eta_s ?? (running && progress > 0 ? Math.max(0, elapsed / progress - elapsed) : 0);
     const preview = state?.preview;
     res.json({
       progress,
@@ -42,7 +45,7 @@ export function createStateRoutes(deps: SdapiDeps): Router {
         sampling_steps: total,
       },
       current_image: !skipImage && running && preview ? Buffer.from(preview.buffer, preview.byteOffset, preview.byteLength).toString('base64') : null,
-      textinfo: null,
+      textinfo: live?.phase ? [live.phase, live.detail].filter(Boolean).join(': ') : null,
       current_task: running ? `task(${running.id})` : null,
     });
   });

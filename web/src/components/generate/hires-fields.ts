@@ -100,7 +100,7 @@ export class EaselHiresFields extends LitElement {
       <div class="body">
         ${this.available ? nothing : html`<div class="muted" data-testid="hires-unavailable">This server's engine has no hires fix.</div>`}
         <label class="check"
-          ><input type="checkbox" data-testid="hires-enabled" .checked=${h.enabled} ?disabled=${!this.available} @change=${(e: Event) => this.change({ enabled: (e.target as HTMLInputElement).checked })} />
+          ><input type="checkbox" data-testid="hires-enabled" .checked=${h.enabled} ?disabled=${!this.available} title=${this.available ? 'Upscale the image and refine it in a second pass' : 'This server cannot run hires fix'} @change=${(e: Event) => this.change({ enabled: (e.target as HTMLInputElement).checked })} />
           Upscale, then refine with a second pass</label
         >
         <div class="grid2">

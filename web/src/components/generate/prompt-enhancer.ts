@@ -129,8 +129,8 @@ export class EaselPromptEnhancer extends LitElement {
               (s, i) => html`<li data-testid="enhance-suggestion">
                 <div class="text ${this.finished[i] ? '' : 'pending'}">${s ?? ''}</div>
                 <div class="row">
-                  <button type="button" ?disabled=${!this.finished[i]} data-testid="enhance-use" @click=${() => this.take(s, 'replace')}>Use</button>
-                  <button type="button" ?disabled=${!this.finished[i]} data-testid="enhance-append" @click=${() => this.take(s, 'append')}>Append</button>
+                  <button type="button" ?disabled=${!this.finished[i]} title=${this.finished[i] ? 'Use this prompt' : 'Still writing this suggestion'} data-testid="enhance-use" @click=${() => this.take(s, 'replace')}>Use</button>
+                  <button type="button" ?disabled=${!this.finished[i]} title=${this.finished[i] ? 'Add the new words to your prompt' : 'Still writing this suggestion'} data-testid="enhance-append" @click=${() => this.take(s, 'append')}>Append</button>
                 </div>
               </li>`,
             )}

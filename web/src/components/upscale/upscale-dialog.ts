@@ -165,11 +165,11 @@ export class EaselUpscaleDialog extends LitElement {
       <div class="panel" role="dialog" aria-modal="true" aria-label="Upscale" data-testid="upscale-dialog">
         <div class="top">
           <h2>Upscale ${img.width}×${img.height}</h2>
-          <button class="icon" aria-label="Close" ?disabled=${busy} @click=${() => this.close()}>${icons.close}</button>
+          <button class="icon" aria-label="Close" ?disabled=${busy} title=${busy ? 'An upscale is running' : ''} @click=${() => this.close()}>${icons.close}</button>
         </div>
         <div class="field">
           <label for="u-upscaler">Upscaler</label>
-          <select id="u-upscaler" data-testid="upscale-upscaler" ?disabled=${busy} @change=${(e: Event) => this.change({ upscaler: (e.target as HTMLSelectElement).value })}>
+          <select id="u-upscaler" data-testid="upscale-upscaler" ?disabled=${busy} title=${busy ? 'An upscale is running' : ''} @change=${(e: Event) => this.change({ upscaler: (e.target as HTMLSelectElement).value })}>
             ${known ? nothing : html`<option value=${s.upscaler} selected>${s.upscaler}</option>`}
             ${this.choices.map((c) => html`<option value=${c.value} ?selected=${c.value === s.upscaler}>${c.label}</option>`)}
           </select>
@@ -177,7 +177,7 @@ export class EaselUpscaleDialog extends LitElement {
         <div class="row">
           <div class="field">
             <label for="u-scale">Scale</label>
-            <input id="u-scale" data-testid="upscale-scale" type="number" min="1" max="8" step="0.05" .value=${String(s.scale)} ?disabled=${busy}
+            <input id="u-scale" data-testid="upscale-scale" type="number" min="1" max="8" step="0.05" .value=${String(s.scale)} ?disabled=${busy} title=${busy ? 'An upscale is running' : ''}
               @change=${(e: Event) => {
                 const n = (e.target as HTMLInputElement).valueAsNumber;
                 if (Number.isFinite(n) && n >= 1 && n <= 8) this.change({ scale: n });
@@ -185,7 +185,7 @@ export class EaselUpscaleDialog extends LitElement {
           </div>
           <div class="field">
             <label for="u-tile">Tile (0 = whole image)</label>
-            <input id="u-tile" data-testid="upscale-tile" type="number" min="0" max="2048" step="1" .value=${String(s.tile)} ?disabled=${busy}
+            <input id="u-tile" data-testid="upscale-tile" type="number" min="0" max="2048" step="1" .value=${String(s.tile)} ?disabled=${busy} title=${busy ? 'An upscale is running' : ''}
               @change=${(e: Event) => {
                 const n = (e.target as HTMLInputElement).valueAsNumber;
                 if (Number.isInteger(n) && n >= 0 && n <= 2048) this.change({ tile: n });
