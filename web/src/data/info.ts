@@ -27,6 +27,9 @@ export interface ServerInfo {
   engineCanHires: boolean | null;
   /** The engine's feature flags (controlnet, sdxl, upscale, ...): a feature is offered only when true. */
   capabilities: Record<string, boolean>;
+  /** From the model registry: family by checkpoint / LoRA name (SDXL size presets, mismatch marks). */
+  checkpointFamilies?: Record<string, string>;
+  loraFamilies?: Record<string, string>;
 }
 
 /** Used until the server answers (and offline): Easel's own ids with A1111 labels. */
@@ -96,7 +99,14 @@ export function parseServerInfo(raw: unknown): ServerInfo {
 
 /** The info with the registry's VAE list and the LoRA trigger words from the files' metadata. */
 export function withRegistry(info: ServerInfo, registry: RegistryLists): ServerInfo {
-  return { ...info, vaes: registry.vaes, loras: mergeLoraInfo(info.loras, registry.loras), upscalers: registry.upscalers ?? info.upscalers };
+  return {
+    ...info,
+    vaes: registry.vaes,
+    loras: mergeLoraInfo(info.loras, registry.loras),
+    upscalers: registry.upscalers ?? info.upscalers,
+    checkpointFamilies: registry.checkpointFamilies ?? info.checkpointFamilies,
+    loraFamilies: registry.loraFamilies ?? info.loraFamilies,
+  };
 }
 
 export async function fetchServerInfo(target: RestTarget): Promise<ServerInfo> {

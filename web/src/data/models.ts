@@ -25,6 +25,9 @@ export interface RegistryLists {
   loras: LoraInfo[];
   /** Upscaler files (hires fix). */
   upscalers?: string[];
+  /** Family (sd1, sdxl, ...) of each checkpoint and each LoRA by registry name, where the registry knows it. */
+  checkpointFamilies?: Record<string, string>;
+  loraFamilies?: Record<string, string>;
 }
 
 /** Splits one get_models answer into the form's lists (names sorted as the registry sends them). */
@@ -32,15 +35,19 @@ export function registryLists(entries: readonly ModelEntry[]): RegistryLists {
   const vaes: string[] = [];
   const loras: LoraInfo[] = [];
   const upscalers: string[] = [];
+  const checkpointFamilies: Record<string, string> = {};
+  const loraFamilies: Record<string, string> = {};
   for (const m of entries) {
     if (m.type === 'upscaler') upscalers.push(m.name);
+    if (m.family && m.type === 'checkpoint') checkpointFamilies[m.name] = m.family;
+    if (m.family && m.type === 'lora') loraFamilies[m.name] = m.family;
     if (m.type === 'vae') vaes.push(m.name);
     else if (m.type === 'lora') {
       const words = m.metadata?.trigger_words?.filter((w) => w.trim() !== '') ?? [];
       loras.push(words.length > 0 ? { name: m.name, trigger_words: words } : { name: m.name });
     }
   }
-  return { vaes, loras, upscalers };
+  return { vaes, loras, upscalers, checkpointFamilies, loraFamilies };
 }
 
 /** One get_models call for the form's VAE and LoRA lists (not queued: the form works without it). */

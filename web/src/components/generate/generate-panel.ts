@@ -39,6 +39,7 @@ import { infotextValue, parseInfotext } from '../../logic/infotext.js';
 import { defaultHires, hiresFromInfotext } from '../../logic/hires-form.js';
 import { extractLoraTags, validateSlots } from '../../logic/lora-slots.js';
 import { CUSTOM_PRESET_ID, findPreset, presetIdFor, SIZE_PRESETS, snapSide, swapSides } from '../../logic/size-presets.js';
+import { defaultSizeFor, familyMismatch, presetsFor, sizeOnModelChange } from '../../logic/model-family.js';
 import { cfgField, formField, modelField, promptFields, samplerField, schedulerField, seedField, stepsField, vaeField, type ParamFieldContext } from '../shared/form-fields.js';
 import { icons } from '../shared/icons.js';
 import { controls, tabLayout } from '../shared/styles.js';
@@ -179,7 +180,20 @@ export class EaselGeneratePanel extends LitElement {
     if (j && j.phase === 'running') this.etaTimer = window.setInterval(() => this.requestUpdate(), 1000);
   }
 
+  /** The registry's family of a checkpoint name ('' = the server's default: its first checkpoint). */
+  private familyOf(model: string): string | undefined {
+    const fams = this.server.info.checkpointFamilies ?? {};
+    return fams[model || (this.server.info.models[0] ?? '')];
+  }
+
   private update_(patch: Partial<GenerationFormState>): void {
+    if (patch.model !== undefined && patch.model !== this.form.model) {
+      // SDXL wants 1024²: switch the size with the family unless the user chose one.
+      const from = this.familyOf(this.form.model);
+      const def = defaultSizeFor(from);
+      const touched = this.form.width !== def.width || this.form.height !== def.height;
+      patch = { ...sizeOnModelChange(from, this.familyOf(patch.model), touched), ...patch };
+    }
     this.form = { ...this.form, ...patch };
     const { initImage: _omit, ...shared } = this.form;
     this.shared.update(shared);
@@ -256,9 +270,24 @@ export class EaselGeneratePanel extends LitElement {
     }
   };
 
+  private presets() {
+    return presetsFor(this.familyOf(this.form.model), SIZE_PRESETS);
+  }
+
   private setPreset(id: string): void {
-    const p = findPreset(id);
+    const p = this.presets().find((x) => x.id === id) ?? findPreset(id);
     this.update_(p ? { sizePreset: id, width: p.width, height: p.height } : { sizePreset: CUSTOM_PRESET_ID });
+  }
+
+  /** Slot errors plus a mark on LoRAs made for another family than the checkpoint (the engine refuses those). */
+  private loraErrors(): Map<number, string> {
+    const errors = validateSlots(this.form.loras, this.server.info.loras);
+    const checkpoint = this.familyOf(this.form.model);
+    this.form.loras.forEach((slot, i) => {
+      const why = slot.name && !errors.has(i) ? familyMismatch(this.server.info.loraFamilies?.[slot.name], checkpoint) : null;
+      if (why) errors.set(i, `"${slot.name}" is ${why}`);
+    });
+    return errors;
   }
 
   private field(name: string, label: string, control: unknown) {
@@ -276,9 +305,9 @@ export class EaselGeneratePanel extends LitElement {
     return html`<div>
       <span class="label">Size</span>
       <div class="presets" role="group" aria-label="Size presets">
-        ${SIZE_PRESETS.map((p) => html`<button type="button" aria-pressed=${f.sizePreset === p.id} @click=${() => this.setPreset(p.id)}>${p.label}</button>`)}
+        ${this.presets().map((p) => html`<button type="button" aria-pressed=${f.sizePreset === p.id} @click=${() => this.setPreset(p.id)}>${p.label}</button>`)}
         <button type="button" aria-pressed=${custom} @click=${() => this.setPreset(CUSTOM_PRESET_ID)}>Custom</button>
-        <button type="button" class="icon" aria-label="Swap width and height" title="Swap width and height" @click=${() => this.update_({ ...swapSides(f), sizePreset: presetIdFor(f.height, f.width) })}>⇄</button>
+        <button type="button" class="icon" aria-label="Swap width and height" title="Swap width and height" @click=${() => this.update_({ ...swapSides(f), sizePreset: this.presets().find((q) => q.width === f.height && q.height === f.width)?.id ?? presetIdFor(f.height, f.width) })}>⇄</button>
       </div>
       ${custom
         ? html`<div class="grid2" style="margin-top:8px">
@@ -350,7 +379,7 @@ export class EaselGeneratePanel extends LitElement {
       <easel-lora-slots
         .slots=${f.loras}
         .known=${this.server.info.loras}
-        .errors=${validateSlots(f.loras, this.server.info.loras)}
+        .errors=${this.loraErrors()}
         @slots-change=${(e: CustomEvent<GenerationFormState['loras']>) => this.update_({ loras: e.detail })}
         @trigger-word=${(e: CustomEvent<string>) => this.update_({ prompt: f.prompt ? `${f.prompt}, ${e.detail}` : e.detail })}
       ></easel-lora-slots>
