@@ -45,8 +45,6 @@ export interface Engine {
   dispose(): Promise<void>;
 }
 
-/** @deprecated the SD1-era name of Engine. */
-export type Sd1Engine = Engine;
 
 async function scheduleOf(checkpoint: Checkpoint): Promise<ModelSchedule> {
   // Single-file checkpoints carry the exact float32 buffer A1111 uses; diffusers folders do not.
@@ -96,5 +94,3 @@ export async function loadEngine(path: string, opts: LoadEngineOptions = {}): Pr
   }
 }
 
-/** @deprecated the SD1-era name of loadEngine (every family loads through it). */
-export const loadSd1Engine = loadEngine;

@@ -37,17 +37,11 @@ export interface LoadModelOptions {
   precision?: { textEncoder?: Precision; unet?: Precision; vae?: Precision };
 }
 
-/** @deprecated the SD1-era name of LoadModelOptions. */
-export type LoadSd1Options = LoadModelOptions;
 
 export type ModelPartName = 'textEncoder' | 'unet' | 'vae';
-/** @deprecated the SD1-era name of ModelPartName. */
-export type Sd1PartName = ModelPartName;
 
 /** Just what the loader needs of a checkpoint (a `Checkpoint` from openCheckpoint fits). */
 export type ModelCheckpoint = Pick<Checkpoint, 'family' | 'config'> & WeightSource;
-/** @deprecated the SD1-era name of ModelCheckpoint. */
-export type Sd1Checkpoint = ModelCheckpoint;
 
 export class DiffusionModel {
   /** CLIP-L: SD1's only text encoder, SDXL's first (its output is the chosen layer, see the header). */
@@ -129,6 +123,4 @@ export async function loadDiffusionModel(checkpoint: ModelCheckpoint, opts: Load
   return new DiffusionModel(checkpoint.config, checkpoint, opts);
 }
 
-/** @deprecated the SD1-era names: every family loads through loadDiffusionModel. */
-export const loadSd1Model = loadDiffusionModel;
 export { DiffusionModel as Sd1Model };

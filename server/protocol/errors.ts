@@ -47,6 +47,8 @@ export const ERROR_CODES = [
   'unsupported_model_family',
   // A LoRA or embedding made for another family than the checkpoint (SD1 LoRA on SDXL, ...).
   'model_family_mismatch',
+  // SDXL: the two tokenizers split a prompt into different chunk counts (A1111 fails there too).
+  'sdxl_token_mismatch',
   // Upscaling (native/upscale): a file of another architecture, or a name with no file.
   'unsupported_upscaler',
   'upscaler_not_found',
