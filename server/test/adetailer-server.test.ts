@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath, sd1TinyPath } from '../../native/testing/fixtures.js';
 import { parseInfotext, readPngTextChunks } from '../infotext/index.js';
-import type { CompleteEvent, ErrorEvent, JobStatusEvent, PreviewEvent, ProgressEvent } from '../protocol/events.js';
+import type { CompleteEvent, ErrorEvent, JobStatusEvent } from '../protocol/events.js';
 import { DEFAULT_WORKER_ENTRY } from '../server.js';
-import { call, collect, connect, startTestServer, stepUpdates, tempDir, waitFor, type AnySocket, type TestServer } from './helpers.js';
+import { call, connect, startTestServer, stepUpdates, tempDir, waitFor, runJobToEnd, type AnySocket, type JobRun, type TestServer } from './helpers.js';
 
 const JOB_MS = 120_000;
 const unit = { ad_model: 'face_tiny.pt', ad_confidence: 0.05, ad_mask_k: 1 };
@@ -37,18 +37,7 @@ describe('ADetailer through the server', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function runJob(action: string, params: Record<string, unknown>) {
-    const progress = collect<ProgressEvent>(s, 'progress');
-    const previews = collect<PreviewEvent>(s, 'preview');
-    const ack = await call(s, action, params);
-    expect(ack, JSON.stringify(ack)).toMatchObject({ ok: true });
-    const jobId = ack.job_id as string;
-    const failed = waitFor<ErrorEvent>(s, 'error', (e) => e.job_id === jobId, JOB_MS).then((e) => {
-      throw new Error(`job failed: ${e.code}: ${e.message}`);
-    });
-    const done = await Promise.race([waitFor<CompleteEvent>(s, 'complete', (e) => e.job_id === jobId, JOB_MS), failed]);
-    return { done, progress: progress.filter((p) => p.job_id === jobId), previews: previews.filter((p) => p.job_id === jobId) };
-  }
+  const runJob = (action: string, params: Record<string, unknown>): Promise<JobRun> => runJobToEnd(s, action, params, JOB_MS);
 
   async function infotextOf(url: string): Promise<string> {
     const res = await fetch(new URL(url, server.url));

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyCheckpoint } from '../../native/models/random-checkpoint.js';
 import { sd1TinyPath } from '../../native/testing/fixtures.js';
 import { parseInfotext, readPngTextChunks } from '../infotext/index.js';
-import type { CompleteEvent, ErrorEvent, JobStatusEvent, PreviewEvent, ProgressEvent } from '../protocol/events.js';
+import type { ErrorEvent, JobStatusEvent, ProgressEvent } from '../protocol/events.js';
 import { DEFAULT_WORKER_ENTRY } from '../server.js';
-import { call, collect, connect, startTestServer, tempDir, waitFor, type AnySocket, type TestServer } from './helpers.js';
+import { call, collect, connect, startTestServer, tempDir, waitFor, runJobToEnd, type AnySocket, type JobRun, type TestServer } from './helpers.js';
 
 const JOB_MS = 240_000;
 
@@ -45,18 +45,7 @@ describe('generation through the server with the real engine', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function runJob(params: Record<string, unknown>): Promise<{ done: CompleteEvent; progress: ProgressEvent[]; previews: PreviewEvent[] }> {
-    const progress = collect<ProgressEvent>(s, 'progress');
-    const previews = collect<PreviewEvent>(s, 'preview');
-    const ack = await call(s, 'generate', params);
-    expect(ack, JSON.stringify(ack)).toMatchObject({ ok: true });
-    const jobId = ack.job_id as string;
-    const failed = waitFor<ErrorEvent>(s, 'error', (e) => e.job_id === jobId, JOB_MS).then((e) => {
-      throw new Error(`job failed: ${e.code}: ${e.message}`);
-    });
-    const done = await Promise.race([waitFor<CompleteEvent>(s, 'complete', (e) => e.job_id === jobId, JOB_MS), failed]);
-    return { done, progress: progress.filter((p) => p.job_id === jobId), previews: previews.filter((p) => p.job_id === jobId) };
-  }
+  const runJob = (params: Record<string, unknown>): Promise<JobRun> => runJobToEnd(s, 'generate', params, JOB_MS);
 
   async function fetchBytes(url: string): Promise<Buffer> {
     const res = await fetch(new URL(url, server.url));

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hiresE2eCases, hiresPath, type HiresE2eCase } from '../../native/pipelines/test/hires-fixture.js';
 import { sd1TinyPath } from '../../native/testing/fixtures.js';
 import { parseInfotext } from '../infotext/index.js';
-import type { CompleteEvent, ErrorEvent, JobStatusEvent, ProgressEvent } from '../protocol/events.js';
+import type { ErrorEvent, JobStatusEvent, ProgressEvent } from '../protocol/events.js';
 import { DEFAULT_WORKER_ENTRY } from '../server.js';
-import { call, collect, connect, startTestServer, stepUpdates, tempDir, waitFor, type AnySocket, type TestServer } from './helpers.js';
+import { call, collect, connect, startTestServer, stepUpdates, tempDir, waitFor, runJobToEnd, type AnySocket, type JobRun, type TestServer } from './helpers.js';
 
 const JOB_MS = 240_000;
 const byName = new Map(hiresE2eCases().map((c) => [c.name, c]));
@@ -63,17 +63,7 @@ describe('hires fix through the server with the real engine', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function runJob(params: Record<string, unknown>): Promise<{ done: CompleteEvent; progress: ProgressEvent[] }> {
-    const progress = collect<ProgressEvent>(s, 'progress');
-    const ack = await call(s, 'generate', params);
-    expect(ack, JSON.stringify(ack)).toMatchObject({ ok: true });
-    const jobId = ack.job_id as string;
-    const failed = waitFor<ErrorEvent>(s, 'error', (e) => e.job_id === jobId, JOB_MS).then((e) => {
-      throw new Error(`job failed: ${e.code}: ${e.message}`);
-    });
-    const done = await Promise.race([waitFor<CompleteEvent>(s, 'complete', (e) => e.job_id === jobId, JOB_MS), failed]);
-    return { done, progress: progress.filter((p) => p.job_id === jobId) };
-  }
+  const runJob = (params: Record<string, unknown>): Promise<JobRun> => runJobToEnd(s, 'generate', params, JOB_MS);
 
   async function fetchBytes(url: string): Promise<Buffer> {
     const res = await fetch(new URL(url, server.url));

@@ -8,9 +8,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../../native/testing/fixtures.js';
 import { readPngTextChunks } from '../infotext/index.js';
-import type { CompleteEvent, ErrorEvent, JobStatusEvent, ProgressEvent } from '../protocol/events.js';
+import type { ErrorEvent, JobStatusEvent, ProgressEvent } from '../protocol/events.js';
 import { DEFAULT_WORKER_ENTRY } from '../server.js';
-import { call, collect, connect, startTestServer, stepUpdates, tempDir, waitFor, type AnySocket, type TestServer } from './helpers.js';
+import { call, collect, connect, startTestServer, stepUpdates, tempDir, waitFor, runJobToEnd, type AnySocket, type JobRun, type TestServer } from './helpers.js';
 
 const JOB_MS = 120_000;
 const fx = (name: string) => fixturePath('upscale-tiny', name);
@@ -48,17 +48,7 @@ describe('upscale through the server with the real engine', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function runUpscale(params: Record<string, unknown>): Promise<{ done: CompleteEvent; progress: ProgressEvent[] }> {
-    const progress = collect<ProgressEvent>(s, 'progress');
-    const ack = await call(s, 'upscale', params);
-    expect(ack, JSON.stringify(ack)).toMatchObject({ ok: true });
-    const jobId = ack.job_id as string;
-    const failed = waitFor<ErrorEvent>(s, 'error', (e) => e.job_id === jobId, JOB_MS).then((e) => {
-      throw new Error(`job failed: ${e.code}: ${e.message}`);
-    });
-    const done = await Promise.race([waitFor<CompleteEvent>(s, 'complete', (e) => e.job_id === jobId, JOB_MS), failed]);
-    return { done, progress: progress.filter((p) => p.job_id === jobId) };
-  }
+  const runUpscale = (params: Record<string, unknown>): Promise<JobRun> => runJobToEnd(s, 'upscale', params, JOB_MS);
 
   async function jobError(params: Record<string, unknown>): Promise<ErrorEvent> {
     const ack = await call(s, 'upscale', params);

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { loadConfig, type Config } from '../config.js';
 import { startServer, type RunningServer, type StartOptions } from '../server.js';
+import type { CompleteEvent, ErrorEvent, PreviewEvent, ProgressEvent } from '../protocol/events.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const FAKE_WORKER = resolve(here, 'fake-worker.ts');
@@ -129,4 +130,29 @@ export function stepUpdates<T extends { step: number; total: number; phase?: str
     out.push(e);
   }
   return out;
+}
+
+/** A job's events as a client sees them, from its ack to its `complete`. */
+export interface JobRun {
+  done: CompleteEvent;
+  progress: ProgressEvent[];
+  previews: PreviewEvent[];
+}
+
+/**
+ * Submits `action` and waits for the job's `complete`; its `error` event fails the wait with the code.
+ *
+ * @example const { done, progress } = await runJobToEnd(socket, 'generate', { prompt: 'a cat' })
+ */
+export async function runJobToEnd(socket: AnySocket, action: string, params: Record<string, unknown>, ms = 120_000): Promise<JobRun> {
+  const progress = collect<ProgressEvent>(socket, 'progress');
+  const previews = collect<PreviewEvent>(socket, 'preview');
+  const ack = await call(socket, action, params);
+  if (ack.ok !== true) throw new Error(`${action} refused: ${JSON.stringify(ack)}`);
+  const jobId = ack.job_id as string;
+  const failed = waitFor<ErrorEvent>(socket, 'error', (e) => e.job_id === jobId, ms).then((e) => {
+    throw new Error(`job failed: ${e.code}: ${e.message}`);
+  });
+  const done = await Promise.race([waitFor<CompleteEvent>(socket, 'complete', (e) => e.job_id === jobId, ms), failed]);
+  return { done, progress: progress.filter((p) => p.job_id === jobId), previews: previews.filter((p) => p.job_id === jobId) };
 }
