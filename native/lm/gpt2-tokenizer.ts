@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesToUnicode } from '../text/clip-tokenizer.js';
 import { LmError } from './lm-error.js';
+import { bpeMerge } from '../text/bpe-merge.js';
 
 export const ENDOFTEXT = '<|endoftext|>';
 
@@ -147,30 +148,7 @@ export class Gpt2Tokenizer {
   private bpe(token: string): string[] {
     const cached = this.cache.get(token);
     if (cached !== undefined) return cached;
-    let word = [...token];
-    while (word.length > 1) {
-      let bestRank = Infinity;
-      let best = -1;
-      for (let i = 0; i < word.length - 1; i++) {
-        const r = this.ranks.get(`${word[i]} ${word[i + 1]}`);
-        if (r !== undefined && r < bestRank) {
-          bestRank = r;
-          best = i;
-        }
-      }
-      if (best < 0) break;
-      const first = word[best];
-      const second = word[best + 1];
-      // Every occurrence of the pair, left to right, as the reference does.
-      const merged: string[] = [];
-      for (let i = 0; i < word.length; ) {
-        if (i < word.length - 1 && word[i] === first && word[i + 1] === second) {
-          merged.push(first + second);
-          i += 2;
-        } else merged.push(word[i++]);
-      }
-      word = merged;
-    }
+    const word = bpeMerge([...token], this.ranks);
     if (this.cache.size >= MAX_CACHED_WORDS) this.cache.clear();
     this.cache.set(token, word);
     return word;

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TextError } from './errors.js';
 import { fixText, unescapeHtml, whitespaceClean } from './text-clean.js';
+import { bpeMerge } from './bpe-merge.js';
 
 export const BOS_TOKEN = '<|startoftext|>';
 export const EOS_TOKEN = '<|endoftext|>';
@@ -159,33 +160,7 @@ export class ClipTokenizer {
   private bpe(token: string): string[] {
     const cached = this.cache.get(token);
     if (cached !== undefined) return cached;
-    let word = [...token.slice(0, -1), token.slice(-1) + END_OF_WORD];
-    while (word.length > 1) {
-      let best = -1;
-      let bestRank = Infinity;
-      for (let i = 0; i < word.length - 1; i++) {
-        const rank = this.ranks.get(`${word[i]} ${word[i + 1]}`);
-        if (rank !== undefined && rank < bestRank) {
-          bestRank = rank;
-          best = i;
-        }
-      }
-      if (best === -1) break;
-      const first = word[best];
-      const second = word[best + 1];
-      // Merge every occurrence of the pair, left to right, as the reference does.
-      const merged: string[] = [];
-      for (let i = 0; i < word.length; ) {
-        if (i < word.length - 1 && word[i] === first && word[i + 1] === second) {
-          merged.push(first + second);
-          i += 2;
-        } else {
-          merged.push(word[i]);
-          i += 1;
-        }
-      }
-      word = merged;
-    }
+    const word = bpeMerge([...token.slice(0, -1), token.slice(-1) + END_OF_WORD], this.ranks);
     if (this.cache.size >= MAX_CACHED_WORDS) this.seedCache();
     this.cache.set(token, word);
     return word;
