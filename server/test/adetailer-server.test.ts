@@ -3,14 +3,14 @@
 // in the saved PNG), and the `adetailer` action on a gallery image — a queued GPU-lane job with a
 // detection preview, progress per detection, the source's own prompt/seed, cancel — plus coded
 // refusals.
-import { copyFileSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath, sd1TinyPath } from '../../native/testing/fixtures.js';
 import { parseInfotext, readPngTextChunks } from '../infotext/index.js';
 import type { CompleteEvent, ErrorEvent, JobStatusEvent } from '../protocol/events.js';
 import { DEFAULT_WORKER_ENTRY } from '../server.js';
-import { call, connect, startTestServer, stepUpdates, tempDir, waitFor, runJobToEnd, type AnySocket, type JobRun, type TestServer } from './helpers.js';
+import { call, connect, startTestServer, stepUpdates, tempDir, waitFor, runJobToEnd, installTinyTokenizer, type AnySocket, type JobRun, type TestServer } from './helpers.js';
 
 const JOB_MS = 120_000;
 const unit = { ad_model: 'face_tiny.pt', ad_confidence: 0.05, ad_mask_k: 1 };
@@ -23,9 +23,8 @@ describe('ADetailer through the server', () => {
   beforeAll(async () => {
     dataDir = tempDir();
     const models = join(dataDir, 'models');
-    const tok = join(models, 'tokenizers', 'clip-vit-large-patch14');
-    for (const d of [tok, join(models, 'checkpoints'), join(models, 'detectors')]) mkdirSync(d, { recursive: true });
-    for (const f of ['vocab.json', 'merges.txt']) copyFileSync(sd1TinyPath(join('tokenizer', f)), join(tok, f));
+    installTinyTokenizer(models);
+    for (const d of [join(models, 'checkpoints'), join(models, 'detectors')]) mkdirSync(d, { recursive: true });
     symlinkSync(sd1TinyPath('model.safetensors'), join(models, 'checkpoints', 'tiny.safetensors'));
     symlinkSync(fixturePath('yolo-tiny', 'face_tiny.pt'), join(models, 'detectors', 'face_tiny.pt'));
     server = await startTestServer({ PREVIEW_EVERY: '0' }, { workerEntry: DEFAULT_WORKER_ENTRY, dataDir });

@@ -1,23 +1,20 @@
 // The server with the real engine worker and a tiny checkpoint made by the project's own script:
 // txt2img, img2img and inpaint jobs from a socket.io-client, progress and binary previews, images
 // in the gallery with their infotext, cancel of a running job, and a clear error without a model.
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyCheckpoint } from '../../native/models/random-checkpoint.js';
-import { sd1TinyPath } from '../../native/testing/fixtures.js';
 import { parseInfotext, readPngTextChunks } from '../infotext/index.js';
 import type { ErrorEvent, JobStatusEvent, ProgressEvent } from '../protocol/events.js';
 import { DEFAULT_WORKER_ENTRY } from '../server.js';
-import { call, collect, connect, startTestServer, tempDir, waitFor, runJobToEnd, type AnySocket, type JobRun, type TestServer } from './helpers.js';
+import { call, collect, connect, startTestServer, tempDir, waitFor, runJobToEnd, installTinyTokenizer, type AnySocket, type JobRun, type TestServer } from './helpers.js';
 
 const JOB_MS = 240_000;
 
 function modelsWithTinyCheckpoint(dataDir: string): Promise<unknown> {
-  const tok = join(dataDir, 'models', 'tokenizers', 'clip-vit-large-patch14');
-  mkdirSync(tok, { recursive: true });
-  for (const f of ['vocab.json', 'merges.txt']) copyFileSync(sd1TinyPath(join('tokenizer', f)), join(tok, f));
+  installTinyTokenizer(join(dataDir, 'models'));
   mkdirSync(join(dataDir, 'models', 'checkpoints'), { recursive: true });
   return writeTinyCheckpoint(join(dataDir, 'models', 'checkpoints', 'tiny.safetensors'), { seed: 11 });
 }

@@ -2,7 +2,7 @@
 // sd1-hires fixture was made with): latent and model upscalers, hr_second_pass_steps, a different
 // hires sampler and scheduler, save_first_pass; images equal A1111's within the fixture tolerance,
 // the infotext reads back (png-info) to the same hires parameters, and a cancel in the second pass.
-import { mkdirSync, rmSync, symlinkSync, copyFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { sd1TinyPath } from '../../native/testing/fixtures.js';
 import { parseInfotext } from '../infotext/index.js';
 import type { ErrorEvent, JobStatusEvent, ProgressEvent } from '../protocol/events.js';
 import { DEFAULT_WORKER_ENTRY } from '../server.js';
-import { call, collect, connect, startTestServer, stepUpdates, tempDir, waitFor, runJobToEnd, type AnySocket, type JobRun, type TestServer } from './helpers.js';
+import { call, collect, connect, startTestServer, stepUpdates, tempDir, waitFor, runJobToEnd, installTinyTokenizer, type AnySocket, type JobRun, type TestServer } from './helpers.js';
 
 const JOB_MS = 240_000;
 const byName = new Map(hiresE2eCases().map((c) => [c.name, c]));
@@ -49,9 +49,8 @@ describe('hires fix through the server with the real engine', () => {
   beforeAll(async () => {
     dataDir = tempDir();
     const models = join(dataDir, 'models');
-    const tok = join(models, 'tokenizers', 'clip-vit-large-patch14');
-    for (const d of [tok, join(models, 'checkpoints'), join(models, 'upscalers')]) mkdirSync(d, { recursive: true });
-    for (const f of ['vocab.json', 'merges.txt']) copyFileSync(sd1TinyPath(join('tokenizer', f)), join(tok, f));
+    installTinyTokenizer(models);
+    for (const d of [join(models, 'checkpoints'), join(models, 'upscalers')]) mkdirSync(d, { recursive: true });
     symlinkSync(sd1TinyPath('model.safetensors'), join(models, 'checkpoints', 'model.safetensors'));
     symlinkSync(hiresPath('upscalers', 'compact_x4.safetensors'), join(models, 'upscalers', 'compact_x4.safetensors'));
     server = await startTestServer({}, { workerEntry: DEFAULT_WORKER_ENTRY, dataDir });

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRandomLora } from '../../native/lora/test/make-lora.js';
-import { sd1TinyPath, sdxlTinyPath } from '../../native/testing/fixtures.js';
+import { sdxlTinyPath } from '../../native/testing/fixtures.js';
 import { parseInfotext } from '../infotext/index.js';
 import type { CompleteEvent, ErrorEvent } from '../protocol/events.js';
 import { DEFAULT_WORKER_ENTRY } from '../server.js';
-import { call, connect, startTestServer, tempDir, waitFor, type AnySocket, type TestServer } from './helpers.js';
+import { call, connect, startTestServer, tempDir, waitFor, installTinyTokenizer, type AnySocket, type TestServer } from './helpers.js';
 
 const JOB_MS = 240_000;
 
@@ -23,9 +23,7 @@ describe('SDXL through the server with the real engine', () => {
   beforeAll(async () => {
     dataDir = tempDir();
     const models = join(dataDir, 'models');
-    const tok = join(models, 'tokenizers', 'clip-vit-large-patch14');
-    mkdirSync(tok, { recursive: true });
-    for (const f of ['vocab.json', 'merges.txt']) copyFileSync(sd1TinyPath(join('tokenizer', f)), join(tok, f));
+    installTinyTokenizer(models);
     mkdirSync(join(models, 'checkpoints'), { recursive: true });
     copyFileSync(sdxlTinyPath('model.safetensors'), join(models, 'checkpoints', 'xl-tiny.safetensors'));
     mkdirSync(join(models, 'loras'), { recursive: true });

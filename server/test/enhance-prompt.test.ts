@@ -2,16 +2,15 @@
 // in models/prompt-expanders/: streamed `enhance:partial` events, `n` variations, seed reproducibility,
 // cancel, long and empty prompts, and `enhance_prompt` inside a generate job (expanded prompt in the
 // infotext).
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkTinyExpander } from '../../native/lm/testing/tiny-expander.js';
 import { writeTinyCheckpoint } from '../../native/models/random-checkpoint.js';
-import { sd1TinyPath } from '../../native/testing/fixtures.js';
 import { parseInfotext } from '../infotext/index.js';
 import type { CompleteEvent, EnhancePartialEvent, ErrorEvent } from '../protocol/events.js';
 import { DEFAULT_WORKER_ENTRY } from '../server.js';
-import { call, collect, connect, startTestServer, tempDir, waitFor, type AckResult, type AnySocket, type TestServer } from './helpers.js';
+import { call, collect, connect, startTestServer, tempDir, waitFor, installTinyTokenizer, type AckResult, type AnySocket, type TestServer } from './helpers.js';
 
 const MS = 120_000;
 
@@ -23,9 +22,7 @@ describe('enhance_prompt with the real engine worker', () => {
   beforeAll(async () => {
     dataDir = tempDir();
     linkTinyExpander(join(dataDir, 'models'), 'tiny-gpt2');
-    const tok = join(dataDir, 'models', 'tokenizers', 'clip-vit-large-patch14');
-    mkdirSync(tok, { recursive: true });
-    for (const f of ['vocab.json', 'merges.txt']) copyFileSync(sd1TinyPath(join('tokenizer', f)), join(tok, f));
+    installTinyTokenizer(join(dataDir, 'models'));
     mkdirSync(join(dataDir, 'models', 'checkpoints'), { recursive: true });
     await writeTinyCheckpoint(join(dataDir, 'models', 'checkpoints', 'tiny.safetensors'), { seed: 11 });
     server = await startTestServer({}, { workerEntry: DEFAULT_WORKER_ENTRY, dataDir });

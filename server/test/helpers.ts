@@ -1,11 +1,12 @@
 // Shared test plumbing for the server integration tests: a real server on a free loopback port
 // with a temp data dir and the fake worker, real socket.io-client connections, ack calls with a
 // timeout, and waiting for events.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io as connectClient, type Socket } from 'socket.io-client';
+import { sd1TinyPath } from '../../native/testing/fixtures.js';
 import { loadConfig, type Config } from '../config.js';
 import { startServer, type RunningServer, type StartOptions } from '../server.js';
 import type { CompleteEvent, ErrorEvent, PreviewEvent, ProgressEvent } from '../protocol/events.js';
@@ -155,4 +156,11 @@ export async function runJobToEnd(socket: AnySocket, action: string, params: Rec
   });
   const done = await Promise.race([waitFor<CompleteEvent>(socket, 'complete', (e) => e.job_id === jobId, ms), failed]);
   return { done, progress: progress.filter((p) => p.job_id === jobId), previews: previews.filter((p) => p.job_id === jobId) };
+}
+
+/** `<modelsDir>/tokenizers/clip-vit-large-patch14/` with the sd1-tiny fixture's CLIP tokenizer (what single-file checkpoints need). */
+export function installTinyTokenizer(modelsDir: string): void {
+  const tok = join(modelsDir, 'tokenizers', 'clip-vit-large-patch14');
+  mkdirSync(tok, { recursive: true });
+  for (const f of ['vocab.json', 'merges.txt']) copyFileSync(sd1TinyPath(join('tokenizer', f)), join(tok, f));
 }

@@ -2,16 +2,15 @@
 // drives the server with the real engine and a tiny checkpoint made by the project's own script:
 // model list, options switch, txt2img (its infotext equal to the PNG's and to A1111's layout),
 // img2img with a mask, progress while running, interrupt, and png-info of a generated image.
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { StableDiffusionApi } from 'stable-diffusion-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyCheckpoint } from '../../native/models/random-checkpoint.js';
-import { sd1TinyPath } from '../../native/testing/fixtures.js';
 import { readPngTextChunks } from '../infotext/index.js';
 import { DEFAULT_WORKER_ENTRY } from '../server.js';
-import { startTestServer, tempDir, type TestServer } from './helpers.js';
+import { startTestServer, tempDir, installTinyTokenizer, type TestServer } from './helpers.js';
 
 const JOB_MS = 240_000;
 
@@ -47,9 +46,7 @@ describe('an A1111 client library against Easel (real engine, tiny checkpoint)',
 
   beforeAll(async () => {
     dataDir = tempDir();
-    const tok = join(dataDir, 'models', 'tokenizers', 'clip-vit-large-patch14');
-    mkdirSync(tok, { recursive: true });
-    for (const f of ['vocab.json', 'merges.txt']) copyFileSync(sd1TinyPath(join('tokenizer', f)), join(tok, f));
+    installTinyTokenizer(join(dataDir, 'models'));
     const ckpts = join(dataDir, 'models', 'checkpoints');
     mkdirSync(join(ckpts, 'more'), { recursive: true });
     await writeTinyCheckpoint(join(ckpts, 'tiny.safetensors'), { seed: 11 });
