@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { makeRaster, type Raster } from '../../pipelines/image-ops.js';
 import { applyResizeMode, highQualityResize } from './detectmap.js';
 import { lvminThin, nakeNms } from './lvmin-thin.js';
-import { pixelPerfectResolution, preprocessControlImage, type PreprocessOptions } from './preprocess-control-image.js';
+import { controlHintFromDetected, pixelPerfectResolution, preprocessControlImage, type PreprocessOptions } from './preprocess-control-image.js';
 import { hwc3, preprocessInvert, preprocessLineartStandard, preprocessScribbleXdog, preprocessThreshold, preprocessTileResample } from './preprocessors.js';
 
 function rgb(w: number, h: number, f: (x: number, y: number) => [number, number, number]): Raster {
@@ -136,6 +136,21 @@ describe('inpaint_only', () => {
   });
 });
 
+describe('hires hint from the same detected map', () => {
+  it('upscales a one-pixel canny map through the binary path: 0/255 only, thinned', () => {
+    const img = rgb(64, 64, (x, y) => ((x - 32) ** 2 + (y - 32) ** 2 < 400 ? [230, 40, 40] : [20, 20, 90]));
+    const r = preprocessControlImage(img, { ...base, module: 'canny', resizeMode: 'Crop and Resize' });
+    const hr = controlHintFromDetected(r.detectedRaw, { module: 'canny', resizeMode: 'Crop and Resize', width: 128, height: 128 });
+    expect([hr.hint.width, hr.hint.height]).toEqual([128, 128]);
+    const values = new Set(hr.preview.data);
+    expect([...values].sort((a, b) => a - b)).toEqual([0, 255]);
+    const lit = (d: Uint8Array): number => d.filter((v) => v === 255).length;
+    // a 2× upscale of a one-pixel ring stays thin: far fewer than 4× the lit pixels
+    expect(lit(hr.preview.data)).toBeGreaterThan(lit(r.detectedRaw.data));
+    expect(lit(hr.preview.data)).toBeLessThan(3 * lit(r.detectedRaw.data));
+  });
+});
+
 describe('errors', () => {
   const img = rgb(8, 8, () => [0, 0, 0]);
   it('codes unknown and unavailable modules and bad input, naming the module', () => {
@@ -145,6 +160,9 @@ describe('errors', () => {
     );
     expect(() => preprocessControlImage(img, { ...base, module: 'canny', mask: makeRaster(4, 4, 1) })).toThrowError(expect.objectContaining({ code: 'bad_input' }));
     expect(() => preprocessControlImage(img, { ...base, module: 'canny', resizeMode: 'Stretch' as never })).toThrowError(expect.objectContaining({ code: 'bad_input' }));
+  });
+  it('refuses a processor resolution that scales the image to nothing', () => {
+    expect(() => preprocessControlImage(img, { ...base, module: 'canny', processorRes: 0 })).toThrowError(expect.objectContaining({ code: 'bad_input' }));
   });
   it('accepts labels as module ids', () => {
     const r = preprocessControlImage(rgb(64, 64, () => [0, 10, 255]), { ...base, module: 'invert (from white bg & black line)' });
