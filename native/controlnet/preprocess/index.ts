@@ -1,6 +1,7 @@
 // Public surface of the ControlNet preprocessing (what the engine, CLI and server import).
 export {
   controlHintFromDetected,
+  detectControlMap,
   pixelPerfectResolution,
   preprocessControlImage,
   type ControlHint,

@@ -153,6 +153,27 @@ function runPreprocessor(m: ControlNetModule, img: Raster, res: number, a: numbe
 }
 
 /**
+ * The preprocessor alone, as the extension's POST /controlnet/detect runs it: no pixel perfect,
+ * no resize mode. Returns the detected map; for inpaint modules the image the extension shows
+ * instead (visualize_inpaint_mask: RGBA with alpha = 255 − mask // 2).
+ *
+ * @example detectControlMap(rgb, { module: 'canny', processorRes: 512, thresholdA: 100, thresholdB: 200 }).width
+ */
+export function detectControlMap(
+  image: Raster,
+  opts: { module: string; processorRes: number; thresholdA: number; thresholdB: number; mask?: Raster },
+): Raster {
+  const m = requireAvailableModule(opts.module);
+  validate(image, { ...opts, pixelPerfect: false, resizeMode: 'Just Resize', width: 8, height: 8 });
+  const input = inputImage(image, opts.module, opts.mask);
+  const out = runPreprocessor(m, input, opts.processorRes, opts.thresholdA, opts.thresholdB);
+  if (out.channels !== 4) return out;
+  const vis = { ...out, data: out.data.slice() };
+  for (let i = 3; i < vis.data.length; i += 4) vis.data[i] = 255 - (vis.data[i]! >> 1);
+  return vis;
+}
+
+/**
  * Steps 6–7 from a detected map: the resize mode to width×height (floored to ×8), the hint and the
  * preview. The engine calls this again with the hires size for the second pass.
  */

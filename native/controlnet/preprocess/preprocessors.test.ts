@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { makeRaster, type Raster } from '../../pipelines/image-ops.js';
 import { applyResizeMode, highQualityResize } from './detectmap.js';
 import { lvminThin, nakeNms } from './lvmin-thin.js';
-import { controlHintFromDetected, pixelPerfectResolution, preprocessControlImage, type PreprocessOptions } from './preprocess-control-image.js';
+import { controlHintFromDetected, detectControlMap, pixelPerfectResolution, preprocessControlImage, type PreprocessOptions } from './preprocess-control-image.js';
 import { hwc3, preprocessInvert, preprocessLineartStandard, preprocessScribbleXdog, preprocessThreshold, preprocessTileResample } from './preprocessors.js';
 
 function rgb(w: number, h: number, f: (x: number, y: number) => [number, number, number]): Raster {
@@ -148,6 +148,18 @@ describe('hires hint from the same detected map', () => {
     // a 2× upscale of a one-pixel ring stays thin: far fewer than 4× the lit pixels
     expect(lit(hr.preview.data)).toBeGreaterThan(lit(r.detectedRaw.data));
     expect(lit(hr.preview.data)).toBeLessThan(3 * lit(r.detectedRaw.data));
+  });
+});
+
+describe('detectControlMap (/controlnet/detect)', () => {
+  it('returns the preprocessor output before any resize mode, inpaint with the visualised mask', () => {
+    const img = rgb(40, 24, (x) => (x < 20 ? [0, 0, 0] : [255, 255, 255]));
+    const edges = detectControlMap(img, { module: 'canny', processorRes: 48, thresholdA: 100, thresholdB: 200 });
+    expect([edges.width, edges.height, edges.channels]).toEqual([80, 48, 3]); // short side 24 → 48
+    const mask = makeRaster(40, 24, 1);
+    mask.data.fill(255, 0, 40);
+    const vis = detectControlMap(img, { module: 'inpaint_only', processorRes: 0.5, thresholdA: 0.5, thresholdB: 0.5, mask });
+    expect([vis.channels, vis.data[3], vis.data[40 * 4 + 3]]).toEqual([4, 128, 255]);
   });
 });
 
