@@ -36,6 +36,11 @@ describe('cv2Resize', () => {
     expect(Array.from(cv2Resize(gray(3, 1, [0, 90, 30]), 2, 1, 'area').data)).toEqual([30, 50]);
   });
 
+  it('INTER_AREA growing an axis is OpenCV\'s area-mode bilinear (cell overlap weights)', () => {
+    // 2 → 3: fx = 0, 0.5, 0 (snapped at the right edge) → [a, (a + b)/2 rounded, b]
+    expect(Array.from(cv2Resize(gray(2, 1, [10, 21]), 3, 1, 'area').data)).toEqual([10, 16, 21]);
+  });
+
   it('INTER_CUBIC uses Keys a = −0.75 with 11-bit weights and replicated borders', () => {
     // x-taps for 2 → 4: fx = 0.75, 0.25, 0.75, 0.25 → weights ·2048 = [-72, 536, 1800, -216] / mirrored
     expect(Array.from(cv2Resize(gray(2, 1, [0, 255]), 4, 1, 'cubic').data)).toEqual([0, 58, 197, 255]);
