@@ -12,7 +12,6 @@
 // only step 6–7 again at the hires size: use `controlHintFromDetected` with the same detectedRaw.
 
 import { makeRaster, type Raster } from '../../pipelines/image-ops.js';
-import type { FloatRaster } from '../../image/cv2-resize.js';
 import { requireAvailableModule, type ControlNetModule } from '../modules.js';
 import { applyResizeMode, type DetectedMap, type ResizeModeName } from './detectmap.js';
 import { ControlNetPreprocessError } from './preprocess-error.js';
@@ -221,4 +220,3 @@ export function preprocessControlImage(image: Raster, opts: PreprocessOptions): 
   return { detectedRaw, hint, preview, processorResUsed: res };
 }
 
-export type { FloatRaster };
