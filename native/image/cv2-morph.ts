@@ -24,27 +24,75 @@ function morph(src: Raster, kernel: Kernel, op: 'erode' | 'dilate'): Raster {
   for (let ky = 0; ky < kernel.rows; ky++) {
     for (let kx = 0; kx < kernel.cols; kx++) if (kernel.data[ky * kernel.cols + kx]) offsets.push([kx - ax, ky - ay]);
   }
-  const out = new Uint8Array(data.length);
-  if (offsets.length === 0) {
-    out.set(data);
-    return { width: w, height: h, channels: cn, data: out };
+  if (offsets.length === 0) return { width: w, height: h, channels: cn, data: data.slice() };
+  if (offsets.length === kernel.rows * kernel.cols) {
+    // A full rectangle: the min/max separates into a row pass and a column pass (same values,
+    // the ignored border stays ignored in both).
+    const rows = morph1d(data, w, h, cn, ax, kernel.cols - 1 - ax, true, op);
+    return { width: w, height: h, channels: cn, data: morph1d(rows, w, h, cn, ay, kernel.rows - 1 - ay, false, op) };
   }
+  const out = new Uint8Array(data.length);
   const erode = op === 'erode';
+  const deltas = offsets.map(([ox, oy]) => (oy * w + ox) * cn);
   for (let y = 0; y < h; y++) {
+    const interiorY = y >= ay && y < h - (kernel.rows - 1 - ay);
     for (let x = 0; x < w; x++) {
+      const interior = interiorY && x >= ax && x < w - (kernel.cols - 1 - ax);
       for (let c = 0; c < cn; c++) {
+        const i = (y * w + x) * cn + c;
         let v = erode ? 255 : 0;
-        for (const [ox, oy] of offsets) {
-          const xx = x + ox, yy = y + oy;
-          if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue; // the default border never wins
-          const p = data[(yy * w + xx) * cn + c]!;
-          if (erode ? p < v : p > v) v = p;
+        if (interior) {
+          for (const d of deltas) {
+            const p = data[i + d]!;
+            if (erode ? p < v : p > v) v = p;
+          }
+        } else {
+          for (const [ox, oy] of offsets) {
+            const xx = x + ox, yy = y + oy;
+            if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue; // the default border never wins
+            const p = data[(yy * w + xx) * cn + c]!;
+            if (erode ? p < v : p > v) v = p;
+          }
         }
-        out[(y * w + x) * cn + c] = v;
+        out[i] = v;
       }
     }
   }
   return { width: w, height: h, channels: cn, data: out };
+}
+
+/** Min/max over [−before, +after] along rows (horizontal) or columns, out-of-image cells ignored. */
+function morph1d(
+  data: Uint8Array,
+  w: number,
+  h: number,
+  cn: number,
+  before: number,
+  after: number,
+  horizontal: boolean,
+  op: 'erode' | 'dilate',
+): Uint8Array {
+  const out = new Uint8Array(data.length);
+  const erode = op === 'erode';
+  const n = horizontal ? w : h;
+  const step = horizontal ? cn : w * cn;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const pos = horizontal ? x : y;
+      const lo = Math.max(0, pos - before), hi = Math.min(n - 1, pos + after);
+      for (let c = 0; c < cn; c++) {
+        const i = (y * w + x) * cn + c;
+        const base = i - pos * step;
+        let v = erode ? 255 : 0;
+        for (let p = lo; p <= hi; p++) {
+          const q = data[base + p * step]!;
+          if (erode ? q < v : q > v) v = q;
+        }
+        out[i] = v;
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -82,6 +130,8 @@ export function cv2HitMiss(src: Raster, kernel: Kernel): Raster {
       else if (k === -1) miss.push([kx - ax, ky - ay]);
     }
   }
+  // Check the centre first: on sparse binary maps most pixels fail there.
+  hit.sort((a, b) => Math.abs(a[0]) + Math.abs(a[1]) - (Math.abs(b[0]) + Math.abs(b[1])));
   if (hit.length === 0 && miss.length === 0 && !Array.from(kernel.data).some((k) => k !== 0)) return { ...src, data: data.slice() };
   // Per pixel: erode(src, k == 1) & erode(255 − src, k == −1), written out directly (same values,
   // no intermediate images; a pixel stops at the first cell that zeroes it).

@@ -99,6 +99,12 @@ describe('morphology', () => {
     const line = { rows: 3, cols: 3, data: [0, 1, 0, 0, 1, 0, 0, 1, 0] };
     expect(Array.from(cv2Dilate(r, line).data)).toEqual([9, 5, 7]);
   });
+  it('a full rectangle (separable path) equals the same element inside a larger sparse kernel', () => {
+    const img: Raster = { width: 7, height: 5, channels: 3, data: Uint8Array.from({ length: 105 }, (_, i) => (i * 37) % 251) };
+    const sparse = { rows: 5, cols: 5, data: Array.from({ length: 25 }, (_, i) => (i % 5 >= 1 && i % 5 <= 3 && i >= 5 && i < 20 ? 1 : 0)) };
+    expect(Array.from(cv2Erode(img, onesKernel(3)).data)).toEqual(Array.from(cv2Erode(img, sparse).data));
+    expect(Array.from(cv2Dilate(img, onesKernel(3)).data)).toEqual(Array.from(cv2Dilate(img, sparse).data));
+  });
   it('hit-or-miss finds an isolated pixel; outside the image every condition holds', () => {
     const iso = { rows: 3, cols: 3, data: [-1, -1, -1, -1, 1, -1, -1, -1, -1] };
     expect(Array.from(cv2HitMiss(gray(3, 3, [0, 0, 0, 0, 255, 0, 0, 0, 0]), iso).data)).toEqual([0, 0, 0, 0, 255, 0, 0, 0, 0]);
