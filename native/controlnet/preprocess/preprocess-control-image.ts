@@ -90,9 +90,11 @@ function validate(image: Raster, opts: PreprocessOptions): void {
   if (!(image.width > 0 && image.height > 0) || image.data.length !== image.width * image.height * image.channels) {
     bad(`control image: ${image.width}x${image.height}x${image.channels} does not match ${image.data.length} bytes`);
   }
-  if (image.channels === 1) bad('control image must be RGB or RGBA, got one channel');
   if (!RESIZE_MODES.includes(opts.resizeMode)) bad(`resize_mode must be one of ${RESIZE_MODES.join(', ')}, got "${opts.resizeMode}"`);
   if (!(Math.floor(opts.width / 8) >= 1 && Math.floor(opts.height / 8) >= 1)) bad(`width/height must be at least 8, got ${opts.width}x${opts.height}`);
+  if (opts.mask && opts.mask.data.length !== opts.mask.width * opts.mask.height * opts.mask.channels) {
+    bad(`mask: ${opts.mask.width}x${opts.mask.height}x${opts.mask.channels} does not match ${opts.mask.data.length} bytes`);
+  }
   if (opts.mask && (opts.mask.width !== image.width || opts.mask.height !== image.height)) {
     bad(`mask is ${opts.mask.width}x${opts.mask.height}, image is ${image.width}x${image.height}`);
   }

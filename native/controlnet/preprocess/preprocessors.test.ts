@@ -176,6 +176,10 @@ describe('errors', () => {
   it('refuses a processor resolution that scales the image to nothing', () => {
     expect(() => preprocessControlImage(img, { ...base, module: 'canny', processorRes: 0 })).toThrowError(expect.objectContaining({ code: 'bad_input' }));
   });
+  it('accepts gray images (HWC3 repeats the channel)', () => {
+    const g: Raster = { width: 8, height: 8, channels: 1, data: new Uint8Array(64).fill(10) };
+    expect(Array.from(preprocessControlImage(g, { ...base, module: 'invert', width: 8, height: 8 }).detectedRaw.data.subarray(0, 3))).toEqual([245, 245, 245]);
+  });
   it('accepts labels as module ids', () => {
     const r = preprocessControlImage(rgb(64, 64, () => [0, 10, 255]), { ...base, module: 'invert (from white bg & black line)' });
     expect(Array.from(r.detectedRaw.data.subarray(0, 3))).toEqual([255, 245, 0]);
