@@ -18,6 +18,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, utimes, writeFile } from 'node:fs/promises';
 import { arch, cpus, hostname, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { sha256File } from '../models/model-hash.js';
 import type { EngineSession } from './ort-backend.js';
 
 /**
@@ -151,8 +152,9 @@ export class LoadCache {
   // ---- checkpoint hashes -------------------------------------------------------------------
 
   /**
-   * sha256 of a file's content, remembered in file-hashes.json by absolute path, size and mtime so
-   * a checkpoint is read in full only the first time (or after it changes).
+   * sha256 of a file's content (models/model-hash.ts, which also serves the infotext's `Model
+   * hash` from memory afterwards), remembered across processes in file-hashes.json by absolute
+   * path, size and mtime, so a checkpoint is read in full only the first time or after it changes.
    */
   async fileSha256(path: string): Promise<string> {
     const abs = resolve(path);
@@ -160,7 +162,7 @@ export class LoadCache {
     const table = await this.readHashTable();
     const known = table[abs];
     if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.sha256;
-    const sha256 = await sha256OfFile(abs);
+    const sha256 = await sha256File(abs);
     // Re-read before writing: another process may have added hashes meanwhile.
     const latest = await this.readHashTable();
     latest[abs] = { size: st.size, mtimeMs: st.mtimeMs, sha256 };
