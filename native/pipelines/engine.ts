@@ -29,6 +29,8 @@ export interface LoadEngineOptions {
   loraCacheMaxBytes?: number;
   /** On-disk cache of optimized sessions (native/runtime/load-cache.ts); none = every load builds. */
   loadCache?: LoadCache;
+  /** See LoadModelOptions.releaseAroundUNet (lower peak RSS; sensible only with a load cache). */
+  releaseAroundUNet?: boolean;
 }
 
 export interface Engine {
@@ -69,7 +71,7 @@ export async function loadEngine(path: string, opts: LoadEngineOptions = {}): Pr
     // The cache key needs the checkpoint's content hash (remembered by path, size and mtime).
     const lc = opts.loadCache?.enabled ? opts.loadCache : undefined;
     const loadCache = lc ? { cache: lc, checkpoint: await lc.checkpointSha256(path) } : undefined;
-    const model = await loadDiffusionModel(checkpoint, { runtime, loadCache });
+    const model = await loadDiffusionModel(checkpoint, { runtime, loadCache, releaseAroundUNet: opts.releaseAroundUNet });
     const family = familyModule(checkpoint.family);
     const st = await stat(path);
     const networks = new EngineNetworks(model, checkpoint, `${resolve(path)}:${st.size}:${st.mtimeMs}`, tokenizer, {

@@ -32,6 +32,12 @@ export interface LoadModelOptions {
   /** On-disk cache of optimized sessions and the checkpoint's sha256 (native/runtime/load-cache.ts). */
   loadCache?: PartLoadCache;
   /**
+   * Free the text encoder and VAE sessions whenever the UNet is about to run, so that the UNet
+   * phase holds only the UNet's weights (peak RSS). Each image then re-opens them; only sensible
+   * with a load cache, where that is a cache hit. Default false.
+   */
+  releaseAroundUNet?: boolean;
+  /**
    * Graph precision per part. Text encoder and UNet default to the runtime's precision; the VAE
    * defaults to fp32 because the SD1.x VAE overflows in fp16 on some latents (A1111's
    * "--no-half-vae" / automatic revert to 32-bit VAE), and it runs once per image.
@@ -79,6 +85,12 @@ export class DiffusionModel {
       this.byName = { textEncoder: [te], unet: [unet], vae: [dec, enc] };
       this.textEncoder = new TextEncoderRunner(te, config.clip_text, tePrecision, (k) => te.shape(k));
       this.openClip = undefined;
+    }
+    if (opts.releaseAroundUNet) {
+      const others = [...this.byName.textEncoder, ...this.byName.vae];
+      unet.beforeUse = async () => {
+        await Promise.all(others.map((p) => p.release()));
+      };
     }
     this.unet = new UNetRunner(unet, config.unet, opts.precision?.unet ?? precision, (k) => unet.shape(k));
     this.vae = new VaeRunner(dec, enc, config.vae, opts.precision?.vae ?? 'fp32', (k) => dec.shape(k));

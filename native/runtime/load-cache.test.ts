@@ -240,6 +240,30 @@ describe('load cache', () => {
     expect(readdirSync(join(dir, 'locks')).length).toBe(0);
   }, 60_000);
 
+  it('releaseAroundUNet frees the text encoder while the UNet runs and re-opens it from the cache', async () => {
+    const cache = freshCache('release');
+    const checkpoint = await cache.checkpointSha256(sd1TinyPath('model.safetensors'));
+    const ids = new Int32Array(77).fill(49407);
+    ids[0] = 49406;
+    const model = await loadDiffusionModel(ckpt, { runtime, loadCache: { cache, checkpoint }, releaseAroundUNet: true });
+    try {
+      const c1 = await model.textEncoder.encode(ids, 1);
+      const e1 = await model.unet.eps(X, new Float32Array([500]), CTX, DIMS);
+      const c2 = await model.textEncoder.encode(ids, 1);
+      const e2 = await model.unet.eps(X, new Float32Array([500]), CTX, DIMS);
+      // the text encoder's session was freed by the UNet run and re-opened from its entry
+      expect(model.sessionsCreated()['text-encoder']).toBe(2);
+      expect(model.cacheOutcomes()['text-encoder']).toEqual({ hit: 1, miss: 1, bypass: 0 });
+      // the UNet's own session is kept
+      expect(model.sessionsCreated().unet).toBe(1);
+      expect(Array.from(c2)).toEqual(Array.from(c1));
+      expect(Array.from(e2)).toEqual(Array.from(e1));
+      expect(Array.from(e1)).toEqual(Array.from((await unet()).out));
+    } finally {
+      await model.dispose();
+    }
+  });
+
   it('is configured by LOAD_CACHE_DIR / LOAD_CACHE_MAX_MB (0 = off)', () => {
     expect(loadCacheFromEnv('/x', { LOAD_CACHE_MAX_MB: '0' })).toBeUndefined();
     const c = loadCacheFromEnv('/x', { LOAD_CACHE_DIR: join(work, 'env'), LOAD_CACHE_MAX_MB: '2' });

@@ -183,16 +183,21 @@ export class ModelPart {
     return session;
   }
 
+  /** Called before every run and prepare of this part (DiffusionModel frees other parts' sessions here). */
+  beforeUse: (() => Promise<void>) | undefined;
+
   /** Runs the session for `shapeKey` (built by `build` on first use) and returns its outputs. */
-  run(shapeKey: string, build: () => BuiltGraph, feeds: Readonly<Record<string, FeedTensor>>): Promise<Record<string, Float32Array>> {
+  async run(shapeKey: string, build: () => BuiltGraph, feeds: Readonly<Record<string, FeedTensor>>): Promise<Record<string, Float32Array>> {
+    await this.beforeUse?.();
     const w = this.weights;
     return this.cache.use(`${w.id}|${shapeKey}`, () => this.create(build, w), (s) => s.run(feeds));
   }
 
   /** Creates the session for `shapeKey` now, so that the first real call does not pay for it. */
-  prepare(shapeKey: string, build: () => BuiltGraph): Promise<void> {
+  async prepare(shapeKey: string, build: () => BuiltGraph): Promise<void> {
+    await this.beforeUse?.();
     const w = this.weights;
-    return this.cache.use(`${w.id}|${shapeKey}`, () => this.create(build, w), async () => undefined);
+    await this.cache.use(`${w.id}|${shapeKey}`, () => this.create(build, w), async () => undefined);
   }
 
   /** Frees this part's sessions (memory) while keeping it usable. */
