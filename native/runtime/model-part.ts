@@ -188,15 +188,15 @@ export class ModelPart {
 
   /** Runs the session for `shapeKey` (built by `build` on first use) and returns its outputs. */
   async run(shapeKey: string, build: () => BuiltGraph, feeds: Readonly<Record<string, FeedTensor>>): Promise<Record<string, Float32Array>> {
+    const w = this.weights; // the weights at call time, even if beforeUse yields
     await this.beforeUse?.();
-    const w = this.weights;
     return this.cache.use(`${w.id}|${shapeKey}`, () => this.create(build, w), (s) => s.run(feeds));
   }
 
   /** Creates the session for `shapeKey` now, so that the first real call does not pay for it. */
   async prepare(shapeKey: string, build: () => BuiltGraph): Promise<void> {
-    await this.beforeUse?.();
     const w = this.weights;
+    await this.beforeUse?.();
     await this.cache.use(`${w.id}|${shapeKey}`, () => this.create(build, w), async () => undefined);
   }
 
