@@ -19,6 +19,7 @@ import type { Device } from './runtime/ort-backend.js';
 import type { SamplerId, SchedulerId } from './sampling/names.js';
 import { WorkerError, type RunHooks, type RunOutput } from './worker-protocol.js';
 import { ADetailerService, jobContext, parseUnits } from './adetailer/adetailer-service.js';
+import { sharedLoadCache } from './runtime/load-cache.js';
 
 export interface GenerationServiceOptions {
   modelsDir: string;
@@ -149,6 +150,7 @@ export class GenerationService {
       device: this.opts.device,
       loraCacheDir: this.opts.loraCacheDir ?? join(resolve(this.opts.modelsDir), '.cache', 'lora-merged'),
       loraCacheMaxBytes: this.opts.loraCacheMaxBytes,
+      loadCache: sharedLoadCache(join(resolve(this.opts.modelsDir), '.cache', 'load')),
     });
     this.loaded = { path, engine };
     return engine;

@@ -14,6 +14,7 @@ import { createEngineRuntime } from '../native/runtime/ort-backend.js';
 import { loadDiffusionModel } from '../native/runtime/diffusion-model.js';
 import { SD1_TINY_DIR } from '../native/testing/fixtures.js';
 import { benchPipeline } from './bench-pipeline.js';
+import { benchEngineLoad } from './bench-engine-load.js';
 import { BENCH_MODEL_DIR, defaultModel } from './bench-model.js';
 import { parseFlags, runMain } from './cli.js';
 
@@ -192,6 +193,7 @@ async function main(): Promise<number> {
       row(r.what, r.value);
     }
   }
+  for (const [k, v] of await benchEngineLoad(modelPath, { latent, batch, threads })) row(k, v);
   row('peak RSS (process maxRSS)', `${(process.resourceUsage().maxRSS / 1024 / 1024).toFixed(2)} GiB`);
   // Timings mean little when other work shares the cores: say how busy the machine was.
   row('load average at start / end (1 min)', `${loadStart.toFixed(1)} / ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);

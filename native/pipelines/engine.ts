@@ -12,6 +12,7 @@ import type { ModelConfig, SupportedFamily } from '../models/config.js';
 import { familyModule, type FamilyModule, type LatentFormat, type TextConditioner } from '../families/index.js';
 import { createEngineRuntime, type Device, type EngineRuntime } from '../runtime/ort-backend.js';
 import { loadDiffusionModel, type DiffusionModel } from '../runtime/diffusion-model.js';
+import type { LoadCache } from '../runtime/load-cache.js';
 import { alphasCumprodFromConfig, modelScheduleFromAlphasCumprod, type ModelSchedule } from '../sampling/schedules.js';
 import { findTokenizerDir, loadClipTokenizer, type ClipTokenizer } from '../text/clip-tokenizer.js';
 
@@ -26,6 +27,10 @@ export interface LoadEngineOptions {
   loraCacheDir?: string;
   /** Bytes that folder may hold (default 8 GiB). */
   loraCacheMaxBytes?: number;
+  /** On-disk cache of optimized sessions (native/runtime/load-cache.ts); none = every load builds. */
+  loadCache?: LoadCache;
+  /** See LoadModelOptions.releaseAroundUNet (lower peak RSS; sensible only with a load cache). */
+  releaseAroundUNet?: boolean;
 }
 
 export interface Engine {
@@ -63,7 +68,10 @@ export async function loadEngine(path: string, opts: LoadEngineOptions = {}): Pr
     const tokenizerDir = findTokenizerDir({ explicitDir: opts.tokenizerDir, checkpointPath: path, modelsDir: opts.modelsDir });
     const [tokenizer, schedule] = await Promise.all([loadClipTokenizer(tokenizerDir), scheduleOf(checkpoint)]);
     const runtime = opts.runtime ?? (await createEngineRuntime({ device: opts.device ?? 'cpu' }));
-    const model = await loadDiffusionModel(checkpoint, { runtime });
+    // The cache key needs the checkpoint's content hash (remembered by path, size and mtime).
+    const lc = opts.loadCache?.enabled ? opts.loadCache : undefined;
+    const loadCache = lc ? { cache: lc, checkpoint: await lc.checkpointSha256(path) } : undefined;
+    const model = await loadDiffusionModel(checkpoint, { runtime, loadCache, releaseAroundUNet: opts.releaseAroundUNet });
     const family = familyModule(checkpoint.family);
     const st = await stat(path);
     const networks = new EngineNetworks(model, checkpoint, `${resolve(path)}:${st.size}:${st.mtimeMs}`, tokenizer, {

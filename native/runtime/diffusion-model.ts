@@ -14,7 +14,7 @@ import type { Checkpoint } from '../models/checkpoint.js';
 import type { ModelConfig } from '../models/config.js';
 import { SDXL_CLIP_L_PREFIX } from '../models/key-spec.js';
 import { EngineError } from './engine-error.js';
-import { ModelPart, type PartWeights } from './model-part.js';
+import { ModelPart, type PartLoadCache, type PartWeights } from './model-part.js';
 import type { EngineRuntime } from './ort-backend.js';
 import { OpenClipRunner, TextEncoderRunner, UNetRunner, VaeRunner } from './runners.js';
 import type { WeightHook, WeightSource } from './weights.js';
@@ -29,6 +29,14 @@ export interface LoadModelOptions {
   weightsVia?: 'memory' | 'disk' | 'auto';
   /** Folder for 'disk' staging (default: the OS temp folder). */
   stagingDir?: string;
+  /** On-disk cache of optimized sessions and the checkpoint's sha256 (native/runtime/load-cache.ts). */
+  loadCache?: PartLoadCache;
+  /**
+   * Free the text encoder and VAE sessions whenever the UNet is about to run, so that the UNet
+   * phase holds only the UNet's weights (peak RSS). Each image then re-opens them; only sensible
+   * with a load cache, where that is a cache hit. Default false.
+   */
+  releaseAroundUNet?: boolean;
   /**
    * Graph precision per part. Text encoder and UNet default to the runtime's precision; the VAE
    * defaults to fp32 because the SD1.x VAE overflows in fp16 on some latents (A1111's
@@ -58,7 +66,7 @@ export class DiffusionModel {
     checkpoint: WeightSource,
     opts: LoadModelOptions,
   ) {
-    const partOpts = { runtime: opts.runtime, source: checkpoint, weightHook: opts.weightHook, maxSessions: opts.maxSessionsPerPart, weightsVia: opts.weightsVia, stagingDir: opts.stagingDir };
+    const partOpts = { runtime: opts.runtime, source: checkpoint, weightHook: opts.weightHook, maxSessions: opts.maxSessionsPerPart, weightsVia: opts.weightsVia, stagingDir: opts.stagingDir, loadCache: opts.loadCache };
     const te = new ModelPart('text-encoder', partOpts);
     const unet = new ModelPart('unet', partOpts);
     const dec = new ModelPart('vae-decoder', partOpts);
@@ -77,6 +85,12 @@ export class DiffusionModel {
       this.byName = { textEncoder: [te], unet: [unet], vae: [dec, enc] };
       this.textEncoder = new TextEncoderRunner(te, config.clip_text, tePrecision, (k) => te.shape(k));
       this.openClip = undefined;
+    }
+    if (opts.releaseAroundUNet) {
+      const others = [...this.byName.textEncoder, ...this.byName.vae];
+      unet.beforeUse = async () => {
+        await Promise.all(others.map((p) => p.release()));
+      };
     }
     this.unet = new UNetRunner(unet, config.unet, opts.precision?.unet ?? precision, (k) => unet.shape(k));
     this.vae = new VaeRunner(dec, enc, config.vae, opts.precision?.vae ?? 'fp32', (k) => dec.shape(k));
@@ -104,6 +118,11 @@ export class DiffusionModel {
   /** Milliseconds spent so far building graphs, filling weights and creating sessions, per part. */
   loadTimes(): Record<string, { graph: number; weights: number; session: number }> {
     return Object.fromEntries(this.parts.map((p) => [p.label, { ...p.loadMs }]));
+  }
+
+  /** Sessions per load-cache outcome, summed over the parts. */
+  cacheOutcomes(): Record<string, Record<string, number>> {
+    return Object.fromEntries(this.parts.map((p) => [p.label, { ...p.cacheOutcomes }]));
   }
 
   /** Releases every session. The checkpoint stays open (its owner closes it). */

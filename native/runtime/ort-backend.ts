@@ -44,7 +44,20 @@ export interface EngineRuntime {
   readonly precision: Precision;
   createSession(graph: BuiltGraph, externalData: readonly ExternalFile[]): Promise<EngineSession>;
   /** A session from a model written to disk (stageWeightsOnDisk), its external data beside it. */
-  createSessionFromFile(name: string, modelPath: string): Promise<EngineSession>;
+  createSessionFromFile(name: string, modelPath: string, opts?: FileSessionOptions): Promise<EngineSession>;
+  /** onnxruntime-node's version (part of the load cache key: another ORT may optimize differently). */
+  readonly ortVersion: string;
+}
+
+/** How createSessionFromFile treats the model (see native/runtime/load-cache.ts). */
+export interface FileSessionOptions {
+  /**
+   * Also write ORT's optimized model here, its initializers in the file `weightsFile` beside it
+   * (a name, not a path), for a later `preOptimized` load.
+   */
+  saveOptimized?: { modelPath: string; weightsFile: string };
+  /** The model is ORT's own optimized output: open it with graph optimizations off. */
+  preOptimized?: boolean;
 }
 
 const CUDA_PROVIDER_LIBS: Record<string, string> = {
@@ -127,8 +140,25 @@ class OrtRuntime implements EngineRuntime {
     return this.create(graph.name, () => ort.InferenceSession.create(graph.model, this.sessionOptions(externalData)));
   }
 
-  async createSessionFromFile(name: string, modelPath: string): Promise<EngineSession> {
+  get ortVersion(): string {
+    return ort.env.versions.node ?? ort.env.versions.common;
+  }
+
+  async createSessionFromFile(name: string, modelPath: string, opts: FileSessionOptions = {}): Promise<EngineSession> {
     const { externalData: _none, ...options } = this.sessionOptions([]);
+    if (opts.preOptimized) options.graphOptimizationLevel = 'disabled';
+    if (opts.saveOptimized) {
+      options.optimizedModelFilePath = opts.saveOptimized.modelPath;
+      // Initializers of 1 KiB and more go to the one external file (a UNet's weights would break
+      // the protobuf's 2 GB limit); small ones (Reshape shapes, which shape inference must read
+      // inline) stay in the model.
+      options.extra = {
+        session: {
+          optimized_model_external_initializers_file_name: opts.saveOptimized.weightsFile,
+          optimized_model_external_initializers_min_size_in_bytes: '65536',
+        },
+      };
+    }
     return this.create(name, () => ort.InferenceSession.create(modelPath, options));
   }
 
