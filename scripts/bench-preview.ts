@@ -1,0 +1,73 @@
+// Live-preview costs: the cheap latent→RGB projection, the TAESD decoder (real topology, 64
+// channels, random weights: the cost does not depend on the values) at SD1.5 512² and SDXL 1024²,
+// JPEG encoding included, and each as a share of one UNet step. The UNet figure is the issue's
+// measured 5.77 s per CFG step at 512² (`--unet-step-s` to give your own, e.g. from
+// `npm run bench:engine`). Measures; asserts nothing.
+//   npm run bench:preview [-- --reps 5 --unet-step-s 5.77 --preview-every 2 --threads N]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { previewJpeg } from '../native/pipelines/preview.js';
+import { encodeJpeg } from '../native/pipelines/resize.js';
+import { writeRandomTaesd } from '../native/taesd/random-taesd.js';
+import { loadTaesdDecoder } from '../native/taesd/taesd-decoder.js';
+
+const { values } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '5' },
+    'unet-step-s': { type: 'string', default: '5.77' },
+    'preview-every': { type: 'string', default: '2' },
+    threads: { type: 'string' },
+    'skip-xl': { type: 'boolean', default: false },
+  },
+});
+const reps = Number(values.reps);
+const unetStepS = Number(values['unet-step-s']);
+const every = Number(values['preview-every']);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function time(fn: () => Promise<unknown>, n: number): Promise<number> {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'easel-bench-preview-'));
+const rows: [string, string][] = [];
+try {
+  const path = join(dir, 'taesd.safetensors');
+  await writeRandomTaesd(path, 'diffusers', { channels: 64 });
+  const decoder = await loadTaesdDecoder(path, values.threads ? { intraOpThreads: Number(values.threads) } : {});
+  const share = (ms: number) => `${((100 * ms) / (unetStepS * 1000)).toFixed(1)} % of a step; ${((100 * ms) / (every * unetStepS * 1000)).toFixed(1)} % at preview_every ${every}`;
+  const sizes = values['skip-xl'] ? [64] : [64, 128];
+  for (const lat of sizes) {
+    const latent = new Float32Array(4 * lat * lat).map((_, i) => Math.sin(i * 0.37) * 2);
+    const cheapMs = await time(() => previewJpeg(latent, { batch: 1, h: lat, w: lat }), 20);
+    rows.push([`cheap approx preview (latent→RGB + JPEG), ${lat}² latent`, `${cheapMs.toFixed(2)} ms (${share(cheapMs)})`]);
+    const t0 = performance.now();
+    await decoder.decode(latent, lat, lat);
+    const firstMs = performance.now() - t0;
+    const decMs = await time(() => decoder.decode(latent, lat, lat), reps);
+    const rgb = await decoder.decodeToRaster(latent, lat, lat);
+    const jpegMs = await time(() => encodeJpeg(rgb, 80), reps);
+    rows.push([`TAESD decode ${lat * 8}×${lat * 8} (first call incl. session)`, `${firstMs.toFixed(0)} ms`]);
+    rows.push([`TAESD decode ${lat * 8}×${lat * 8}`, `${decMs.toFixed(0)} ms (median of ${reps})`]);
+    rows.push([`TAESD preview ${lat * 8}×${lat * 8} (decode + JPEG)`, `${(decMs + jpegMs).toFixed(0)} ms (${share(decMs + jpegMs)})`]);
+  }
+  await decoder.dispose();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`| measure | value |\n| --- | --- |`);
+for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
+console.log(`(UNet step ${unetStepS} s: SD1.5 512² CFG, batch 2)`);
