@@ -28,8 +28,9 @@ export interface LivePreviewOptions {
   taesd?: TaesdDecoder | null;
   /** 0..1 (default 0.05); 1 turns the budget off. */
   budgetShare?: number;
-  /** Clock in ms (tests). */
+  /** Clock in ms and the remembered costs (tests; default: performance.now and the process-wide table). */
   now?: () => number;
+  costs?: Map<string, number>;
 }
 
 export interface PreviewImage {
@@ -46,20 +47,23 @@ export function parsePreviewMethod(v: string | undefined): PreviewMethod | null 
   return (PREVIEW_METHODS as readonly string[]).includes(m) ? (m as PreviewMethod) : null;
 }
 
+/** Last measured cost (ms) of each decoder at each size in this process: what a preview will cost next time. */
+const LAST_COST = new Map<string, number>();
+
 /**
  * Keeps preview time within a share of elapsed time: allowed when spent + estimate ≤ share ×
- * (elapsed + estimate). The estimate is the last duration of that decoder at that size (0 before
- * the first, so the first sharp preview of a job always runs and the rule then holds the next ones
- * back until the job's time has caught up).
+ * (elapsed + estimate). The estimate is the last measured duration of that decoder at that size,
+ * remembered across jobs (`costs`); only the very first sharp preview of a size in the process
+ * runs without one (and, paying for its session, makes a high estimate that the next corrects).
  */
 export class PreviewBudget {
   private readonly start: number;
   private spent = 0;
-  private readonly last = new Map<string, number>();
 
   constructor(
     private readonly share: number,
     private readonly now: () => number = () => performance.now(),
+    private readonly last: Map<string, number> = LAST_COST,
   ) {
     this.start = now();
   }
@@ -93,7 +97,7 @@ export class LivePreview {
     private readonly opts: LivePreviewOptions = {},
   ) {
     this.now = opts.now ?? (() => performance.now());
-    this.budget = new PreviewBudget(opts.budgetShare ?? DEFAULT_PREVIEW_BUDGET, this.now);
+    this.budget = new PreviewBudget(opts.budgetShare ?? DEFAULT_PREVIEW_BUDGET, this.now, opts.costs);
     const m = opts.method ?? 'auto';
     const taesd = opts.taesd && opts.taesd.family === this.family ? opts.taesd : null;
     // `taesd` without the file falls back to cheap, as `auto` does.
