@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadTaesdDecoder, type TaesdDecoder } from '../taesd/taesd-decoder.js';
 import { writeRandomTaesd } from '../taesd/random-taesd.js';
 import type { Engine } from './engine.js';
@@ -91,6 +91,20 @@ describe('preview method', () => {
     for (const p of cases) expect(await p.render(latent, dims)).toMatchObject({ method: 'cheap', width: 5, height: 6 });
   });
 
+  it('never fails the job: a decoder error gives the cheap preview, for the rest of the job', async () => {
+    const broken: TaesdDecoder = { ...sd1Taesd, family: 'sd1', decodeToRaster: () => Promise.reject(new Error('session lost')) };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const p = new LivePreview(fakeEngine('sd1'), { taesd: broken, budgetShare: 1 });
+      expect(p.method).toBe('taesd');
+      expect(await p.render(latent, dims)).toMatchObject({ method: 'cheap', width: 5 });
+      expect(p.method).toBe('cheap');
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/session lost/));
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('parses the setting', () => {
     expect(parsePreviewMethod(' TAESD ')).toBe('taesd');
     expect(parsePreviewMethod('approx nn')).toBeNull();
@@ -103,20 +117,25 @@ describe('preview budget', () => {
     let t = 0;
     const b = new PreviewBudget(0.05, () => t, new Map());
     t = 1000;
-    expect(b.allows('taesd:64x64')).toBe(true); // nothing known yet
-    b.record('taesd:64x64', 100);
+    expect(b.allows('taesd', 4096)).toBe(true); // nothing known yet
+    b.record('taesd', 4096, 100);
     t = 1100;
     // Next one: 100 + 100 ≤ 0.05 · (elapsed + 100) once elapsed ≥ 3900 ms.
     t = 3800;
-    expect(b.allows('taesd:64x64')).toBe(false);
+    expect(b.allows('taesd', 4096)).toBe(false);
     t = 3900;
-    expect(b.allows('taesd:64x64')).toBe(true);
-    expect(new PreviewBudget(1, () => t, new Map()).allows('x')).toBe(true);
+    expect(b.allows('taesd', 4096)).toBe(true);
+    // At 4× the pixels (a hires pass) the estimate is 400 ms: 500 ≤ 0.05 · (elapsed + 400) from 9600 ms.
+    t = 9500;
+    expect(b.allows('taesd', 4 * 4096)).toBe(false);
+    t = 9600;
+    expect(b.allows('taesd', 4 * 4096)).toBe(true);
+    expect(new PreviewBudget(1, () => t, new Map()).allows('x', 1)).toBe(true);
   });
 
   it('keeps a 20-step SD1.5 job (5.77 s steps, 2.3 s TAESD, preview every 2) within 5 %, cheap in between', async () => {
     let t = 0;
-    const costs = new Map([['taesd:4x4', 2300]]); // known from an earlier job
+    const costs = new Map([['taesd', 2300 / 16]]); // known from an earlier job: 2.3 s for a 4×4 latent
     const slowTaesd: TaesdDecoder = {
       ...sd1Taesd,
       family: 'sd1',

@@ -47,14 +47,18 @@ export function parsePreviewMethod(v: string | undefined): PreviewMethod | null 
   return (PREVIEW_METHODS as readonly string[]).includes(m) ? (m as PreviewMethod) : null;
 }
 
-/** Last measured cost (ms) of each decoder at each size in this process: what a preview will cost next time. */
+/**
+ * Last measured cost of each decoder in this process, in ms per latent pixel (the work of every
+ * decoder here grows with the pixel count): what its next preview, at any size, will cost.
+ */
 const LAST_COST = new Map<string, number>();
 
 /**
  * Keeps preview time within a share of elapsed time: allowed when spent + estimate ≤ share ×
- * (elapsed + estimate). The estimate is the last measured duration of that decoder at that size,
- * remembered across jobs (`costs`); only the very first sharp preview of a size in the process
- * runs without one (and, paying for its session, makes a high estimate that the next corrects).
+ * (elapsed + estimate). The estimate is the decoder's last measured cost per latent pixel times
+ * this preview's pixels, remembered across jobs (`costs`), so a hires pass at 4× the pixels is
+ * estimated at 4× the cost. Only the very first sharp preview of a decoder in the process runs
+ * without one (and, paying for its session, makes a high estimate that the next corrects).
  */
 export class PreviewBudget {
   private readonly start: number;
@@ -68,16 +72,16 @@ export class PreviewBudget {
     this.start = now();
   }
 
-  allows(kind: string): boolean {
+  allows(kind: string, pixels: number): boolean {
     if (this.share >= 1) return true;
-    const est = this.last.get(kind) ?? 0;
+    const est = (this.last.get(kind) ?? 0) * pixels;
     const elapsed = this.now() - this.start;
     return this.spent + est <= this.share * (elapsed + est);
   }
 
-  record(kind: string, ms: number): void {
+  record(kind: string, pixels: number, ms: number): void {
     this.spent += ms;
-    this.last.set(kind, ms);
+    this.last.set(kind, ms / pixels);
   }
 
   /** Milliseconds of previews so far. */
@@ -90,7 +94,8 @@ export class PreviewBudget {
 export class LivePreview {
   private readonly budget: PreviewBudget;
   private readonly now: () => number;
-  readonly method: 'cheap' | 'taesd' | 'full';
+  /** The sharp decoder this job uses (cheap when none); drops to cheap for the rest of the job if it fails. */
+  method: 'cheap' | 'taesd' | 'full';
 
   constructor(
     private readonly engine: Engine,
@@ -111,19 +116,22 @@ export class LivePreview {
   /** The preview of image 0 of a [B, 4, h, w] latent (UNet scale). */
   async render(latent: Float32Array, dims: { batch: number; h: number; w: number }): Promise<PreviewImage> {
     const { h, w } = dims;
-    const kind = `${this.method}:${h}x${w}`;
-    const sharp = this.method !== 'cheap' && this.budget.allows(kind);
+    const sharp = this.method !== 'cheap' && this.budget.allows(this.method, h * w);
     const t0 = this.now();
-    let out: PreviewImage;
+    let out: PreviewImage | null = null;
     if (sharp) {
-      const one = latent.subarray(0, 4 * h * w);
-      const rgb = this.method === 'taesd' ? await this.opts.taesd!.decodeToRaster(one, h, w) : await decodeLatent(this.engine, latent, 0, h, w);
-      const jpeg = await encodeJpeg(rgb, 80);
-      out = { jpeg: bytes(jpeg), width: rgb.width, height: rgb.height, method: this.method };
-    } else {
-      out = { jpeg: bytes(await previewJpeg(latent, dims, 0, this.family)), width: w, height: h, method: 'cheap' };
+      try {
+        const one = latent.subarray(0, 4 * h * w);
+        const rgb = this.method === 'taesd' ? await this.opts.taesd!.decodeToRaster(one, h, w) : await decodeLatent(this.engine, latent, 0, h, w);
+        out = { jpeg: bytes(await encodeJpeg(rgb, 80)), width: rgb.width, height: rgb.height, method: this.method };
+      } catch (err) {
+        // A preview must never fail the job: report once, then cheap previews for the rest of it.
+        console.warn(`live preview with ${this.method} failed, using the cheap method for this job: ${err instanceof Error ? err.message : String(err)}`);
+        this.method = 'cheap';
+      }
     }
-    this.budget.record(sharp ? kind : `cheap:${h}x${w}`, this.now() - t0);
+    out ??= { jpeg: bytes(await previewJpeg(latent, dims, 0, this.family)), width: w, height: h, method: 'cheap' };
+    this.budget.record(out.method, h * w, this.now() - t0);
     return out;
   }
 
