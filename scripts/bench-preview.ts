@@ -116,5 +116,6 @@ async function unetAlternating(decoder: Awaited<ReturnType<typeof loadTaesdDecod
     return { unetMs: median(u), taesdMs: median(d), n: reps, load: `${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}` };
   } finally {
     await model.dispose();
+    await ckpt.close();
   }
 }
