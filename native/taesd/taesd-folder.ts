@@ -4,7 +4,7 @@
 // madebyollin's `taesd_decoder.*` / `taesdxl_decoder.*`, then any other `taesd*` file of the family.
 // `TaesdCache` keeps the last decoder per family open and reopens it when its file changes.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import type { Device, EngineRuntime } from '../runtime/ort-backend.js';
 import { loadTaesdDecoder, type TaesdDecoder } from './taesd-decoder.js';
 import { TAESD_EXTENSIONS, taesdFamilyOf, type TaesdFamily } from './taesd-file.js';
@@ -33,7 +33,7 @@ export function findTaesdFile(modelsDir: string, family: TaesdFamily): string | 
       found.push(p);
     }
   }
-  found.sort((a, b) => rank(a.slice(a.lastIndexOf('/') + 1), family) - rank(b.slice(b.lastIndexOf('/') + 1), family) || a.localeCompare(b));
+  found.sort((a, b) => rank(basename(a), family) - rank(basename(b), family) || a.localeCompare(b));
   return found[0] ?? null;
 }
 

@@ -2,7 +2,8 @@
 // original layout's keys (architecture.ts), so a graph binds to any file once its keys are
 // normalised (taesd-file.ts). Input: latents as the UNet sees them ([1, 4, h, w], A1111 feeds
 // TAESD the sampler's latents without dividing by the VAE scale factor); output: [1, 3, 8h, 8w]
-// in about [0, 1], unclamped. Always float32: the network is tiny and fp16 buys nothing here.
+// in about [0, 1], unclamped. Always float32, one graph for the CPU and CUDA providers (fp16 on
+// CUDA is not tried: the preview is an approximation and the network has 1.2 M parameters).
 import { GraphBuilder, type BuiltGraph, type Value } from '../graph/builder.js';
 import { conv2d } from '../graph/ops-nn.js';
 import { upsampleNearest2x } from '../graph/ops-tensor.js';

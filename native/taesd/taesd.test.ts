@@ -142,7 +142,7 @@ describe('TAESD decoder graph', () => {
   });
 
   it('turns the [0, 1] output into 8-bit pixels as A1111 does (clamp, ×255, truncate)', () => {
-    const r = unitPlanarToRaster(Float32Array.of(-0.2, 0.5, 1.3, 0.999), 1, 1 /* 3 planes of 1 pixel; the 4th value is unused */);
+    const r = unitPlanarToRaster(Float32Array.of(-0.2, 0.5, 1.3), 1, 1); // planes R, G, B of one pixel
     expect([...r.data]).toEqual([0, 127, 255]);
   });
 });
