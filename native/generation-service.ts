@@ -20,6 +20,8 @@ import type { SamplerId, SchedulerId } from './sampling/names.js';
 import { WorkerError, type RunHooks, type RunOutput } from './worker-protocol.js';
 import { ADetailerService, jobContext, parseUnits } from './adetailer/adetailer-service.js';
 import { sharedLoadCache } from './runtime/load-cache.js';
+import type { LivePreviewOptions, PreviewMethod } from './pipelines/live-preview.js';
+import { TaesdCache } from './taesd/taesd-folder.js';
 
 export interface GenerationServiceOptions {
   modelsDir: string;
@@ -31,6 +33,9 @@ export interface GenerationServiceOptions {
   /** Merged-LoRA cache folder (`LORA_CACHE_DIR`, default $MODELS_DIR/.cache/lora-merged) and its size bound. */
   loraCacheDir?: string;
   loraCacheMaxBytes?: number;
+  /** Live preview method (`LIVE_PREVIEW_METHOD`: auto, cheap, taesd, full) and the share of job time previews may take. */
+  previewMethod?: PreviewMethod;
+  previewBudget?: number;
 }
 
 const CHECKPOINT_EXT = /\.(safetensors|ckpt)$/i;
@@ -76,6 +81,7 @@ export class GenerationService {
   private loaded: { path: string; engine: Engine } | null = null;
   private readonly vaes = new Map<string, VaeFile>();
   private upscalers: HiresUpscalers | undefined;
+  private taesd: TaesdCache | undefined;
   /** Detectors and ADetailer passes (native/adetailer). */
   readonly adetailer: ADetailerService;
 
@@ -201,7 +207,7 @@ export class GenerationService {
           onPreview: (step, jpeg) => hooks.onPreview(step, jpeg),
           onPhase: (phase) => phases.set(phase),
         },
-        { resolveLora: (name) => this.resolveLora(name), embeddingsDir: resolve(this.opts.modelsDir, 'embeddings'), vae, ...this.hiresUpscalers() },
+        { resolveLora: (name) => this.resolveLora(name), embeddingsDir: resolve(this.opts.modelsDir, 'embeddings'), vae, ...this.hiresUpscalers(), preview: await this.livePreview(engine, hooks.previewEvery) },
       ),
       modelShortHash(model.path),
     ]);
@@ -240,6 +246,19 @@ export class GenerationService {
   private hiresUpscalers(): HiresUpscalers {
     this.upscalers ??= hiresUpscalers({ upscalersDir: resolve(this.opts.modelsDir, 'upscalers'), device: this.opts.device });
     return this.upscalers;
+  }
+
+  /** The job's live preview settings: the family's TAESD decoder from $MODELS_DIR/vae-approx when the method may use it. */
+  private async livePreview(engine: Engine, previewEvery: number): Promise<LivePreviewOptions> {
+    const method = this.opts.previewMethod ?? 'auto';
+    const wantsTaesd = previewEvery > 0 && (method === 'auto' || method === 'taesd');
+    this.taesd ??= new TaesdCache({
+      modelsDir: resolve(this.opts.modelsDir),
+      device: this.opts.device,
+      onBadFile: (path, err) => console.warn(`TAESD file ${path} is not usable, previews use the cheap method: ${err instanceof Error ? err.message : String(err)}`),
+    });
+    const taesd = wantsTaesd ? await this.taesd.get(engine.family === 'sdxl' ? 'sdxl' : 'sd1') : null;
+    return { method, taesd, budgetShare: this.opts.previewBudget };
   }
 
   /** How ADetailer passes reach the engines: the request's checkpoint/VAE unless a tab overrides them. */
@@ -299,6 +318,8 @@ export class GenerationService {
     await Promise.all([...this.vaes.values()].map((v) => v.close()));
     await this.upscalers?.dispose();
     this.upscalers = undefined;
+    await this.taesd?.dispose();
+    this.taesd = undefined;
     this.vaes.clear();
     await this.adetailer.dispose();
   }

@@ -18,6 +18,8 @@ export interface WorkerCapabilities {
   enhance_prompt?: boolean;
   sdxl?: boolean;
   controlnet?: boolean;
+  /** TAESD / TAESDXL live previews (native/taesd) when their file is installed in $MODELS_DIR/vae-approx. */
+  taesd?: boolean;
 }
 
 /**

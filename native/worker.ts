@@ -7,12 +7,15 @@ import { UpscaleService } from './upscale/upscale-service.js';
 import type { Device } from './runtime/ort-backend.js';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerCapabilities } from './worker-protocol.js';
 import { enhanceBeforeGenerate, runEnhance } from './lm/enhance-service.js';
+import { parsePreviewMethod } from './pipelines/live-preview.js';
 
 /** What this build can do; flip a flag when its pipeline lands. */
 export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: true, adetailer: true, lora: true, embeddings: true, vae: true, sdxl: true, enhance_prompt: true };
 
 // Hires fix in `generate` (native/pipelines/hires.ts), set apart so the feature flags merge cleanly.
 CAPABILITIES.hires = true;
+// TAESD / TAESDXL live previews (native/taesd).
+CAPABILITIES.taesd = true;
 let service: GenerationService | undefined;
 let upscaleService: UpscaleService | undefined;
 
@@ -44,6 +47,7 @@ function workerService(): GenerationService {
     defaultVae: process.env.DEFAULT_VAE || undefined,
     loraCacheDir: process.env.LORA_CACHE_DIR || undefined,
     loraCacheMaxBytes: mebibytes(process.env.LORA_CACHE_MAX_MB),
+    previewMethod: parsePreviewMethod(process.env.LIVE_PREVIEW_METHOD) ?? undefined,
   });
   return service;
 }

@@ -23,6 +23,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ENGINE_DEVICE: 'tpu' })).toThrow('ENGINE_DEVICE must be cpu or cuda');
   });
 
+  it('takes the live preview method (auto by default) and refuses an unknown one', () => {
+    expect(loadConfig({}, []).livePreviewMethod).toBe('auto');
+    expect(loadConfig({ LIVE_PREVIEW_METHOD: 'TAESD' }, []).livePreviewMethod).toBe('taesd');
+    expect(loadConfig({}, ['--live-preview-method', 'cheap']).livePreviewMethod).toBe('cheap');
+    expect(() => loadConfig({ LIVE_PREVIEW_METHOD: 'approx-nn' })).toThrow('LIVE_PREVIEW_METHOD must be auto, cheap, taesd or full, got "approx-nn"');
+  });
+
   it('documents every setting once', () => {
     expect(new Set(SETTINGS.map((s) => s.env)).size).toBe(SETTINGS.length);
     expect(new Set(SETTINGS.map((s) => s.key)).size).toBe(SETTINGS.length);

@@ -31,6 +31,8 @@ export interface Config {
   ioConcurrency: number;
   /** A preview every N steps (0 = none). */
   previewEvery: number;
+  /** How live previews are made: auto (TAESD when installed, else cheap), cheap, taesd, full. */
+  livePreviewMethod: string;
   engineDevice: 'cpu' | 'cuda';
   /** VAE for requests that name none: a file in MODELS_DIR/vae, 'Automatic' or 'None'. */
   defaultVae: string;
@@ -93,6 +95,11 @@ const device = (raw: string, name: string): 'cpu' | 'cuda' => {
   if (raw !== 'cpu' && raw !== 'cuda') throw new EaselError('invalid_params', `${name} must be cpu or cuda, got "${raw}"`, { field: name });
   return raw;
 };
+const previewMethod = (raw: string, name: string): string => {
+  const m = raw.trim().toLowerCase();
+  if (!['auto', 'cheap', 'taesd', 'full'].includes(m)) throw new EaselError('invalid_params', `${name} must be auto, cheap, taesd or full, got "${raw}"`, { field: name });
+  return m;
+};
 const level = (raw: string, name: string): string => {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {
     throw new EaselError('invalid_params', `${name} must be a pino level (fatal, error, warn, info, debug, trace, silent), got "${raw}"`, {
@@ -138,6 +145,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'MAX_QUEUE', flag: '--max-queue', key: 'maxQueue', def: '100', doc: 'queued jobs before `queue_full`', parse: int(1, 100_000) },
   { env: 'IO_CONCURRENCY', flag: '--io-concurrency', key: 'ioConcurrency', def: '2', doc: 'parallel downloads/uploads', parse: int(1, 64) },
   { env: 'PREVIEW_EVERY', flag: '--preview-every', key: 'previewEvery', def: '2', doc: 'send a preview every N steps (0 = off)', parse: int(0, 1000) },
+  { env: 'LIVE_PREVIEW_METHOD', flag: '--live-preview-method', key: 'livePreviewMethod', def: 'auto', doc: 'live preview decoder: auto (TAESD when installed, else cheap), cheap, taesd or full', parse: previewMethod },
   { env: 'ENGINE_DEVICE', flag: '--engine-device', key: 'engineDevice', def: 'cpu', doc: 'cpu or cuda', parse: device },
   { env: 'DEFAULT_VAE', flag: '--default-vae', key: 'defaultVae', def: 'Automatic', doc: "VAE when a request names none: a file in MODELS_DIR/vae, 'Automatic' or 'None'", parse: (r) => r.trim() || 'Automatic' },
   { env: 'LOG_LEVEL', flag: '--log-level', key: 'logLevel', def: 'info', doc: 'pino log level', parse: level },

@@ -22,7 +22,7 @@ import { runHiresPass, setupHires } from './hires.js';
 import { compositeOverlay, makeRaster, paste, type Raster } from './image-ops.js';
 import { prepareInit, type PreparedInit } from './init-image.js';
 import { PipelineError } from './pipeline-error.js';
-import { previewJpeg } from './preview.js';
+import { LivePreview } from './live-preview.js';
 import { resizeRaster } from './resize.js';
 import type { Engine } from './engine.js';
 import type { EffectiveParams, GenerateRequest, GenerateResources, GenerateResult, GeneratedImage, PipelineHooks } from './types.js';
@@ -237,6 +237,7 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
 
   const images: GeneratedImage[] = [];
   let previews: Promise<void> = Promise.resolve();
+  const live = new LivePreview(engine, resources.preview);
   for (let iter = 0; iter < nIter; iter++) {
     const seeds = allSeeds.slice(iter * batch, (iter + 1) * batch);
     const cfg: CfgOptions = {
@@ -255,8 +256,8 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
       if (every > 0 && hooks.onPreview && (s.index + 1) % every === 0 && s.index + 1 < steps) {
         const denoised = s.denoised;
         previews = previews.then(async () => {
-          const jpeg = await previewJpeg(denoised, { batch, h: ph, w: pw }, 0);
-          hooks.onPreview?.(step, new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength));
+          const { jpeg } = await live.render(denoised, { batch, h: ph, w: pw });
+          hooks.onPreview?.(step, jpeg);
         });
       }
     };

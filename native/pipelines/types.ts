@@ -4,6 +4,7 @@ import type { SamplerId, SchedulerId } from '../sampling/names.js';
 import type { RngSource } from '../sampling/seeds.js';
 import type { VaeFile } from '../vae/vae-file.js';
 import type { Raster } from './image-ops.js';
+import type { LivePreviewOptions } from './live-preview.js';
 
 export type Task = 'txt2img' | 'img2img' | 'inpaint';
 
@@ -81,6 +82,8 @@ export interface GenerateResources {
   /** Hires fix with an image upscaler: resize through it, and whether a model name exists. */
   upscaleImage?: ImageUpscale;
   hasUpscaler?: (name: string) => boolean;
+  /** Live preview method, TAESD decoder and time budget (native/pipelines/live-preview.ts); default: auto, which without a TAESD decoder is the cheap projection. */
+  preview?: LivePreviewOptions;
 }
 
 export interface PipelineHooks {

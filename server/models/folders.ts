@@ -12,6 +12,8 @@ export const MODEL_FOLDERS: Record<ModelType, string> = {
   detector: 'detectors',
   /** Folders (Hugging Face GPT-2 repositories), one per model: see model-folders.ts. */
   prompt_expander: 'prompt-expanders',
+  /** TAESD / TAESDXL live-preview decoders (A1111: models/VAE-approx). */
+  vae_approx: 'vae-approx',
 };
 
 /** The folder of tokenizers (not a model type: they are folders of small files, not one file). */

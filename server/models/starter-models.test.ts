@@ -51,6 +51,15 @@ describe('starter-model catalog', () => {
     expect(starterView(shipped, undefined, [])[0]!.unavailable_reason).toMatch(/engine has not started/);
   });
 
+  it('offers TAESD / TAESDXL once the worker has TAESD previews, as vae_approx files for $MODELS_DIR/vae-approx', () => {
+    const without = new Map(starterView(shipped, { generate: true, sdxl: true }, []).map((v) => [v.id, v]));
+    expect(without.get('taesd')).toMatchObject({ available: false, unavailable_reason: 'needs TAESD live previews, which this server cannot run yet' });
+    const view = new Map(starterView(shipped, { generate: true, sdxl: true, taesd: true }, [{ name: 'taesdxl.safetensors', type: 'vae_approx', size_bytes: 1 }]).map((v) => [v.id, v]));
+    expect(view.get('taesd')).toMatchObject({ available: true, installed: false, type: 'vae_approx' });
+    expect(view.get('taesdxl')).toMatchObject({ available: true, installed: true, type: 'vae_approx' });
+    expect(shipped.filter((e) => e.type === 'vae_approx').map(starterFileName)).toEqual(['taesd.safetensors', 'taesdxl.safetensors']);
+  });
+
   it('marks an entry installed when the registry lists its file', () => {
     const view = starterView(shipped, { generate: true }, [{ name: 'sd/v1-5-pruned-emaonly-fp16.safetensors', type: 'checkpoint', size_bytes: 1 }]);
     expect(view.find((v) => v.id === 'sd15')!.installed).toBe(true);

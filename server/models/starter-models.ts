@@ -24,8 +24,8 @@ const EntrySchema = z
     name: z.string().min(1).max(100),
     description: z.string().min(1).max(400),
     family: z.string().min(1).max(32),
-    /** A model type of the registry, or a folder kind other features add (prompt-expander, vae-approx). */
-    type: z.string().regex(/^[a-z][a-z-]{1,31}$/),
+    /** A model type of the registry, (vae_approx, ...), or a folder kind other features add (prompt-expander). */
+    type: z.string().regex(/^[a-z][a-z_-]{1,31}$/),
     source: z.string().regex(SOURCE, 'must be hf:owner/repo/path, civitai:<id> or an http(s) URL'),
     filename: z.string().regex(MODEL_FILE, 'must be a plain file name with a model extension').optional(),
     sha256: z.string().regex(SHA256, 'must be 64 lower-case hex digits').optional(),

@@ -9,7 +9,7 @@ import { DeleteImagesSchema, GalleryQuerySchema, UpdateImageSchema, type Gallery
 import type { JobSummary } from './jobs.js';
 import type { DriveStatusEvent } from './events.js';
 
-export const MODEL_TYPES = ['checkpoint', 'lora', 'vae', 'embedding', 'controlnet', 'upscaler', 'detector', 'prompt_expander'] as const;
+export const MODEL_TYPES = ['checkpoint', 'lora', 'vae', 'embedding', 'controlnet', 'upscaler', 'detector', 'prompt_expander', 'vae_approx'] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];
 
 /** Sources `download_model` takes: an https URL, `hf:owner/repo[@rev]/path[@rev]` (or `hf:owner/repo` for a tokenizer), `civitai:<versionId>`. */

@@ -13,6 +13,7 @@ export const MODEL_TYPE_LABELS: Record<ModelType, string> = {
   upscaler: 'Upscaler',
   detector: 'Detector',
   prompt_expander: 'Prompt expander',
+  vae_approx: 'Preview decoder (TAESD)',
 };
 
 export function listModels(conn: ConnectionManager, type?: ModelType): Promise<ModelEntry[]> {
