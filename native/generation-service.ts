@@ -334,6 +334,7 @@ export function toRequest(p: Record<string, unknown>): GenerateRequest {
     inpaint_full_res_padding: num(p.inpaint_full_res_padding, 32),
     inpainting_fill: fill ?? 'original',
     inpainting_mask_invert: p.inpainting_mask_invert === true,
+    initial_noise_multiplier: num(p.initial_noise_multiplier, 1),
     resize_mode: resize,
     loras: Array.isArray(p.loras)
       ? p.loras
