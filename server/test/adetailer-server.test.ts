@@ -149,6 +149,14 @@ describe('ADetailer through the server', () => {
     expect(parseInfotext(text)).toMatchObject({ initial_noise_multiplier: 0.5, adetailer: [expect.objectContaining({ ad_use_noise_multiplier: true, ad_noise_multiplier: 0.75 })] });
   });
 
+  it('/sdapi/v1/options stores ADetailer\'s ad_bbox_sortby setting and refuses unknown orders', async () => {
+    expect((await sdapi('options', { ad_bbox_sortby: 'sideways' })).status).toBe(422);
+    expect((await sdapi('options', { ad_bbox_sortby: 'Area (large to small)' })).status).toBe(200);
+    const view = (await (await fetch(`${server.url}/sdapi/v1/options`, { headers: auth() })).json()) as Record<string, unknown>;
+    expect(view.ad_bbox_sortby).toBe('Area (large to small)');
+    expect((await sdapi('options', { ad_bbox_sortby: 'None' })).status).toBe(200);
+  });
+
   it('refuses ad_restore_face with the same coded reason on Socket.IO, REST and /sdapi, before any job is queued', async () => {
     const restore = { ...unit, ad_restore_face: true };
     const gen = await call(s, 'generate', { ...base, adetailer: [restore] });

@@ -148,6 +148,18 @@ describe('A1111 request → GenerationParams', () => {
     expect(txt2img(skip, caps).params.adetailer).toEqual([{ ad_model: 'face_yolov8n.pt' }]);
   });
 
+  it('gives tabs without ad_bbox_sortby ADetailer\'s global setting (override_settings, else the stored option)', () => {
+    const caps = ctx({ capabilities: { generate: true, upscale: false, adetailer: true } });
+    const args = [true, false, { ad_model: 'a.pt' }, { ad_model: 'b.pt', ad_bbox_sortby: 'Area (large to small)' }];
+    const body = { alwayson_scripts: { ADetailer: { args } } };
+    expect(txt2img(body, caps).params.adetailer).toEqual([{ ad_model: 'a.pt' }, { ad_model: 'b.pt', ad_bbox_sortby: 'Area (large to small)' }]);
+    const stored = ctx({ ...caps, options: { ...DEFAULT_SDAPI_OPTIONS, ad_bbox_sortby: 'Position (left to right)' } });
+    expect((txt2img(body, stored).params.adetailer as Record<string, unknown>[])[0]).toEqual({ ad_model: 'a.pt', ad_bbox_sortby: 'Position (left to right)' });
+    const over = txt2img({ ...body, override_settings: { ad_bbox_sortby: 'Position (center to edge)' } }, stored).params.adetailer as Record<string, unknown>[];
+    expect(over.map((u) => u.ad_bbox_sortby)).toEqual(['Position (center to edge)', 'Area (large to small)']);
+    expect(() => txt2img({ ...body, override_settings: { ad_bbox_sortby: 'sideways' } }, caps)).toThrow(RequestValidationError);
+  });
+
   it('passes img2img initial_noise_multiplier through (None = 1.0) and reads Noise multiplier from an infotext', () => {
     const png = 'iVBORw0KGgo=';
     expect(img2img({ init_images: [png], initial_noise_multiplier: 0.5 }).params.initial_noise_multiplier).toBe(0.5);

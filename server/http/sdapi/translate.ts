@@ -7,6 +7,7 @@ import type { WorkerCapabilities } from '../../../native/worker-protocol.js';
 import type { ModelEntry } from '../../protocol/actions.js';
 import { EaselError, issuePath } from '../../protocol/errors.js';
 import { refusedUnitOption } from '../../protocol/adetailer.js';
+import { BBOX_SORTBY } from '../../../native/adetailer/args.js';
 import { RequestValidationError, type ValidationDetail } from './a1111-request.js';
 import { findCheckpoint, findVae } from './model-titles.js';
 import type { SdapiOptions } from './options-store.js';
@@ -84,6 +85,16 @@ export function adetailerUnits(args: readonly unknown[]): { units: Record<string
   }
   const active = units.some((u) => u.ad_model !== 'None' && u.ad_tab_enable !== false);
   return enabled && active ? { units, argIndex, skipImg2img } : { units: [], argIndex: [], skipImg2img };
+}
+
+/** ADetailer's global `ad_bbox_sortby` (override_settings, else the stored option) for tabs that name none. */
+function withSortBy(units: Record<string, unknown>[], r: Record<string, unknown>, ctx: TranslateContext): Record<string, unknown>[] {
+  const o = overrideSettings(r).ad_bbox_sortby;
+  if (o !== undefined && !(typeof o === 'string' && (BBOX_SORTBY as readonly string[]).includes(o))) {
+    throw invalid(['override_settings', 'ad_bbox_sortby'], `must be one of ${BBOX_SORTBY.join(', ')}`);
+  }
+  const sortby = (o as string | undefined) ?? ctx.options.ad_bbox_sortby;
+  return sortby === 'None' ? units : units.map((u) => ('ad_bbox_sortby' in u ? u : { ...u, ad_bbox_sortby: sortby }));
 }
 
 function overrideSettings(r: Record<string, unknown>): Record<string, unknown> {
@@ -232,7 +243,7 @@ export function toGenerationInput(kind: 'txt2img' | 'img2img', r: Record<string,
   const adUnits = ad ? adetailerUnits(ad.args) : { units: [], argIndex: [], skipImg2img: false };
   // ADetailer: "img2img inpainting with skip img2img is not supported" — it turns itself off.
   const adOff = kind === 'img2img' && adUnits.skipImg2img && str(r.mask) !== undefined;
-  if (adUnits.units.length > 0 && !adOff) params.adetailer = adUnits.units;
+  if (adUnits.units.length > 0 && !adOff) params.adetailer = withSortBy(adUnits.units, r, ctx);
 
   if (kind === 'img2img') {
     const init = r.init_images;
