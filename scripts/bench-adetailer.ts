@@ -1,0 +1,72 @@
+// Benchmark of one ADetailer face fix end to end in the engine worker's GenerationService: a
+// txt2img generation of --size² at --steps, then the same generation with one ADetailer tab (a
+// random-weight face_yolov8n-architecture detector, top-1 detection, ADetailer's defaults:
+// inpaint only masked at the image's size, denoising 0.4 — so steps × 0.4 sampler steps — plus a
+// VAE encode and decode). Each is timed warm (after one untimed run); the overhead is reported as
+// seconds and as a fraction of the base generation. Prints a table; asserts nothing.
+//
+// Usage: npm run bench:adetailer -- --model FILE.safetensors [--steps N] [--size N] [--tokenizer DIR]
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { GenerationService } from '../native/generation-service.js';
+import { writeRandomYolo } from '../native/detect/random-yolo.js';
+import { sd1TinyPath } from '../native/testing/fixtures.js';
+import type { RunHooks } from '../native/worker-protocol.js';
+import { parseFlags, runMain } from './cli.js';
+
+const HELP = `bench-adetailer: time one ADetailer face fix against the base generation
+
+  --model FILE      SD checkpoint (e.g. a random SD1.5 from npm run make:sd15) (required)
+  --steps N         sampler steps of the base image (default 4)
+  --size N          square image side (default 512)
+  --tokenizer DIR   CLIP tokenizer (default ../shared/fixtures/sd1-tiny/tokenizer)
+  --help            show this text`;
+
+runMain(async () => {
+  const flags = parseFlags({ model: { type: 'string' }, steps: { type: 'string', default: '4' }, size: { type: 'string', default: '512' }, tokenizer: { type: 'string' } }, HELP);
+  if (!flags) return 0;
+  if (!flags.model) throw new Error('--model is required');
+  const root = mkdtempSync(join(tmpdir(), 'easel-bench-adetailer-'));
+  try {
+    const models = join(root, 'models');
+    const tok = join(models, 'tokenizers', 'clip-vit-large-patch14');
+    for (const d of ['checkpoints', 'detectors', tok]) mkdirSync(resolve(models, d), { recursive: true });
+    symlinkSync(resolve(flags.model), join(models, 'checkpoints', 'model.safetensors'));
+    const tokDir = flags.tokenizer ?? sd1TinyPath('tokenizer');
+    for (const f of ['vocab.json', 'merges.txt']) copyFileSync(join(tokDir, f), join(tok, f));
+    await writeRandomYolo(join(models, 'detectors', 'face_yolov8n.safetensors'), { scale: 'n', nc: 1, names: ['face'] });
+
+    const service = new GenerationService({ modelsDir: models, device: 'cpu' });
+    const steps = Number(flags.steps), size = Number(flags.size);
+    const base = { model: 'model.safetensors', prompt: 'a portrait photo of a woman', negative_prompt: '', width: size, height: size, steps, cfg_scale: 7, sampler: 'euler', scheduler: 'automatic', seed: 1, rng: 'cpu' };
+    // Random weights score every box ≈ 0.018: confidence 0.01 and top-1 give exactly one face to fix.
+    const unit = { ad_model: 'face_yolov8n.safetensors', ad_confidence: 0.01, ad_mask_k: 1 };
+    // ADetailer reports (0, masks) once it has detected; the sampler's steps start at 1.
+    let masks = -1;
+    const hooks: RunHooks = { signal: new AbortController().signal, previewEvery: 0, onProgress: (step, total) => void (step === 0 && (masks = total)), onPreview: () => undefined };
+    const timed = async (params: Record<string, unknown>): Promise<number> => {
+      const t = performance.now();
+      await service.run(params, hooks);
+      return (performance.now() - t) / 1000;
+    };
+    const load = await timed(base);
+    const baseS = await timed(base);
+    const firstAd = await timed({ ...base, adetailer: [unit] });
+    masks = -1;
+    const adS = await timed({ ...base, adetailer: [unit] });
+    if (masks !== 1) throw new Error(`expected exactly one face to fix, the detector gave ${masks} masks`);
+    const passSteps = Math.trunc(0.4 * steps);
+    await service.dispose();
+    console.log(`CPU: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, load average ${loadavg()[0].toFixed(2)}`);
+    console.log(`| run (${size}², ${steps} steps, Euler, CFG 7) | s |\n| --- | ---: |`);
+    console.log(`| first generation (model load + sessions) | ${load.toFixed(1)} |`);
+    console.log(`| base generation, warm | ${baseS.toFixed(1)} |`);
+    console.log(`| with one ADetailer face fix, first (detector load + sessions) | ${firstAd.toFixed(1)} |`);
+    console.log(`| with one ADetailer face fix, warm | ${adS.toFixed(1)} |`);
+    console.log(`| overhead of the fix (detect + ${passSteps}-step inpaint pass + VAE encode/decode) | ${(adS - baseS).toFixed(1)} (${((adS - baseS) / baseS).toFixed(2)} × base) |`);
+    return 0;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
