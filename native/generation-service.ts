@@ -204,7 +204,9 @@ export class GenerationService {
       modelShortHash(model.path),
     ]);
     // ADetailer's postprocess_image: every image of the batch, before it is saved.
-    const adExtra = await this.adetailer.applyToBatch(result.images, adUnits, { ...request, ...result.params, loras: request.loras }, this.adetailerEngines(model.path, vae), hooks);
+    // ADetailer's processing size is p.width×p.height (the request's; params report an "only masked" inpaint's output size).
+    const adCtx = { ...request, ...result.params, width: request.width, height: request.height, loras: request.loras };
+    const adExtra = await this.adetailer.applyToBatch(result.images, adUnits, adCtx, this.adetailerEngines(model.path, vae), hooks);
     result.params.extra.push(...adExtra);
     const images = [];
     for (const img of result.images) {

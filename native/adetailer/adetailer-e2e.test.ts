@@ -191,6 +191,19 @@ describe('ADetailer on an img2img inpaint request', () => {
     expect(all.filter(([s]) => s === 0)).toEqual([[0, 4]]);
   });
 
+  it('passes of an "only masked" inpaint request process at the request\'s width×height (p.width/p.height)', async () => {
+    const source = (await service.run(base, hooks())).images[0].png;
+    const { png: mask } = await rectMask(8, 8, 40, 40);
+    const inpaint = { ...base, task: 'inpaint', image: source, mask, strength: 0.5, inpaint_full_res: true, width: 64, height: 64 };
+    const same = await service.run({ ...inpaint, adetailer: [unit] }, hooks());
+    const explicit = await service.run({ ...inpaint, adetailer: [{ ...unit, ad_use_inpaint_width_height: true, ad_inpaint_width: 64, ad_inpaint_height: 64 }] }, hooks());
+    const other = await service.run({ ...inpaint, adetailer: [{ ...unit, ad_use_inpaint_width_height: true, ad_inpaint_width: 96, ad_inpaint_height: 64 }] }, hooks());
+    const px = async (o: RunOutput) => Buffer.from((await rgb(o.images[0])).data);
+    expect([same.images[0].width, same.images[0].height]).toEqual([96, 64]);
+    expect((await px(same)).equals(await px(explicit))).toBe(true);
+    expect((await px(same)).equals(await px(other))).toBe(false);
+  });
+
   it('an all-black request mask turns ADetailer off: no passes and no ADetailer infotext keys', async () => {
     const source = (await service.run(base, hooks())).images[0].png;
     const { png: mask } = await rectMask(0, 0, 0, 0);
