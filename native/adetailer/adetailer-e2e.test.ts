@@ -134,6 +134,17 @@ describe('ADetailer in generate', () => {
     });
   });
 
+  it('"Use same checkpoint" / "Use same VAE" / "None" keep the image\'s own model and VAE', async () => {
+    const fixed = await rgb((await service.run({ ...base, adetailer: [unit] }, hooks())).images[0]);
+    for (const over of [
+      { ad_use_checkpoint: true, ad_checkpoint: 'Use same checkpoint', ad_use_vae: true, ad_vae: 'Use same VAE' },
+      { ad_use_checkpoint: true, ad_checkpoint: 'None', ad_use_vae: true, ad_vae: 'None' },
+    ]) {
+      const out = await rgb((await service.run({ ...base, adetailer: [{ ...unit, ...over }] }, hooks())).images[0]);
+      expect(Buffer.from(out.data).equals(Buffer.from(fixed.data))).toBe(true);
+    }
+  });
+
   it('ad_use_noise_multiplier scales the passes\' initial noise: 1.0 is the plain pass, other values change only masked pixels', async () => {
     const plain = await rgb((await service.run(base, hooks())).images[0]);
     const fixed = await rgb((await service.run({ ...base, adetailer: [unit] }, hooks())).images[0]);
