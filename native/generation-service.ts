@@ -212,7 +212,9 @@ export class GenerationService {
       modelShortHash(model.path),
     ]);
     // ADetailer's postprocess_image: every image of the batch, before it is saved.
-    const adExtra = await this.adetailer.applyToBatch(result.images, adUnits, { ...request, ...result.params, loras: request.loras }, this.adetailerEngines(model.path, vae), hooks);
+    // ADetailer's processing size is p.width×p.height (the request's; params report an "only masked" inpaint's output size).
+    const adCtx = { ...request, ...result.params, width: request.width, height: request.height, loras: request.loras };
+    const adExtra = await this.adetailer.applyToBatch(result.images, adUnits, adCtx, this.adetailerEngines(model.path, vae), hooks);
     result.params.extra.push(...adExtra);
     const images = [];
     for (const img of result.images) {
@@ -357,6 +359,7 @@ export function toRequest(p: Record<string, unknown>): GenerateRequest {
     inpaint_full_res_padding: num(p.inpaint_full_res_padding, 32),
     inpainting_fill: fill ?? 'original',
     inpainting_mask_invert: p.inpainting_mask_invert === true,
+    initial_noise_multiplier: num(p.initial_noise_multiplier, 1),
     resize_mode: resize,
     loras: Array.isArray(p.loras)
       ? p.loras

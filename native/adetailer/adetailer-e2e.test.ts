@@ -16,7 +16,7 @@ import { formatInfotext, withPngTextChunk } from '../../server/infotext/index.js
 import { pngInfo } from '../../server/http/images.js';
 import { toInfotextParams } from '../../server/jobs/result-infotext.js';
 import type { Job } from '../../server/jobs/job.js';
-import { adetailerFromInfotext, withDefaults, type ADetailerArgs } from './args.js';
+import { adetailerFromInfotext, RESTORE_FACE_UNAVAILABLE, withDefaults, type ADetailerArgs } from './args.js';
 import { predPreprocessing, toPrediction } from './masks.js';
 
 let root: string;
@@ -128,7 +128,102 @@ describe('ADetailer in generate', () => {
   it('refuses a missing detector, MediaPipe and unsupported options before generating', async () => {
     await expect(service.run({ ...base, adetailer: [{ ad_model: 'nope.pt' }] }, hooks())).rejects.toMatchObject({ code: 'detector_not_found' });
     await expect(service.run({ ...base, adetailer: [{ ad_model: 'mediapipe_face_full' }] }, hooks())).rejects.toMatchObject({ code: 'unsupported_detector' });
-    await expect(service.run({ ...base, adetailer: [{ ...unit, ad_restore_face: true }] }, hooks())).rejects.toMatchObject({ code: 'not_implemented' });
+    await expect(service.run({ ...base, adetailer: [{ ...unit, ad_restore_face: true }] }, hooks())).rejects.toMatchObject({
+      code: 'not_implemented',
+      message: RESTORE_FACE_UNAVAILABLE,
+    });
+  });
+
+  it('"Use same checkpoint" / "Use same VAE" / "None" keep the image\'s own model and VAE', async () => {
+    const fixed = await rgb((await service.run({ ...base, adetailer: [unit] }, hooks())).images[0]);
+    for (const over of [
+      { ad_use_checkpoint: true, ad_checkpoint: 'Use same checkpoint', ad_use_vae: true, ad_vae: 'Use same VAE' },
+      { ad_use_checkpoint: true, ad_checkpoint: 'None', ad_use_vae: true, ad_vae: 'None' },
+    ]) {
+      const out = await rgb((await service.run({ ...base, adetailer: [{ ...unit, ...over }] }, hooks())).images[0]);
+      expect(Buffer.from(out.data).equals(Buffer.from(fixed.data))).toBe(true);
+    }
+  });
+
+  it('ad_use_noise_multiplier scales the passes\' initial noise: 1.0 is the plain pass, other values change only masked pixels', async () => {
+    const plain = await rgb((await service.run(base, hooks())).images[0]);
+    const fixed = await rgb((await service.run({ ...base, adetailer: [unit] }, hooks())).images[0]);
+    const one = await service.run({ ...base, adetailer: [{ ...unit, ad_use_noise_multiplier: true, ad_noise_multiplier: 1.0 }] }, hooks());
+    const halfParams = { ...base, adetailer: [{ ...unit, ad_use_noise_multiplier: true, ad_noise_multiplier: 0.5 }] };
+    const half = await service.run(halfParams, hooks());
+    const a = await rgb(one.images[0]);
+    const b = await rgb(half.images[0]);
+    expect(Buffer.from(a.data).equals(Buffer.from(fixed.data))).toBe(true);
+    expect(Buffer.from(b.data).equals(Buffer.from(fixed.data))).toBe(false);
+    // Outside the blurred mask the image is still the one generated without ADetailer.
+    const detector = await service.adetailer.detector('face_tiny.pt');
+    const { masks } = predPreprocessing(toPrediction(await detector.detect(plain, { conf: 0.05 })), withDefaults(unit));
+    const blurred = blurMask(masks[0], 4, 4);
+    for (let p = 0; p < 96 * 64; p++) if (blurred.data[p] === 0) expect(b.data[p * 3]).toBe(plain.data[p * 3]);
+    const text = infotextOf(half, halfParams);
+    expect(text).toContain('ADetailer use separate noise multiplier: True, ADetailer noise multiplier: 0.5, ADetailer version');
+    // The pass's own `Noise multiplier` stays inside the pass, as ADetailer copies extra params into it.
+    expect(text).not.toContain(' Noise multiplier:');
+    const parsed = adetailerFromInfotext(pngInfo(withPngTextChunk(half.images[0].png, 'parameters', text)).parameters);
+    expect(parsed[0]).toMatchObject({ ad_use_noise_multiplier: true, ad_noise_multiplier: 0.5 });
+  });
+});
+
+describe('ADetailer on an img2img inpaint request', () => {
+  const W = 96, H = 64;
+  async function rectMask(x1: number, y1: number, x2: number, y2: number): Promise<{ png: Uint8Array; raster: Raster }> {
+    const data = new Uint8Array(W * H);
+    for (let y = y1; y < y2; y++) for (let x = x1; x < x2; x++) data[y * W + x] = 255;
+    const png = await sharp(data, { raw: { width: W, height: H, channels: 1 } }).png().toBuffer();
+    return { png: new Uint8Array(png), raster: { width: W, height: H, channels: 1, data } };
+  }
+  const touches = (a: Raster, b: Raster) => a.data.some((v, i) => v > 0 && b.data[i] > 0);
+
+  it('with "whole picture" inpaints only the detections that touch the request\'s mask (inpaint_mask_filter)', async () => {
+    const source = (await service.run(base, hooks())).images[0].png;
+    const { png: mask, raster } = await rectMask(0, 56, 8, 64);
+    const inpaint = { ...base, task: 'inpaint', image: source, mask, strength: 0.5, inpaint_full_res: false };
+    const adUnit = { ...unit, ad_mask_k: 4 };
+    const plain = await rgb((await service.run(inpaint, hooks())).images[0]);
+    const detector = await service.adetailer.detector('face_tiny.pt');
+    const { masks } = predPreprocessing(toPrediction(await detector.detect(plain, { conf: 0.05 })), withDefaults(adUnit));
+    const kept = masks.filter((m) => touches(raster, m)).length;
+    // The request's mask must keep some detections and drop others for this check to mean anything.
+    expect(masks.length).toBe(4);
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(4);
+    const progress: [number, number][] = [];
+    const out = await service.run({ ...inpaint, adetailer: [adUnit] }, hooks([], progress));
+    expect(progress.filter(([s]) => s === 0)).toEqual([[0, kept]]);
+    expect(Buffer.from((await rgb(out.images[0])).data).equals(Buffer.from(plain.data))).toBe(false);
+    // With "only masked" every detection is inpainted.
+    const all: [number, number][] = [];
+    await service.run({ ...inpaint, inpaint_full_res: true, adetailer: [adUnit] }, hooks([], all));
+    expect(all.filter(([s]) => s === 0)).toEqual([[0, 4]]);
+  });
+
+  it('passes of an "only masked" inpaint request process at the request\'s width×height (p.width/p.height)', async () => {
+    const source = (await service.run(base, hooks())).images[0].png;
+    const { png: mask } = await rectMask(8, 8, 40, 40);
+    const inpaint = { ...base, task: 'inpaint', image: source, mask, strength: 0.5, inpaint_full_res: true, width: 64, height: 64 };
+    const same = await service.run({ ...inpaint, adetailer: [unit] }, hooks());
+    const explicit = await service.run({ ...inpaint, adetailer: [{ ...unit, ad_use_inpaint_width_height: true, ad_inpaint_width: 64, ad_inpaint_height: 64 }] }, hooks());
+    const other = await service.run({ ...inpaint, adetailer: [{ ...unit, ad_use_inpaint_width_height: true, ad_inpaint_width: 96, ad_inpaint_height: 64 }] }, hooks());
+    const px = async (o: RunOutput) => Buffer.from((await rgb(o.images[0])).data);
+    expect([same.images[0].width, same.images[0].height]).toEqual([96, 64]);
+    expect((await px(same)).equals(await px(explicit))).toBe(true);
+    expect((await px(same)).equals(await px(other))).toBe(false);
+  });
+
+  it('an all-black request mask turns ADetailer off: no passes and no ADetailer infotext keys', async () => {
+    const source = (await service.run(base, hooks())).images[0].png;
+    const { png: mask } = await rectMask(0, 0, 0, 0);
+    const inpaint = { ...base, task: 'inpaint', image: source, mask, strength: 0.5, inpaint_full_res: false };
+    const plain = await service.run(inpaint, hooks());
+    const params = { ...inpaint, adetailer: [unit] };
+    const out = await service.run(params, hooks());
+    expect(Buffer.from((await rgb(out.images[0])).data).equals(Buffer.from((await rgb(plain.images[0])).data))).toBe(true);
+    expect(infotextOf(out, params)).not.toContain('ADetailer');
   });
 });
 

@@ -17,6 +17,7 @@ import { findScheduler, resolveSampler, type SamplerId, type SchedulerId } from 
 import { resolveSeed } from '../sampling/seeds.js';
 import { ADetailerError } from './adetailer-error.js';
 import { adetailerExtraParams, MAX_ADETAILER_UNITS, needSkip, withDefaults, type ADetailerArgs } from './args.js';
+import { isAllBlack, requestImageMask, type InpaintRequest } from './inpaint-filter.js';
 import { drawDetections } from './preview.js';
 import { applyADetailer, checkSupported, type ADetailerContext, type ADetailerDeps, type ADetailerHooks } from './run-adetailer.js';
 
@@ -110,13 +111,18 @@ export class ADetailerService {
   async applyToBatch(
     images: { rgb: Raster; seed: number }[],
     units: readonly ADetailerArgs[],
-    ctx: Omit<ADetailerContext, 'seed'>,
+    ctx: Omit<ADetailerContext, 'seed'> & InpaintRequest,
     engines: ADetailerEngines,
     hooks: ADetailerJobHooks,
   ): Promise<[string, string | number][]> {
     if (units.every(needSkip)) return [];
+    // img2img inpaint: an all-black mask disables ADetailer (no passes, no infotext keys); with
+    // "Whole picture" its detections are filtered by the mask.
+    const requestMask = await requestImageMask(ctx);
+    if (requestMask && isAllBlack(requestMask)) return [];
+    const inpaintMask = requestMask && !ctx.inpaint_full_res ? requestMask : null;
     for (const img of images) {
-      const out = await applyADetailer(img.rgb, units, { ...ctx, seed: img.seed }, this.deps(engines), this.jobHooks(hooks));
+      const out = await applyADetailer(img.rgb, units, { ...ctx, seed: img.seed, inpaintMask }, this.deps(engines), this.jobHooks(hooks));
       img.rgb = out.image;
     }
     return adetailerExtraParams(units);

@@ -120,6 +120,25 @@ export function needSkip(a: Pick<ADetailerArgs, 'ad_model' | 'ad_tab_enable'>): 
   return a.ad_model === 'None' || a.ad_tab_enable === false;
 }
 
+/** Why `ad_restore_face` is refused: the same words in the engine, the server, /sdapi and the PWA. */
+export const RESTORE_FACE_UNAVAILABLE =
+  'face restoration after ADetailer (ad_restore_face) needs a GFPGAN/CodeFormer face restorer, which Easel does not have; turn it off';
+
+/**
+ * The first option of an enabled unit that Easel refuses with `not_implemented` (never silently
+ * ignored), or undefined. A skipped unit (`ad_model` "None", `ad_tab_enable` false) is never checked,
+ * as ADetailer never reads it.
+ */
+export function unsupportedOption(u: Partial<ADetailerArgs>): { field: keyof ADetailerArgs; message: string } | undefined {
+  if (u.ad_model === undefined || needSkip({ ad_model: u.ad_model, ad_tab_enable: u.ad_tab_enable ?? true })) return undefined;
+  if (u.ad_restore_face === true) return { field: 'ad_restore_face', message: RESTORE_FACE_UNAVAILABLE };
+  const cn = u.ad_controlnet_model;
+  if (cn !== undefined && cn !== 'None' && cn !== 'Passthrough') {
+    return { field: 'ad_controlnet_model', message: `ADetailer ControlNet units (ad_controlnet_model "${cn}") are not available in Easel; use "None"` };
+  }
+  return undefined;
+}
+
 // (attr, infotext name) in ADetailer's order (_all_args)
 const ALL_ARGS: ReadonlyArray<readonly [keyof ADetailerArgs, string]> = [
   ['ad_model', 'ADetailer model'],

@@ -15,7 +15,8 @@ import type { GenerateRequest, GenerateResources } from '../pipelines/types.js';
 import { findScheduler, resolveSampler, type SamplerId, type SchedulerId } from '../sampling/names.js';
 import type { RngSource } from '../sampling/seeds.js';
 import { ADetailerError } from './adetailer-error.js';
-import { needSkip, type ADetailerArgs } from './args.js';
+import { needSkip, unsupportedOption, type ADetailerArgs } from './args.js';
+import { inpaintMaskFilter } from './inpaint-filter.js';
 import { predPreprocessing, toPrediction } from './masks.js';
 
 /** The main generation's parameters (A1111's `p`) that the inpaint passes inherit. */
@@ -34,6 +35,11 @@ export interface ADetailerContext {
   height: number;
   rng: RngSource;
   loras?: { name: string; weight: number }[];
+  /**
+   * An img2img inpaint request's own mask (ADetailer's get_image_mask) when it inpaints the whole
+   * picture: only detections touching it are inpainted (inpaint_mask_filter).
+   */
+  inpaintMask?: Raster | null;
 }
 
 export interface ADetailerDeps {
@@ -94,13 +100,12 @@ function samplerFor(a: ADetailerArgs, ctx: ADetailerContext): { sampler: Sampler
   return { sampler: resolved.sampler.id, scheduler };
 }
 
-/** Options of a tab that Easel cannot honour yet: refused by name instead of silently ignored. */
+/** Options of a tab that Easel cannot honour: refused by name instead of silently ignored. */
 export function checkSupported(a: ADetailerArgs): void {
   if (needSkip(a)) return;
   if (a.ad_model.toLowerCase().startsWith('mediapipe')) throw new DetectorError('unsupported_detector', `${a.ad_model}: MediaPipe detectors are not supported; use a YOLOv8 file from models/detectors`);
-  if (a.ad_use_noise_multiplier) throw new ADetailerError('not_implemented', 'ad_use_noise_multiplier is not supported yet');
-  if (a.ad_restore_face) throw new ADetailerError('not_implemented', 'ad_restore_face is not supported (no face restoration model)');
-  if (a.ad_controlnet_model !== 'None' && a.ad_controlnet_model !== 'Passthrough') throw new ADetailerError('not_implemented', 'ADetailer ControlNet units are not supported yet');
+  const refused = unsupportedOption(a);
+  if (refused) throw new ADetailerError('not_implemented', refused.message);
 }
 
 /**
@@ -125,7 +130,10 @@ export async function applyADetailer(
     const result = await detector.detect(current, { conf: a.ad_confidence, signal: hooks.signal });
     if (result.detections.length === 0) continue; // "nothing detected on image"
     const pred = toPrediction(result);
-    const { masks, bboxes } = predPreprocessing(pred, a);
+    const pre = predPreprocessing(pred, a);
+    const { bboxes } = pre;
+    const masks = ctx.inpaintMask ? await inpaintMaskFilter(ctx.inpaintMask, pre.masks) : pre.masks;
+    if (masks.length === 0) continue;
     await hooks.onDetected?.({ unit: n, model: a.ad_model, boxes: bboxes, confidences: pred.confidences, masks, image: current });
     const prompts = splitPrompts(a.ad_prompt, ctx.prompt);
     const negatives = splitPrompts(a.ad_negative_prompt, ctx.negative_prompt);
@@ -163,6 +171,9 @@ export async function applyADetailer(
         inpainting_fill: 'original',
         inpainting_mask_invert: false,
         resize_mode: 0,
+        // get_initial_noise_multiplier: the tab's value, else None → A1111's option (1.0), not the
+        // main request's multiplier.
+        initial_noise_multiplier: a.ad_use_noise_multiplier ? a.ad_noise_multiplier : 1,
         loras: ctx.loras,
       };
       const out = await generate(engine, req, { signal: hooks.signal, onProgress: hooks.onStep }, resources);

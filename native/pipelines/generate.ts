@@ -18,7 +18,7 @@ import { extractLoraTags, type LoraRequest } from '../text/lora-tags.js';
 import { EngineNetworks, type LoraUse } from '../lora/engine-networks.js';
 import { NetworkError } from '../lora/lora-error.js';
 import { decodeLatents } from './decode-latents.js';
-import { runHiresPass, setupHires } from './hires.js';
+import { pyFloat, runHiresPass, setupHires } from './hires.js';
 import { compositeOverlay, makeRaster, paste, type Raster } from './image-ops.js';
 import { prepareInit, type PreparedInit } from './init-image.js';
 import { PipelineError } from './pipeline-error.js';
@@ -234,6 +234,7 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
   const stepsPerIter = stepsPerBatch + (hires?.plan.plannedSteps ?? 0);
   const total = stepsPerIter * nIter;
   const fill = req.inpainting_fill ?? 'original';
+  const noiseMultiplier = isInit ? (req.initial_noise_multiplier ?? 1) : 1;
 
   const images: GeneratedImage[] = [];
   let previews: Promise<void> = Promise.resolve();
@@ -286,7 +287,7 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
       cfg,
       seeds,
       rng: req.rng,
-      img2img: init ? { initLatent, strength, mask } : undefined,
+      img2img: init ? { initLatent, strength, mask, noiseMultiplier } : undefined,
       signal,
       onStep,
     });
@@ -334,7 +335,8 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
     clip_skip: req.clip_skip,
     rng: req.rng,
     denoising_strength: isInit ? strength : hires?.plan.denoisingStrength,
-    extra: [...(init?.prepared.extra ?? []), ...(hires?.plan.infotext ?? [])],
+    // A1111 adds `Noise multiplier` in sample(), after init()'s inpaint keys.
+    extra: [...(init?.prepared.extra ?? []), ...(noiseMultiplier !== 1 ? [['Noise multiplier', pyFloat(noiseMultiplier)] as [string, string]] : []), ...(hires?.plan.infotext ?? [])],
     hires: hires ? { width: hires.plan.target.width, height: hires.plan.target.height } : undefined,
   };
   return { images, params };

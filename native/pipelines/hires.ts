@@ -101,7 +101,7 @@ function scheduleLabel(sampler: SamplerId, scheduler: SchedulerId): string | und
 }
 
 /** Python's str() of a float: `2.0`, `1.5`. */
-function pyFloat(v: number): string {
+export function pyFloat(v: number): string {
   return Number.isInteger(v) ? v.toFixed(1) : String(v);
 }
 

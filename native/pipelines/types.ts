@@ -37,6 +37,11 @@ export interface GenerateRequest {
   inpaint_full_res_padding?: number;
   inpainting_fill?: MaskedContent;
   inpainting_mask_invert?: boolean;
+  /**
+   * A1111 img2img `initial_noise_multiplier` (img2img and inpaint; unset = 1.0): the first noise
+   * draw is scaled before the sampler adds it to the init latent, and `Noise multiplier` is written.
+   */
+  initial_noise_multiplier?: number;
   /** A1111 resize_mode for the init image: 0 just resize, 1 crop and resize, 2 resize and fill. */
   resize_mode?: 0 | 1 | 2;
   /** LoRAs besides the prompt's `<lora:…>` tags (same name twice: the weights add up). */

@@ -34,7 +34,7 @@ export interface RunSamplingOptions {
    * (A1111 setup_img2img_steps given explicit steps, as the hires pass does), `steps` is the full
    * schedule length and the last `tEnc + 1` sigmas (DDIM: the first `tEnc` timesteps) are run.
    */
-  img2img?: { initLatent: Float32Array | ((seedNoise: Float32Array) => Float32Array); strength: number; mask?: LatentMask; tEnc?: number };
+  img2img?: { initLatent: Float32Array | ((seedNoise: Float32Array) => Float32Array); strength: number; mask?: LatentMask; tEnc?: number; noiseMultiplier?: number };
   signal?: AbortSignal;
   onStep?: (step: SamplerStep) => void;
 }
@@ -102,6 +102,12 @@ export async function runSampling(opts: RunSamplingOptions): Promise<SamplingRes
       : opts.img2img.initLatent
     : undefined;
   const mask = opts.img2img?.mask;
+  // A1111 StableDiffusionProcessingImg2Img.sample: `x *= initial_noise_multiplier` on the first draw
+  // when it is not 1.0, before the sampler adds it to the init latent (·σ_start, or ·√(1−ᾱ) for
+  // DDIM). Only that noise: "latent noise" content and later draws use the unscaled seed noise.
+  const mult = opts.img2img?.noiseMultiplier;
+  // torch multiplies a float32 tensor by a Python float in float32.
+  const startNoise = init && mult !== undefined && mult !== 1 ? noise.map((v) => v * f32(mult)) : noise;
   const finish = (samples: Float32Array): Float32Array => (init && mask ? blendLatents(samples, init, mask) : samples);
 
   if (entry.kind === 'timesteps') {
@@ -115,7 +121,7 @@ export async function runSampling(opts: RunSamplingOptions): Promise<SamplingRes
       const a = ac[timesteps[Math.min(tEnc, timesteps.length - 1)]];
       const sa = f32(Math.sqrt(a));
       const sb = f32(Math.sqrt(f32(1 - a)));
-      x = Float32Array.from(init, (v, k) => f32(v * sa) + f32(noise[k] * sb));
+      x = Float32Array.from(init, (v, k) => f32(v * sa) + f32(startNoise[k] * sb));
       timesteps = timesteps.slice(0, tEnc);
     }
     const samples = await sampleDdim({
@@ -138,7 +144,7 @@ export async function runSampling(opts: RunSamplingOptions): Promise<SamplingRes
   if (opts.img2img && init) {
     sigmas = opts.img2img.tEnc !== undefined ? fixedStepSigmas(sigmas, opts.steps, opts.img2img.tEnc) : img2imgSigmas(sigmas, opts.img2img.strength);
     const s0 = sigmas[0];
-    x = Float32Array.from(init, (v, k) => v + f32(noise[k] * s0));
+    x = Float32Array.from(init, (v, k) => v + f32(startNoise[k] * s0));
   } else {
     const s0 = sigmas[0];
     x = noise.map((v) => v * s0);

@@ -96,13 +96,15 @@ describe('formatInfotext', () => {
     expect(text).toContain('Model: "my, model", Lora hashes: "weirdname: aaaaaaaaaaaa", Version');
   });
 
-  it('puts hires/inpaint extras before the LoRA hashes and script extras after', () => {
+  it('orders extras as A1111 v1.10 adds them: ADetailer (process hook), hires/inpaint (init), hashes, then sampling-time keys', () => {
     const text = formatInfotext({
       ...base,
-      extra: [['ADetailer model', 'face_yolov8n.pt'], ['Mask blur', 4], ['Emphasis', 'Original']],
+      extra: [['Mask blur', 4], ['ADetailer model', 'face_yolov8n.pt'], ['ADetailer version', '25.3.0'], ['Emphasis', 'Original'], ['Noise multiplier', '0.5']],
       loras: [{ name: 'x', hash: '111111111111' }],
       civitai_hashes: false,
     });
-    expect(text).toContain('Mask blur: 4, Lora hashes: "x: 111111111111", ADetailer model: face_yolov8n.pt, Emphasis: Original, Version: v1.10.1');
+    expect(text).toContain(
+      'ADetailer model: face_yolov8n.pt, ADetailer version: 25.3.0, Mask blur: 4, Lora hashes: "x: 111111111111", Emphasis: Original, Noise multiplier: 0.5, Version: v1.10.1',
+    );
   });
 });

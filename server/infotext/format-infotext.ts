@@ -48,9 +48,9 @@ export interface InfotextParams {
   rng?: 'nv' | 'cpu';
   tiling?: boolean;
   /**
-   * A1111's `extra_generation_params`, in insertion order (hires, inpaint, ADetailer, ...).
-   * Keys A1111 adds after the LoRA/TI hashes (`Emphasis`, `ADetailer ...`, `Discard penultimate sigma`
-   * and anything unknown) are moved after them; the rest stay before.
+   * A1111's `extra_generation_params`, in insertion order (hires, inpaint, ADetailer, ...), put
+   * where A1111's processing adds them: `ADetailer ...` first, hires/inpaint keys next, then the
+   * LoRA/TI hashes, then the rest (`Emphasis`, `Noise multiplier`, `Discard penultimate sigma`, unknown).
    */
   extra?: ReadonlyArray<readonly [string, InfotextValue]>;
   loras?: readonly InfotextHash[];
@@ -69,9 +69,12 @@ export interface InfotextParams {
 
 export const DEFAULT_INFOTEXT_VERSION = 'Easel v0.1.0';
 
-// A1111 adds these extra params before Lora hashes (hires fix, inpainting, noise): everything else
-// comes from scripts or options that register later (emphasis, ADetailer, sigma overrides).
-const BEFORE_HASHES = /^(Hires |Mask blur|Inpaint area|Masked area padding|Masked content|Mask mode|Noise multiplier)/;
+// A1111 v1.10 process_images_inner fills extra_generation_params in this order: scripts' process()
+// hook (ADetailer's keys), then p.init() (hires fix, inpainting), then per batch the extra networks
+// (Lora hashes), the conditioning (TI hashes, Emphasis) and p.sample() (`Noise multiplier`); keys
+// of anything else (sigma overrides, unknown scripts) keep their insertion order after the hashes.
+const FROM_PROCESS_HOOK = /^ADetailer /;
+const BEFORE_HASHES = /^(Hires |Mask blur|Inpaint area|Masked area padding|Masked content|Mask mode)/;
 
 /**
  * A1111's `infotext_utils.quote`: JSON-quote (without ASCII escaping) when the value holds `,`, `\n` or `:`.
@@ -154,10 +157,11 @@ export function formatInfotext(p: InfotextParams): string {
     ['Tiling', p.tiling ? 'True' : undefined],
   ];
   const extra = p.extra ?? [];
+  params.push(...extra.filter(([k]) => FROM_PROCESS_HOOK.test(k)));
   params.push(...extra.filter(([k]) => BEFORE_HASHES.test(k)));
   if (p.loras?.length) params.push(['Lora hashes', hashList(p.loras)]);
   if (p.embeddings?.length) params.push(['TI hashes', hashList(p.embeddings)]);
-  params.push(...extra.filter(([k]) => !BEFORE_HASHES.test(k)));
+  params.push(...extra.filter(([k]) => !FROM_PROCESS_HOOK.test(k) && !BEFORE_HASHES.test(k)));
   params.push(['Version', p.version ?? DEFAULT_INFOTEXT_VERSION], ['User', p.user]);
 
   const line = params

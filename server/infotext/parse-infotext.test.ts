@@ -131,3 +131,15 @@ describe('parseInfotext: hires fix', () => {
     expect(parseInfotext('x\nSteps: 4, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 64x64').hires).toBeUndefined();
   });
 });
+
+describe('parseInfotext: img2img noise multiplier', () => {
+  it('reads `Noise multiplier` back from what formatInfotext writes (after the hashes)', () => {
+    const text = formatInfotext({
+      prompt: 'x', steps: 4, sampler: 'euler', cfg_scale: 7, seed: 1, width: 64, height: 64, denoising_strength: 0.5,
+      extra: [['Mask blur', 4], ['Noise multiplier', '0.8']], loras: [{ name: 'l', hash: 'aaaaaaaaaaaa' }], civitai_hashes: false,
+    });
+    expect(text).toContain('Lora hashes: "l: aaaaaaaaaaaa", Noise multiplier: 0.8,');
+    expect(parseInfotext(text).initial_noise_multiplier).toBe(0.8);
+    expect(parseInfotext('x\nSteps: 4, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 64x64').initial_noise_multiplier).toBeUndefined();
+  });
+});

@@ -28,6 +28,8 @@ export interface ParsedInfotext {
   model_hash?: string;
   clip_skip: number;
   denoising_strength?: number;
+  /** A1111 img2img `Noise multiplier` (GenerationParams.initial_noise_multiplier); absent = 1.0. */
+  initial_noise_multiplier?: number;
   loras: InfotextHash[];
   embeddings: InfotextHash[];
   version?: string;
@@ -255,6 +257,7 @@ export function parseInfotext(text: string): ParsedInfotext {
     model_hash: str(fields['Model hash']),
     clip_skip: num(fields['Clip skip']) ?? 1,
     denoising_strength: num(fields['Denoising strength']),
+    initial_noise_multiplier: num(fields['Noise multiplier']),
     loras: parseHashList(fields['Lora hashes']),
     embeddings: parseHashList(fields['TI hashes']),
     version: str(fields['Version']),

@@ -4,6 +4,7 @@
 // and the `adetailer` action's `units`. zod only (web imports this).
 import { z } from 'zod';
 import { findScheduler, resolveSampler } from '../../native/sampling/names.js';
+import { unsupportedOption, type ADetailerArgs } from '../../native/adetailer/args.js';
 
 const NAME_MAX = 256;
 const unit01 = z.number().min(0).max(1);
@@ -87,3 +88,16 @@ export function adetailerUnitSchema(limits: AdetailerLimits) {
 }
 
 export type AdetailerUnitInput = z.input<ReturnType<typeof adetailerUnitSchema>>;
+
+/**
+ * The first option of these units that Easel refuses with `not_implemented` (`ad_restore_face`,
+ * ADetailer ControlNet), with its field path under `path` (`adetailer.0.ad_restore_face`), so the
+ * socket, REST and /sdapi refuse it up front with the engine's own words.
+ */
+export function refusedUnitOption(units: readonly Partial<ADetailerArgs>[] | undefined, path: string): { field: string; option: string; message: string } | undefined {
+  for (const [i, u] of (units ?? []).entries()) {
+    const r = unsupportedOption(u);
+    if (r) return { field: `${path}.${i}.${r.field}`, option: r.field, message: r.message };
+  }
+  return undefined;
+}

@@ -76,4 +76,13 @@ describe('GenerationParamsSchema', () => {
     expect(fieldOf({ task: 'img2img', image: Buffer.from('GIF89a....').toString('base64') })).toBe('image');
     expect(fieldOf({ task: 'inpaint', image: png.toString('base64') })).toBe('mask');
   });
+
+  it('takes initial_noise_multiplier for img2img and inpaint only', async () => {
+    const png = (await sharp({ create: { width: 64, height: 64, channels: 3, background: '#000' } }).png().toBuffer()).toString('base64');
+    expect(GenerationParamsSchema.parse({ task: 'img2img', image: png, initial_noise_multiplier: 0.5 }).initial_noise_multiplier).toBe(0.5);
+    expect(GenerationParamsSchema.parse({ task: 'img2img', image: png }).initial_noise_multiplier).toBeUndefined();
+    expect(fieldOf({ task: 'img2img', image: png, initial_noise_multiplier: 3 })).toBe('initial_noise_multiplier');
+    expect(fieldOf({ initial_noise_multiplier: 0.5 })).toBe('initial_noise_multiplier');
+    expect(fieldOf({ initial_noise_multiplier: 1 })).toBeUndefined();
+  });
 });

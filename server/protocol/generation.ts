@@ -128,6 +128,8 @@ export function generationFields(limits: GenerationLimits = DEFAULT_GENERATION_L
       /** A1111 inpainting_fill by name (the UI default, "original", is A1111's 1). */
       inpainting_fill: z.enum(['fill', 'original', 'latent_noise', 'latent_nothing']).default('original'),
       inpainting_mask_invert: z.boolean().default(false),
+      /** A1111 img2img initial_noise_multiplier (img2img/inpaint; unset = 1.0, A1111's default option). */
+      initial_noise_multiplier: z.number().min(0).max(2).optional(),
       /** A1111 resize_mode for the init image: 0 just resize, 1 crop and resize, 2 resize and fill. */
       resize_mode: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0),
       loras: z.array(lora).max(limits.maxLoras, `at most ${limits.maxLoras} LoRAs`).default([]),
@@ -156,6 +158,9 @@ export function finishGenerationSchema<S extends z.ZodType<GenerationFields>>(fi
         ctx.addIssue({ code: 'custom', path: ['image'], message: `is required for task ${p.task}` });
       }
       if (p.task === 'inpaint' && !p.mask) ctx.addIssue({ code: 'custom', path: ['mask'], message: 'is required for task inpaint' });
+      if (p.initial_noise_multiplier !== undefined && p.initial_noise_multiplier !== 1 && p.task === 'txt2img') {
+        ctx.addIssue({ code: 'custom', path: ['initial_noise_multiplier'], message: 'is for img2img and inpaint only' });
+      }
       if (p.hires?.enabled && p.task !== 'txt2img') ctx.addIssue({ code: 'custom', path: ['hires'], message: `hires fix is for txt2img only, got task ${p.task}` });
     })
     .transform((p) => {

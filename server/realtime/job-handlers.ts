@@ -5,6 +5,7 @@ import type { JobKind, JobSummary } from '../protocol/jobs.js';
 import { toJobSummary, type Job } from '../jobs/job.js';
 import type { ActionContext, ActionHandler } from './ack.js';
 import type { HandlerDeps } from './ports.js';
+import { refusedUnitOption } from '../protocol/adetailer.js';
 
 const UNAVAILABLE: Record<JobKind, string> = {
   generate: 'the image generation engine is not available in this build yet',
@@ -41,6 +42,12 @@ export function jobHandlers(deps: HandlerDeps) {
     return { job_id: job.id, position };
   };
 
+  /** ADetailer options Easel lacks (ad_restore_face, ...) are refused before a job is queued. */
+  const refuseUnits = (units: Parameters<typeof refusedUnitOption>[0], path: string): void => {
+    const r = refusedUnitOption(units, path);
+    if (r) throw new EaselError('not_implemented', r.message, { field: r.field });
+  };
+
   const requireImage = (imageId: string | undefined): void => {
     if (imageId !== undefined && !deps.gallery.get(imageId)) throw new EaselError('not_found', `no image ${imageId}`, { field: 'image_id' });
   };
@@ -49,6 +56,7 @@ export function jobHandlers(deps: HandlerDeps) {
     requireCapability('generate');
     if (p.hires?.enabled && !deps.capabilities()?.hires) throw new EaselError('not_implemented', 'hires fix is not available in this engine build', { field: 'hires' });
     await requireModel(p.model);
+    refuseUnits(p.adetailer, 'adetailer');
     if (p.enhance_prompt && (p.enhance_prompt === true || p.enhance_prompt.enabled !== false) && !deps.capabilities()?.enhance_prompt) {
       throw new EaselError('engine_unavailable', 'this engine cannot expand prompts (no enhance_prompt capability)', { field: 'enhance_prompt' });
     }
@@ -64,6 +72,7 @@ export function jobHandlers(deps: HandlerDeps) {
   const adetailer: ActionHandler<'adetailer'> = (p, ctx) => {
     requireCapability('adetailer');
     requireImage(p.image_id);
+    refuseUnits(p.units, 'units');
     return enqueue('adetailer', ctx, p);
   };
 

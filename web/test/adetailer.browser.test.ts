@@ -1,6 +1,7 @@
 // ADetailer in the PWA against the real server and the real engine worker (the shared tiny SD1
 // checkpoint and the yolo-tiny face detector in models/detectors): the Generate tab's ADetailer
-// section (detector list from the server, prompt, confidence, "More"), a generation whose saved
+// section (detector list from the server, prompt, confidence, "More" with the noise multiplier and
+// the disabled "Restore faces" with its reason), a generation whose saved
 // infotext carries the extension's fields and whose last preview is the detection preview, then
 // "Fix faces/hands" on the gallery image, which queues an adetailer job and adds its result.
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../../native/testing/fixtures.js';
+import { RESTORE_FACE_UNAVAILABLE } from '../../native/adetailer/args.js';
 import { openConnected } from './browser-steps.js';
 import { installTinyCheckpoint, startBrowserRig, startWebServer, TINY_MODEL, type BrowserRig, type WebTestServer } from './harness.js';
 
@@ -63,6 +65,11 @@ describe('ADetailer in the PWA', () => {
       await setNumber('[data-testid="ad-confidence"]', '0.05');
       await page.getByText('More', { exact: true }).click();
       await setNumber('#ad-ad_mask_k', '1');
+      await page.locator('[data-testid="ad-use-noise-multiplier"]').check();
+      await setNumber('#ad-ad_noise_multiplier', '0.75');
+      // ADetailer's "Restore faces" is shown, switched off, with the reason the server would give.
+      expect(await page.locator('[data-testid="ad-restore-face"]').isDisabled()).toBe(true);
+      expect(await page.locator('[data-testid="ad-restore-face-reason"]').innerText()).toContain(RESTORE_FACE_UNAVAILABLE);
 
       await page.locator('[data-testid="generate"]').click();
       await expect.poll(() => page.locator('[data-testid="job-status"]').innerText(), { timeout: 150_000 }).toContain('Done');
@@ -70,6 +77,7 @@ describe('ADetailer in the PWA', () => {
       const first = web.server.gallery.list({ limit: 10 } as Parameters<typeof web.server.gallery.list>[0]).items;
       expect(first).toHaveLength(1);
       expect(first[0].infotext).toContain('ADetailer model: face_tiny.pt, ADetailer prompt: a detailed face, ADetailer confidence: 0.05');
+      expect(first[0].infotext).toContain('ADetailer use separate noise multiplier: True, ADetailer noise multiplier: 0.75');
 
       await page.goto(`${web.server.url}/#/gallery`);
       await page.locator('[data-testid="gallery-item"]').first().click();

@@ -29,6 +29,9 @@ const FIELD_OF_LABEL: [string, string][] = [
   ['Hires negative prompt', 'hr_negative_prompt'],
   ['Mask blur', 'mask_blur'],
   ['Masked area padding', 'inpaint_full_res_padding'],
+  // A1111 maps it to the `initial_noise_multiplier` option, which an API request reads before its
+  // override_settings apply; Easel fills the img2img field so the pasted value takes effect.
+  ['Noise multiplier', 'initial_noise_multiplier'],
 ];
 
 /** Infotext label → option (A1111 `OptionInfo(infotext=...)`), set only when the request's override_settings lacks it. */

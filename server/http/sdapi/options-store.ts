@@ -17,6 +17,8 @@ export interface SdapiOptions {
   eta_noise_seed_delta: number;
   /** A1111's `randn_source`: GPU (= NV, A1111's default philox) or CPU (torch's CPU generator). */
   randn_source: 'GPU' | 'CPU' | 'NV';
+  /** ADetailer's global `ad_bbox_sortby` setting: the order of an /sdapi tab's detections when the tab names none. */
+  ad_bbox_sortby: string;
 }
 
 export const OPTIONS_FILE = 'sdapi-options.json';
@@ -28,6 +30,7 @@ export const DEFAULT_SDAPI_OPTIONS: SdapiOptions = {
   samples_save: true,
   eta_noise_seed_delta: 0,
   randn_source: 'GPU',
+  ad_bbox_sortby: 'None',
 };
 
 export class OptionsStore {

@@ -5,6 +5,7 @@ import { RequestValidationError, coerce, type ValidationDetail } from './a1111-r
 import type { SdapiDeps } from './deps.js';
 import { checkpointTitle, findCheckpoint, findVae } from './model-titles.js';
 import type { SdapiOptions } from './options-store.js';
+import { BBOX_SORTBY } from '../../../native/adetailer/args.js';
 import { MissingFeatureError } from './translate.js';
 import { jobTimestamp } from './answer.js';
 
@@ -90,6 +91,7 @@ export function createStateRoutes(deps: SdapiDeps): Router {
       samples_format: 'png',
       eta_noise_seed_delta: o.eta_noise_seed_delta,
       randn_source: o.randn_source,
+      ad_bbox_sortby: o.ad_bbox_sortby,
       live_previews_enable: deps.previewEvery > 0,
       show_progress_every_n_steps: deps.previewEvery,
       live_previews_image_format: 'jpeg',
@@ -146,6 +148,11 @@ export function createStateRoutes(deps: SdapiDeps): Router {
       const v = typed('randn_source', 'str');
       if (v === 'GPU' || v === 'CPU' || v === 'NV') patch.randn_source = v;
       else if (typeof v === 'string') detail.push({ loc: ['body', 'randn_source'], msg: 'must be GPU, CPU or NV', type: 'value_error' });
+    }
+    if (b.ad_bbox_sortby !== undefined) {
+      const v = typed('ad_bbox_sortby', 'str');
+      if (typeof v === 'string' && (BBOX_SORTBY as readonly string[]).includes(v)) patch.ad_bbox_sortby = v;
+      else if (typeof v === 'string') detail.push({ loc: ['body', 'ad_bbox_sortby'], msg: `must be one of ${BBOX_SORTBY.join(', ')}`, type: 'value_error' });
     }
     if (b.eta_noise_seed_delta !== undefined) {
       const n = typed('eta_noise_seed_delta', 'int');

@@ -117,17 +117,57 @@ describe('A1111 request → GenerationParams', () => {
 
   it('maps ADetailer args to units with ADetailer\'s own names once the worker can do it', () => {
     const args = [true, false, { ad_model: 'face_yolov8n.pt', ad_prompt: 'a face', ad_confidence: 0.5, ad_tab_enable: true }, { ad_model: 'None' }, { ad_model: 'hand_yolov8n.pt', ad_tab_enable: false }];
-    expect(adetailerUnits(args)).toEqual({ units: [{ ad_model: 'face_yolov8n.pt', ad_prompt: 'a face', ad_confidence: 0.5 }], argIndex: [2] });
+    // Skipped tabs stay in place: ADetailer numbers the infotext suffixes over every tab.
+    const all = [{ ad_model: 'face_yolov8n.pt', ad_prompt: 'a face', ad_confidence: 0.5, ad_tab_enable: true }, { ad_model: 'None' }, { ad_model: 'hand_yolov8n.pt', ad_tab_enable: false }];
+    expect(adetailerUnits(args)).toEqual({ units: all, argIndex: [2, 3, 4], skipImg2img: false });
     expect(adetailerUnits([{ ad_model: 'face_yolov8n.pt' }]).argIndex).toEqual([0]);
     expect(adetailerUnits([false, { ad_model: 'face_yolov8n.pt' }]).units).toEqual([]);
+    expect(adetailerUnits([true, true, {}, { ad_model: 'None' }])).toEqual({ units: [], argIndex: [], skipImg2img: true });
+    expect(adetailerUnits([true, true, {}, { ad_model: 'x.pt' }]).units).toEqual([{ ad_model: 'None' }, { ad_model: 'x.pt' }]);
     const caps = ctx({ capabilities: { generate: true, upscale: false, adetailer: true } });
     const t = txt2img({ alwayson_scripts: { adetailer: { args } } }, caps);
-    expect(t.params.adetailer).toEqual([{ ad_model: 'face_yolov8n.pt', ad_prompt: 'a face', ad_confidence: 0.5 }]);
+    expect(t.params.adetailer).toEqual(all);
     // Easel's validation errors point back at the A1111 arg.
     expect(t.locOf(['adetailer', 0, 'ad_confidence'])).toEqual(['alwayson_scripts', 'adetailer', 'args', 2, 'ad_confidence']);
     expect(t.locOf(['hires', 'scale'])).toEqual(['hr_scale']);
     expect(t.locOf(['strength'])).toEqual(['denoising_strength']);
     expect(() => txt2img({ alwayson_scripts: { ADetailer: { args } } })).toThrow(expect.objectContaining({ feature: 'adetailer' }));
+  });
+
+  it('refuses ad_restore_face and skip_img2img on img2img with a coded 501; skip_img2img turns ADetailer off for inpainting', () => {
+    const caps = ctx({ capabilities: { generate: true, upscale: false, adetailer: true } });
+    const png = 'iVBORw0KGgo=';
+    expect(() => txt2img({ alwayson_scripts: { ADetailer: { args: [true, false, { ad_model: 'face_yolov8n.pt', ad_restore_face: true }] } } }, caps)).toThrow(
+      expect.objectContaining({ code: 'not_implemented', feature: 'ad_restore_face', message: expect.stringContaining('GFPGAN/CodeFormer') }),
+    );
+    // a skipped tab is never read
+    expect(txt2img({ alwayson_scripts: { ADetailer: { args: [{ ad_model: 'a.pt' }, { ad_model: 'None', ad_restore_face: true }] } } }, caps).params.adetailer).toHaveLength(2);
+    const skip = { alwayson_scripts: { ADetailer: { args: [true, true, { ad_model: 'face_yolov8n.pt' }] } } };
+    expect(() => img2img({ init_images: [png], ...skip }, caps)).toThrow(expect.objectContaining({ feature: 'adetailer_skip_img2img' }));
+    expect(img2img({ init_images: [png], mask: png, ...skip }, caps).params).not.toHaveProperty('adetailer');
+    expect(txt2img(skip, caps).params.adetailer).toEqual([{ ad_model: 'face_yolov8n.pt' }]);
+  });
+
+  it('gives tabs without ad_bbox_sortby ADetailer\'s global setting (override_settings, else the stored option)', () => {
+    const caps = ctx({ capabilities: { generate: true, upscale: false, adetailer: true } });
+    const args = [true, false, { ad_model: 'a.pt' }, { ad_model: 'b.pt', ad_bbox_sortby: 'Area (large to small)' }];
+    const body = { alwayson_scripts: { ADetailer: { args } } };
+    expect(txt2img(body, caps).params.adetailer).toEqual([{ ad_model: 'a.pt' }, { ad_model: 'b.pt', ad_bbox_sortby: 'Area (large to small)' }]);
+    const stored = ctx({ ...caps, options: { ...DEFAULT_SDAPI_OPTIONS, ad_bbox_sortby: 'Position (left to right)' } });
+    expect((txt2img(body, stored).params.adetailer as Record<string, unknown>[])[0]).toEqual({ ad_model: 'a.pt', ad_bbox_sortby: 'Position (left to right)' });
+    const over = txt2img({ ...body, override_settings: { ad_bbox_sortby: 'Position (center to edge)' } }, stored).params.adetailer as Record<string, unknown>[];
+    expect(over.map((u) => u.ad_bbox_sortby)).toEqual(['Position (center to edge)', 'Area (large to small)']);
+    expect(() => txt2img({ ...body, override_settings: { ad_bbox_sortby: 'sideways' } }, caps)).toThrow(RequestValidationError);
+  });
+
+  it('passes img2img initial_noise_multiplier through (None = 1.0) and reads Noise multiplier from an infotext', () => {
+    const png = 'iVBORw0KGgo=';
+    expect(img2img({ init_images: [png], initial_noise_multiplier: 0.5 }).params.initial_noise_multiplier).toBe(0.5);
+    expect(img2img({ init_images: [png] }).params).not.toHaveProperty('initial_noise_multiplier');
+    expect(txt2img({ initial_noise_multiplier: 0.5 }).params).not.toHaveProperty('initial_noise_multiplier');
+    const body = { init_images: [png], infotext: 'x\nSteps: 4, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 64x64, Denoising strength: 0.5, Noise multiplier: 0.8' };
+    const r = applyInfotext(parseRequest(IMG2IMG_FIELDS, body), new Set(Object.keys(body)), IMG2IMG_FIELDS, { checkpoint: () => false, vae: () => false });
+    expect(img2img(r).params.initial_noise_multiplier).toBe(0.8);
   });
 
   it('maps img2img and inpainting fields', () => {

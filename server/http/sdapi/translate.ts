@@ -6,6 +6,8 @@ import type { z } from 'zod';
 import type { WorkerCapabilities } from '../../../native/worker-protocol.js';
 import type { ModelEntry } from '../../protocol/actions.js';
 import { EaselError, issuePath } from '../../protocol/errors.js';
+import { refusedUnitOption } from '../../protocol/adetailer.js';
+import { BBOX_SORTBY } from '../../../native/adetailer/args.js';
 import { RequestValidationError, type ValidationDetail } from './a1111-request.js';
 import { findCheckpoint, findVae } from './model-titles.js';
 import type { SdapiOptions } from './options-store.js';
@@ -64,30 +66,35 @@ function scripts(r: Record<string, unknown>): Map<string, { title: string; args:
 
 /**
  * ADetailer's API args `[enable?, skip_img2img?, {ad_model, ...}, ...]` → Easel's `adetailer`
- * units (ADetailer's own `ad_*` names), with the arg index of each unit for error locations.
+ * units (ADetailer's own `ad_*` names), with the arg index of each unit for error locations. As
+ * ADetailer reads them: `enable` is args[0] when it is a bool, `skip_img2img` args[1] when it is a
+ * bool, and the tabs are every dict in order — skipped tabs (`ad_model` "None", `ad_tab_enable`
+ * false) stay in place so later tabs keep their " 2nd"/" 3rd" infotext suffixes. No units when
+ * ADetailer is off or every tab is skipped (is_ad_enabled).
  */
-export function adetailerUnits(args: readonly unknown[]): { units: Record<string, unknown>[]; argIndex: number[] } {
-  let i = 0;
-  let enabled = true;
-  if (typeof args[0] === 'boolean') {
-    enabled = args[0];
-    i = typeof args[1] === 'boolean' ? 2 : 1;
-  }
+export function adetailerUnits(args: readonly unknown[]): { units: Record<string, unknown>[]; argIndex: number[]; skipImg2img: boolean } {
+  const enabled = typeof args[0] === 'boolean' ? args[0] : true;
+  const skipImg2img = args.length >= 2 && typeof args[1] === 'boolean' ? args[1] : false;
   const units: Record<string, unknown>[] = [];
   const argIndex: number[] = [];
-  if (!enabled) return { units, argIndex };
-  for (let k = i; k < args.length; k++) {
-    const a = args[k];
+  for (const [k, a] of args.entries()) {
     if (typeof a !== 'object' || a === null || Array.isArray(a)) continue;
     const unit = a as Record<string, unknown>;
-    if (unit.ad_tab_enable === false) continue;
-    const model = unit.ad_model;
-    if (model === undefined || model === 'None') continue;
-    const { ad_tab_enable: _tab, ...rest } = unit;
-    units.push(rest);
+    units.push(unit.ad_model === undefined ? { ...unit, ad_model: 'None' } : unit);
     argIndex.push(k);
   }
-  return { units, argIndex };
+  const active = units.some((u) => u.ad_model !== 'None' && u.ad_tab_enable !== false);
+  return enabled && active ? { units, argIndex, skipImg2img } : { units: [], argIndex: [], skipImg2img };
+}
+
+/** ADetailer's global `ad_bbox_sortby` (override_settings, else the stored option) for tabs that name none. */
+function withSortBy(units: Record<string, unknown>[], r: Record<string, unknown>, ctx: TranslateContext): Record<string, unknown>[] {
+  const o = overrideSettings(r).ad_bbox_sortby;
+  if (o !== undefined && !(typeof o === 'string' && (BBOX_SORTBY as readonly string[]).includes(o))) {
+    throw invalid(['override_settings', 'ad_bbox_sortby'], `must be one of ${BBOX_SORTBY.join(', ')}`);
+  }
+  const sortby = (o as string | undefined) ?? ctx.options.ad_bbox_sortby;
+  return sortby === 'None' ? units : units.map((u) => ('ad_bbox_sortby' in u ? u : { ...u, ad_bbox_sortby: sortby }));
 }
 
 function overrideSettings(r: Record<string, unknown>): Record<string, unknown> {
@@ -124,12 +131,17 @@ function refuseMissing(kind: 'txt2img' | 'img2img', r: Record<string, unknown>, 
   if (ad && adetailerUnits(ad.args).units.length > 0 && !caps?.adetailer) {
     throw new MissingFeatureError('adetailer', 'ADetailer (alwayson_scripts.ADetailer) is not available in this build yet');
   }
+  const adArgs = ad ? adetailerUnits(ad.args) : undefined;
+  const refusedAd = refusedUnitOption(adArgs?.units, 'adetailer');
+  if (refusedAd) throw new MissingFeatureError(refusedAd.option, refusedAd.message);
+  // skip_img2img (img2img only; ADetailer turns itself off for inpainting instead) replaces the
+  // img2img pass by a 1-step 128² one and runs ADetailer on the raw init image.
+  if (kind === 'img2img' && adArgs?.skipImg2img && adArgs.units.length > 0 && !str(r.mask)) {
+    throw new MissingFeatureError('adetailer_skip_img2img', 'ADetailer skip img2img (alwayson_scripts.ADetailer.args[1] = true) is not available through /sdapi/v1; use the adetailer action on the image');
+  }
   if (kind === 'img2img') {
     if (r.resize_mode === 3) throw new MissingFeatureError('resize_mode', 'resize_mode 3 (just resize, latent upscale) is not available in Easel');
     if (str(r.latent_mask)) throw new MissingFeatureError('latent_mask', 'latent_mask is not available in Easel');
-    if (typeof r.initial_noise_multiplier === 'number' && r.initial_noise_multiplier !== 1) {
-      throw new MissingFeatureError('initial_noise_multiplier', 'initial_noise_multiplier other than 1 is not available in Easel');
-    }
   }
 }
 
@@ -228,8 +240,10 @@ export function toGenerationInput(kind: 'txt2img' | 'img2img', r: Record<string,
   if (str(r.scheduler)) params.scheduler = r.scheduler;
   if (kind === 'txt2img' && r.enable_hr === true) params.hires = hiresOf(r);
   const ad = scripts(r).get('adetailer');
-  const adUnits = ad ? adetailerUnits(ad.args) : { units: [], argIndex: [] };
-  if (adUnits.units.length > 0) params.adetailer = adUnits.units;
+  const adUnits = ad ? adetailerUnits(ad.args) : { units: [], argIndex: [], skipImg2img: false };
+  // ADetailer: "img2img inpainting with skip img2img is not supported" — it turns itself off.
+  const adOff = kind === 'img2img' && adUnits.skipImg2img && str(r.mask) !== undefined;
+  if (adUnits.units.length > 0 && !adOff) params.adetailer = withSortBy(adUnits.units, r, ctx);
 
   if (kind === 'img2img') {
     const init = r.init_images;
@@ -240,6 +254,8 @@ export function toGenerationInput(kind: 'txt2img' | 'img2img', r: Record<string,
     params.image = init[0];
     params.strength = r.denoising_strength;
     params.resize_mode = r.resize_mode;
+    // None = A1111's option (1.0; Easel has no global noise-multiplier option).
+    if (typeof r.initial_noise_multiplier === 'number') params.initial_noise_multiplier = r.initial_noise_multiplier;
     if (str(r.mask)) {
       params.mask = r.mask;
       params.mask_blur = r.mask_blur ?? r.mask_blur_x;

@@ -7,6 +7,11 @@ describe('ADetailer form', () => {
     expect(toADetailerUnit({ ...DEFAULT_ADETAILER_FORM, prompt: 'a smile', confidence: 0.5, dilateErode: -4, useSteps: true, steps: 12 })).toEqual({
       ad_model: 'face_yolov8n.pt', ad_prompt: 'a smile', ad_confidence: 0.5, ad_dilate_erode: -4, ad_use_steps: true, ad_steps: 12,
     });
+    expect(toADetailerUnit({ ...DEFAULT_ADETAILER_FORM, noiseMultiplier: 0.8 })).toEqual({ ad_model: 'face_yolov8n.pt' });
+    expect(toADetailerUnit({ ...DEFAULT_ADETAILER_FORM, useNoiseMultiplier: true, noiseMultiplier: 0.8 })).toEqual({
+      ad_model: 'face_yolov8n.pt', ad_use_noise_multiplier: true, ad_noise_multiplier: 0.8,
+    });
+    expect(Object.keys(validateADetailerForm({ ...DEFAULT_ADETAILER_FORM, useNoiseMultiplier: true, noiseMultiplier: 2 }))).toEqual(['ad_noise_multiplier']);
   });
 
   it('names out-of-range fields with expected vs got', () => {

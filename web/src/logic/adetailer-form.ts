@@ -21,6 +21,9 @@ export interface ADetailerFormState {
   mergeInvert: 'None' | 'Merge' | 'Merge and Invert';
   useSteps: boolean;
   steps: number;
+  /** ad_use_noise_multiplier / ad_noise_multiplier (0.5–1.5): the passes' img2img initial noise multiplier. */
+  useNoiseMultiplier: boolean;
+  noiseMultiplier: number;
 }
 
 export const DEFAULT_ADETAILER_FORM: ADetailerFormState = {
@@ -38,6 +41,8 @@ export const DEFAULT_ADETAILER_FORM: ADetailerFormState = {
   mergeInvert: 'None',
   useSteps: false,
   steps: 28,
+  useNoiseMultiplier: false,
+  noiseMultiplier: 1.0,
 };
 
 const STORAGE_KEY = 'easel.adetailer.v1';
@@ -74,6 +79,7 @@ export function validateADetailerForm(s: ADetailerFormState): Record<string, str
   range('ad_inpaint_only_masked_padding', s.padding, 0, 256, true);
   range('ad_mask_k', s.maskK, 0, 300, true);
   if (s.useSteps) range('ad_steps', s.steps, 1, 150, true);
+  if (s.useNoiseMultiplier) range('ad_noise_multiplier', s.noiseMultiplier, 0.5, 1.5);
   return errors;
 }
 
@@ -94,6 +100,10 @@ export function toADetailerUnit(s: ADetailerFormState): AdetailerUnitInput {
   if (s.useSteps) {
     u.ad_use_steps = true;
     u.ad_steps = s.steps;
+  }
+  if (s.useNoiseMultiplier) {
+    u.ad_use_noise_multiplier = true;
+    u.ad_noise_multiplier = s.noiseMultiplier;
   }
   return u;
 }

@@ -1,7 +1,8 @@
 // <easel-adetailer-section>: ADetailer in the Generate tab — on/off, the detector (files in the
 // server's models/detectors), its prompt, confidence, dilate/erode and denoising; the rest (negative
-// prompt, mask blur, padding, top-k, merge, steps) under "More". The state survives reloads
-// (logic/adetailer-form.ts). The detection preview (boxes and masks) arrives as the job's preview.
+// prompt, mask blur, padding, top-k, merge, steps, noise multiplier) under "More", with ADetailer's
+// "Restore faces" shown switched off and why (Easel has no face restorer). The state survives
+// reloads (logic/adetailer-form.ts). The detection preview (boxes and masks) arrives as the job's preview.
 //
 // Public surface: `units()` → the `adetailer` units to send (undefined when off), throws with the
 // field's message when a value is out of range; `fixUnits()` → the unit for "Fix faces/hands"
@@ -12,6 +13,7 @@ import { listModels } from '../../data/models.js';
 import { connection } from '../../data/services.js';
 import { loadADetailerForm, saveADetailerForm, toADetailerUnit, validateADetailerForm, type ADetailerFormState, type AdetailerUnitInput } from '../../logic/adetailer-form.js';
 import { controls } from '../shared/styles.js';
+import { RESTORE_FACE_UNAVAILABLE } from '../../../../native/adetailer/args.js';
 
 @customElement('easel-adetailer-section')
 export class EaselADetailerSection extends LitElement {
@@ -159,6 +161,17 @@ export class EaselADetailerSection extends LitElement {
                 )}
                 <label><input type="checkbox" .checked=${f.useSteps} @change=${(e: Event) => this.set({ useSteps: (e.target as HTMLInputElement).checked })} /> Separate steps</label>
                 ${f.useSteps ? this.field('ad_steps', 'Steps', html`<input id="ad-ad_steps" type="number" min="1" max="150" .value=${String(f.steps)} @change=${this.num('steps')} />`) : nothing}
+                <label
+                  ><input type="checkbox" data-testid="ad-use-noise-multiplier" .checked=${f.useNoiseMultiplier} @change=${(e: Event) => this.set({ useNoiseMultiplier: (e.target as HTMLInputElement).checked })} />
+                  Separate noise multiplier</label
+                >
+                ${f.useNoiseMultiplier
+                  ? this.field('ad_noise_multiplier', 'Noise multiplier', html`<input id="ad-ad_noise_multiplier" type="number" min="0.5" max="1.5" step="0.01" .value=${String(f.noiseMultiplier)} @change=${this.num('noiseMultiplier')} />`)
+                  : nothing}
+                <label title=${RESTORE_FACE_UNAVAILABLE}
+                  ><input type="checkbox" data-testid="ad-restore-face" disabled .checked=${false} /> Restore faces after ADetailer</label
+                >
+                <div class="muted" data-testid="ad-restore-face-reason">Not available: ${RESTORE_FACE_UNAVAILABLE}.</div>
               </div>
             </details>`
         : nothing}
