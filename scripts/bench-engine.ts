@@ -35,6 +35,8 @@ const HELP = `bench-engine: time the engine on the CPU
   --tiled-size N    also time a tiled VAE decode and encode of an N×N image, with its own peak RSS
                     (default 2048; the tiles and threshold of native/vae/tiled-vae.ts)
   --skip-tiled      skip the tiled decode and encode
+  --skip-unet       skip the UNet rows
+  --vae-runs N      VAE decodes/encodes timed after a warm-up one (default 2)
   --compare-export DIR
                     instead of the UNet/VAE rows above, time Easel against the torch.onnx.export graphs in
                     DIR (../shared/tools/peer-export/: unet/unet.onnx, vae_decoder/vae_decoder.onnx,
@@ -66,6 +68,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
+/** Median wall time of `n` runs of `fn`, in ms. */
+async function medianOf(n: number, fn: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
 const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
 async function main(): Promise<number> {
@@ -81,6 +94,8 @@ async function main(): Promise<number> {
       'skip-encode': { type: 'boolean', default: false },
       'tiled-size': { type: 'string', default: '2048' },
       'skip-tiled': { type: 'boolean', default: false },
+      'skip-unet': { type: 'boolean', default: false },
+      'vae-runs': { type: 'string', default: '2' },
       'compare-export': { type: 'string' },
       'compare-sizes': { type: 'string', default: '64,32,8' },
       pipeline: { type: 'boolean', default: false },
@@ -104,8 +119,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const tiledSize = Number(values['tiled-size']);
+  const vaeRuns = Number(values['vae-runs']);
   const compareSizes = values['compare-sizes'].split(',').map(Number);
-  if (!Number.isInteger(tiledSize) || tiledSize % 8 !== 0 || tiledSize < 8 || !compareSizes.every((v) => Number.isInteger(v) && v > 0)) {
+  if (!Number.isInteger(tiledSize) || tiledSize % 8 !== 0 || tiledSize < 8 || !compareSizes.every((v) => Number.isInteger(v) && v > 0) || !(Number.isInteger(vaeRuns) && vaeRuns > 0)) {
     console.error(`--tiled-size must be a positive multiple of 8 and --compare-sizes positive integers\n\n${HELP}`);
     return 2;
   }
@@ -171,26 +187,28 @@ async function main(): Promise<number> {
       return finishTable();
     }
     const dims = { batch, h: latent, w: latent, tokens: 77 };
-    t = performance.now();
-    await model.unet.prepare(dims);
-    row(`UNet: weights + session (batch ${batch}, ${latent}×${latent})`, fmtMs(performance.now() - t));
-    const u = model.loadTimes().unet;
-    row('  of which graph build / weights fill / ORT session', `${fmtMs(u.graph)} / ${fmtMs(u.weights)} / ${fmtMs(u.session)}`);
-    const x = randomLatent(batch * cfg.unet.in_channels * latent * latent, 1);
-    const ts = new Float32Array(batch).fill(500);
-    const context = new Float32Array(batch * cond.length);
-    for (let b = 0; b < batch; b++) context.set(cond, b * cond.length);
-    t = performance.now();
-    await model.unet.eps(x, ts, context, dims, y);
-    row('UNet: first evaluation', fmtMs(performance.now() - t));
-    const times: number[] = [];
-    for (let i = 0; i < runs; i++) {
+    if (!values['skip-unet']) {
+      t = performance.now();
+      await model.unet.prepare(dims);
+      row(`UNet: weights + session (batch ${batch}, ${latent}×${latent})`, fmtMs(performance.now() - t));
+      const u = model.loadTimes().unet;
+      row('  of which graph build / weights fill / ORT session', `${fmtMs(u.graph)} / ${fmtMs(u.weights)} / ${fmtMs(u.session)}`);
+      const x = randomLatent(batch * cfg.unet.in_channels * latent * latent, 1);
+      const ts = new Float32Array(batch).fill(500);
+      const context = new Float32Array(batch * cond.length);
+      for (let b = 0; b < batch; b++) context.set(cond, b * cond.length);
       t = performance.now();
       await model.unet.eps(x, ts, context, dims, y);
-      times.push(performance.now() - t);
+      row('UNet: first evaluation', fmtMs(performance.now() - t));
+      const times: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        t = performance.now();
+        await model.unet.eps(x, ts, context, dims, y);
+        times.push(performance.now() - t);
+      }
+      row(`UNet: per evaluation (median of ${runs}, batch ${batch}, ${latent}×${latent})`, fmtMs(median(times)));
+      await model.unet.release(); // keep the peak RSS to one part at a time
     }
-    row(`UNet: per evaluation (median of ${runs}, batch ${batch}, ${latent}×${latent})`, fmtMs(median(times)));
-    await model.unet.release(); // keep the peak RSS to one part at a time
     await model.textEncoder.release();
 
     if (!values['skip-vae']) {
@@ -200,9 +218,12 @@ async function main(): Promise<number> {
       await model.vae.prepareDecoder(vd);
       row('VAE decoder: weights + session', fmtMs(performance.now() - t));
       const z = randomLatent(cfg.vae.embed_dim * latent * latent, 2);
+      // Like the UNet row: a warm-up run (ORT plans memory and faults pages in on the first run), then
+      // the median of --vae-runs.
       t = performance.now();
       const image = await model.vae.decode(z, vd);
-      row(`VAE decode ${px}×${px}`, fmtMs(performance.now() - t));
+      row('VAE decode: first run', fmtMs(performance.now() - t));
+      row(`VAE decode ${px}×${px}`, fmtMs(await medianOf(vaeRuns, () => model.vae.decode(z, vd))));
       if (!values['skip-encode']) {
         t = performance.now();
         await model.vae.prepareEncoder(vd);
@@ -210,7 +231,8 @@ async function main(): Promise<number> {
         const img = image.map((v) => Math.max(-1, Math.min(1, v)));
         t = performance.now();
         await model.vae.encodeMoments(img, vd);
-        row(`VAE encode ${px}×${px}`, fmtMs(performance.now() - t));
+        row('VAE encode: first run', fmtMs(performance.now() - t));
+        row(`VAE encode ${px}×${px}`, fmtMs(await medianOf(vaeRuns, () => model.vae.encodeMoments(img, vd))));
       }
       await model.vae.release();
       if (!values['skip-tiled']) {
