@@ -259,6 +259,8 @@ function infer(ctx: InferenceContext): ValueType[] {
       const scales = constInput(ctx, 2);
       return [{ dtype: first().dtype, shape: x.map((d, i) => Math.floor(d * scales[i])) }];
     }
+    case 'Expand':
+      return [{ dtype: first().dtype, shape: broadcastShapes(ctx, [first().shape, constInput(ctx, 1)]) }];
     case 'DepthToSpace': {
       const [b, c, h, w] = first().shape;
       const bs = intAttr(ctx, 'blocksize');
