@@ -19,6 +19,8 @@ export interface CompareOptions {
   unetSizes: number[];
   vaeLatent: number;
   runs: number;
+  /** Which parts to compare (default all). */
+  parts?: { unet?: boolean; decode?: boolean; encode?: boolean };
   log: (line: string) => void;
 }
 
@@ -81,7 +83,8 @@ export async function compareWithExport(o: CompareOptions): Promise<CompareRow[]
     return runtime.createSessionFromFile(`export:${rel}`, path);
   };
 
-  const unetExport = await session('unet/unet.onnx');
+  const parts = { unet: true, decode: true, encode: true, ...o.parts };
+  const unetExport = parts.unet ? await session('unet/unet.onnx') : undefined;
   if (unetExport) {
     try {
       const batch = 2;
@@ -111,7 +114,7 @@ export async function compareWithExport(o: CompareOptions): Promise<CompareRow[]
   const vd = { batch: 1, h: L, w: L };
   const z = randomValues(cfg.vae.embed_dim * L * L, 2);
   let image: Float32Array | undefined;
-  const decExport = await session('vae_decoder/vae_decoder.onnx');
+  const decExport = parts.decode ? await session('vae_decoder/vae_decoder.onnx') : undefined;
   if (decExport) {
     try {
       await model.vae.prepareDecoder(vd);
@@ -124,7 +127,7 @@ export async function compareWithExport(o: CompareOptions): Promise<CompareRow[]
       await model.vae.release();
     }
   }
-  const encExport = await session('vae_encoder/vae_encoder.onnx');
+  const encExport = parts.encode ? await session('vae_encoder/vae_encoder.onnx') : undefined;
   if (encExport) {
     try {
       const img = image ? image.map((v) => Math.max(-1, Math.min(1, v))) : randomValues(3 * px * px, 3);

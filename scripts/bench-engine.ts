@@ -177,7 +177,10 @@ async function main(): Promise<number> {
 
     if (exportDir !== undefined) {
       await model.textEncoder.release();
-      const compared = await compareWithExport({ runtime, model, cond, dir: exportDir, unetSizes: compareSizes, vaeLatent: latent, runs, log: (l) => console.error(l) });
+      const compared = await compareWithExport({
+        runtime, model, cond, dir: exportDir, unetSizes: compareSizes, vaeLatent: latent, runs, log: (l) => console.error(l),
+        parts: { unet: !values['skip-unet'], decode: !values['skip-vae'], encode: !values['skip-vae'] && !values['skip-encode'] },
+      });
       compareTable = formatCompare(compared);
       // the labels the acceptance script reads, from Easel's side of the comparison
       for (const r of compared) {
