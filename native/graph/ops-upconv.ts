@@ -11,7 +11,15 @@
 // Same arithmetic up to float rounding of the summed kernels (about 1e-7 relative).
 import type { GraphBuilder, Value } from './builder.js';
 import { GraphError } from './graph-error.js';
-import { cast } from './ops-tensor.js';
+import { conv2d } from './ops-nn.js';
+import { cast, upsampleNearest2x } from './ops-tensor.js';
+
+/**
+ * Below this many input positions (per image) the plain Resize + 3×3 conv is kept: there the conv is
+ * bound by reading its weights, and the four phase kernels are 16/9 of the 3×3 kernel's bytes (the
+ * UNet at 64² images, whose upsamplers see 1×1 to 4×4 inputs).
+ */
+export const PHASE_CONV_MIN_AREA = 64;
 
 /** [3 taps, 2 input offsets] 0/1 matrices, row-major, per phase. */
 const PHASE_SUM: readonly (readonly number[])[] = [
@@ -20,7 +28,8 @@ const PHASE_SUM: readonly (readonly number[])[] = [
 ];
 
 /** nn.Conv2d(C, C', 3, padding=1) applied to a nearest ×2 upsample of x [B, C, H, W] -> [B, C', 2H, 2W]. */
-export function upsampleConv2x(g: GraphBuilder, x: Value, key: string): Value {
+export function upsampleConv2x(g: GraphBuilder, x: Value, key: string, minArea = PHASE_CONV_MIN_AREA): Value {
+  if (x.shape[2] * x.shape[3] < minArea) return conv2d(g, upsampleNearest2x(g, x), key);
   const w = g.weight(`${key}.weight`);
   const b = g.weight(`${key}.bias`);
   if (w.shape.length !== 4 || w.shape[2] !== 3 || w.shape[3] !== 3) {

@@ -93,7 +93,7 @@ describe('op helpers against direct implementations', () => {
     expect(maxAbsDiff(down.out, ref(2, 0, 0, 2, 3))).toBeLessThan(1e-5);
   });
 
-  it('upsampleConv2x: four 2×2 phase convs equal conv3×3(nearest ×2) on odd sizes', async () => {
+  it('upsampleConv2x: four 2×2 phase convs (and the small-input plain form) equal conv3×3(nearest ×2) on odd sizes', async () => {
     const [b, c, h, w, o] = [2, 3, 3, 5, 4];
     const x = randn(b * c * h * w, 11);
     const weights: Tensors = { 'u.weight': { shape: [o, c, 3, 3], data: randn(o * c * 9, 12) }, 'u.bias': { shape: [o], data: randn(o, 13) } };
@@ -115,9 +115,11 @@ describe('op helpers against direct implementations', () => {
                 }
             ref[((n * o + oc) * H + y) * W + xx] = acc;
           }
-    const up = await run(weights, { x: { shape: [b, c, h, w], data: x } }, (g, i) => upsampleConv2x(g, i.x, 'u'));
-    expect(up.shape).toEqual([b, o, H, W]);
+    const up = await run(weights, { x: { shape: [b, c, h, w], data: x } }, (g, i) => upsampleConv2x(g, i.x, 'u', 0));
     expect(maxAbsDiff(up.out, ref)).toBeLessThan(1e-5);
+    const plain = await run(weights, { x: { shape: [b, c, h, w], data: x } }, (g, i) => upsampleConv2x(g, i.x, 'u'));
+    expect(plain.shape).toEqual([b, o, H, W]);
+    expect(maxAbsDiff(plain.out, ref)).toBeLessThan(1e-5);
   });
 
   it('groupNorm matches torch GroupNorm(groups, C, eps)', async () => {
