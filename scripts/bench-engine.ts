@@ -3,6 +3,7 @@
 // 512×512), VAE decode and encode at 512×512. Prints a table; asserts nothing.
 //
 // Usage: npm run bench:engine -- [--family sd1|sdxl] [--model FILE] [--skip-vae] [--skip-encode] [--runs N] [--latent N] [--batch N] [--threads N]
+//        [--tiled-size N | --skip-tiled] [--compare-export DIR [--compare-sizes 64,32,8]]
 // Without --model it benchmarks a full-size random SD1.5 (or, with --family sdxl, SDXL base)
 // checkpoint: $EASEL_BENCH_SD15 / $EASEL_BENCH_SDXL if set, else one made once by
 // scripts/make-random-sd15.ts / make-random-sdxl.ts in the temp folder and reused afterwards.
@@ -16,6 +17,8 @@ import { SD1_TINY_DIR } from '../native/testing/fixtures.js';
 import { benchPipeline } from './bench-pipeline.js';
 import { benchEngineLoad } from './bench-engine-load.js';
 import { BENCH_MODEL_DIR, defaultModel } from './bench-model.js';
+import { compareWithExport, formatCompare } from './bench-compare-export.js';
+import { peakRssSinceReset, resetPeakRss } from './bench-rss.js';
 import { parseFlags, runMain } from './cli.js';
 
 const HELP = `bench-engine: time the engine on the CPU
@@ -30,6 +33,17 @@ const HELP = `bench-engine: time the engine on the CPU
   --threads N       ONNX Runtime intra-op threads (default: one per core)
   --skip-vae        skip VAE decode and encode
   --skip-encode     skip VAE encode only
+  --tiled-size N    also time a tiled VAE decode and encode of an N×N image, with its own peak RSS
+                    (default 2048; the tiles and threshold of native/vae/tiled-vae.ts)
+  --skip-tiled      skip the tiled decode and encode
+  --skip-unet       skip the UNet rows
+  --vae-runs N      VAE decodes/encodes timed after a warm-up one (default 2)
+  --compare-export DIR
+                    instead of the UNet/VAE rows above, time Easel against the torch.onnx.export graphs in
+                    DIR (../shared/tools/peer-export/: unet/unet.onnx, vae_decoder/vae_decoder.onnx,
+                    optionally vae_encoder/vae_encoder.onnx), alternating Easel and export runs, and print
+                    the ratios (Easel / export)
+  --compare-sizes L UNet latent sizes of --compare-export (default 64,32,8 = 512², 256², 64² images)
   --pipeline        also time txt2img end to end (seconds per image, sampler overhead per
                     step outside the UNet, preview cost) with the tokenizer of --tokenizer
   --steps N         steps of the end-to-end run (default 20)
@@ -55,6 +69,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
+/** Median wall time of `n` runs of `fn`, in ms. */
+async function medianOf(n: number, fn: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
 const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
 async function main(): Promise<number> {
@@ -68,6 +93,12 @@ async function main(): Promise<number> {
       threads: { type: 'string' },
       'skip-vae': { type: 'boolean', default: false },
       'skip-encode': { type: 'boolean', default: false },
+      'tiled-size': { type: 'string', default: '2048' },
+      'skip-tiled': { type: 'boolean', default: false },
+      'skip-unet': { type: 'boolean', default: false },
+      'vae-runs': { type: 'string', default: '2' },
+      'compare-export': { type: 'string' },
+      'compare-sizes': { type: 'string', default: '64,32,8' },
       pipeline: { type: 'boolean', default: false },
       steps: { type: 'string', default: '20' },
       size: { type: 'string', default: '512' },
@@ -88,7 +119,17 @@ async function main(): Promise<number> {
     console.error(`--family must be sd1 or sdxl\n\n${HELP}`);
     return 2;
   }
+  const tiledSize = Number(values['tiled-size']);
+  const vaeRuns = Number(values['vae-runs']);
+  const compareSizes = values['compare-sizes'].split(',').map(Number);
+  if (!Number.isInteger(tiledSize) || tiledSize % 8 !== 0 || tiledSize < 8 || !compareSizes.every((v) => Number.isInteger(v) && v > 0) || !(Number.isInteger(vaeRuns) && vaeRuns > 0)) {
+    console.error(`--tiled-size must be a positive multiple of 8 and --compare-sizes positive integers\n\n${HELP}`);
+    return 2;
+  }
   const modelPath = values.model ?? defaultModel(values.family === 'sdxl' ? 'sdxl' : 'sd15');
+  const exportDir = values['compare-export'];
+  let compareTable: string[] = [];
+  let processPeakBeforeTiled = 0;
   const rows: Array<[string, string]> = [];
   const row = (k: string, v: string) => {
     rows.push([k, v]);
@@ -135,27 +176,43 @@ async function main(): Promise<number> {
       await model.textEncoder.release();
     }
 
+    if (exportDir !== undefined) {
+      await model.textEncoder.release();
+      const compared = await compareWithExport({
+        runtime, model, cond, dir: exportDir, unetSizes: compareSizes, vaeLatent: latent, runs, log: (l) => console.error(l),
+        parts: { unet: !values['skip-unet'], decode: !values['skip-vae'], encode: !values['skip-vae'] && !values['skip-encode'] },
+      });
+      compareTable = formatCompare(compared);
+      // the labels the acceptance script reads, from Easel's side of the comparison
+      for (const r of compared) {
+        if (r.what === `UNet: per evaluation (batch 2, ${latent}×${latent})`) row(`UNet: per evaluation (median of ${runs}, batch 2, ${latent}×${latent})`, fmtMs(r.easel));
+        else if (r.what.startsWith('VAE ')) row(r.what, fmtMs(r.easel));
+      }
+      return finishTable();
+    }
     const dims = { batch, h: latent, w: latent, tokens: 77 };
-    t = performance.now();
-    await model.unet.prepare(dims);
-    row(`UNet: weights + session (batch ${batch}, ${latent}×${latent})`, fmtMs(performance.now() - t));
-    const u = model.loadTimes().unet;
-    row('  of which graph build / weights fill / ORT session', `${fmtMs(u.graph)} / ${fmtMs(u.weights)} / ${fmtMs(u.session)}`);
-    const x = randomLatent(batch * cfg.unet.in_channels * latent * latent, 1);
-    const ts = new Float32Array(batch).fill(500);
-    const context = new Float32Array(batch * cond.length);
-    for (let b = 0; b < batch; b++) context.set(cond, b * cond.length);
-    t = performance.now();
-    await model.unet.eps(x, ts, context, dims, y);
-    row('UNet: first evaluation', fmtMs(performance.now() - t));
-    const times: number[] = [];
-    for (let i = 0; i < runs; i++) {
+    if (!values['skip-unet']) {
+      t = performance.now();
+      await model.unet.prepare(dims);
+      row(`UNet: weights + session (batch ${batch}, ${latent}×${latent})`, fmtMs(performance.now() - t));
+      const u = model.loadTimes().unet;
+      row('  of which graph build / weights fill / ORT session', `${fmtMs(u.graph)} / ${fmtMs(u.weights)} / ${fmtMs(u.session)}`);
+      const x = randomLatent(batch * cfg.unet.in_channels * latent * latent, 1);
+      const ts = new Float32Array(batch).fill(500);
+      const context = new Float32Array(batch * cond.length);
+      for (let b = 0; b < batch; b++) context.set(cond, b * cond.length);
       t = performance.now();
       await model.unet.eps(x, ts, context, dims, y);
-      times.push(performance.now() - t);
+      row('UNet: first evaluation', fmtMs(performance.now() - t));
+      const times: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        t = performance.now();
+        await model.unet.eps(x, ts, context, dims, y);
+        times.push(performance.now() - t);
+      }
+      row(`UNet: per evaluation (median of ${runs}, batch ${batch}, ${latent}×${latent})`, fmtMs(median(times)));
+      await model.unet.release(); // keep the peak RSS to one part at a time
     }
-    row(`UNet: per evaluation (median of ${runs}, batch ${batch}, ${latent}×${latent})`, fmtMs(median(times)));
-    await model.unet.release(); // keep the peak RSS to one part at a time
     await model.textEncoder.release();
 
     if (!values['skip-vae']) {
@@ -165,9 +222,12 @@ async function main(): Promise<number> {
       await model.vae.prepareDecoder(vd);
       row('VAE decoder: weights + session', fmtMs(performance.now() - t));
       const z = randomLatent(cfg.vae.embed_dim * latent * latent, 2);
+      // Like the UNet row: a warm-up run (ORT plans memory and faults pages in on the first run), then
+      // the median of --vae-runs.
       t = performance.now();
       const image = await model.vae.decode(z, vd);
-      row(`VAE decode ${px}×${px}`, fmtMs(performance.now() - t));
+      row('VAE decode: first run', fmtMs(performance.now() - t));
+      row(`VAE decode ${px}×${px}`, fmtMs(await medianOf(vaeRuns, () => model.vae.decode(z, vd))));
       if (!values['skip-encode']) {
         t = performance.now();
         await model.vae.prepareEncoder(vd);
@@ -175,7 +235,29 @@ async function main(): Promise<number> {
         const img = image.map((v) => Math.max(-1, Math.min(1, v)));
         t = performance.now();
         await model.vae.encodeMoments(img, vd);
-        row(`VAE encode ${px}×${px}`, fmtMs(performance.now() - t));
+        row('VAE encode: first run', fmtMs(performance.now() - t));
+        row(`VAE encode ${px}×${px}`, fmtMs(await medianOf(vaeRuns, () => model.vae.encodeMoments(img, vd))));
+      }
+      await model.vae.release();
+      if (!values['skip-tiled']) {
+        // What hires fix and upscale feed the VAE: decoded and encoded in tiles above the threshold.
+        const tl = tiledSize / 8;
+        const td = { batch: 1, h: tl, w: tl };
+        const tiling = model.vae.tiling;
+        const how = `tiles of ${tiling.tile * 8}² overlapping ${tiling.overlap * 8} px`;
+        processPeakBeforeTiled = process.resourceUsage().maxRSS;
+        const resetOk = resetPeakRss();
+        t = performance.now();
+        const big = await model.vae.decode(randomLatent(cfg.vae.embed_dim * tl * tl, 4), td);
+        row(`VAE decode ${tiledSize}×${tiledSize} (${how})`, fmtMs(performance.now() - t));
+        if (!values['skip-encode']) {
+          const bigImg = big.map((v) => Math.max(-1, Math.min(1, v)));
+          t = performance.now();
+          await model.vae.encodeMoments(bigImg, td);
+          row(`VAE encode ${tiledSize}×${tiledSize} (tiled)`, fmtMs(performance.now() - t));
+        }
+        const peak = resetOk ? peakRssSinceReset() : undefined;
+        row(`peak RSS of the ${tiledSize}² tiled VAE decode + encode`, peak === undefined ? 'n/a (needs Linux /proc)' : `${(peak / 2 ** 30).toFixed(2)} GiB`);
       }
     }
   } finally {
@@ -194,17 +276,28 @@ async function main(): Promise<number> {
     }
   }
   for (const [k, v] of await benchEngineLoad(modelPath, { latent, batch, threads })) row(k, v);
-  row('peak RSS (process maxRSS)', `${(process.resourceUsage().maxRSS / 1024 / 1024).toFixed(2)} GiB`);
-  // Timings mean little when other work shares the cores: say how busy the machine was.
-  row('load average at start / end (1 min)', `${loadStart.toFixed(1)} / ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);
+  return finishTable();
 
-  const width = Math.max(...rows.map(([k]) => k.length));
-  console.log(`\nEasel engine benchmark — ${modelPath}`);
-  console.log(`CPU execution provider, fp32, onnxruntime-node, ${threads ?? 'default'} threads\n`);
-  console.log(`| ${'measure'.padEnd(width)} | value |`);
-  console.log(`| ${'-'.repeat(width)} | ----- |`);
-  for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);
-  return 0;
+  /** The closing rows and the table (also after --compare-export). */
+  function finishTable(): number {
+    // Resetting the peak for the tiled rows also resets the kernel's maxRSS: keep the earlier peak.
+    const maxRssKb = Math.max(process.resourceUsage().maxRSS, processPeakBeforeTiled);
+    row('peak RSS (process maxRSS)', `${(maxRssKb / 1024 / 1024).toFixed(2)} GiB`);
+    // Timings mean little when other work shares the cores: say how busy the machine was.
+    row('load average at start / end (1 min)', `${loadStart.toFixed(1)} / ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);
+
+    const width = Math.max(...rows.map(([k]) => k.length));
+    console.log(`\nEasel engine benchmark — ${modelPath}`);
+    console.log(`CPU execution provider, fp32, onnxruntime-node, ${threads ?? 'default'} threads\n`);
+    console.log(`| ${'measure'.padEnd(width)} | value |`);
+    console.log(`| ${'-'.repeat(width)} | ----- |`);
+    for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);
+    if (compareTable.length) {
+      console.log(`\nEasel against the torch.onnx.export graphs in ${exportDir} (same runtime and session options, alternating, median of ${runs})\n`);
+      for (const line of compareTable) console.log(line);
+    }
+    return 0;
+  }
 }
 
 runMain(main);

@@ -35,8 +35,11 @@ export function linear(g: GraphBuilder, x: Value, key: string, opts: { bias?: bo
 
 /**
  * nn.GroupNorm(groups, C, eps) with affine parameters, over [B, C, ...]. Lowered as
- * Reshape [B, G, -1] -> InstanceNormalization -> Reshape -> scale and shift, which every
- * execution provider has; in fp16 graphs the statistics are computed in float32.
+ * Reshape [B, G, -1] -> LayerNormalization over the last axis (unit scale, no bias) -> Reshape ->
+ * per-channel scale and shift, which every execution provider has; in fp16 graphs the statistics
+ * are computed in float32. LayerNormalization rather than InstanceNormalization over [B, G, -1]
+ * (what torch.onnx.export writes): ORT's CPU InstanceNormalization runs one thread and about 9×
+ * the CPU time of its LayerNormalization on VAE-sized groups (docs/engine-speed.md).
  */
 export function groupNorm(g: GraphBuilder, x: Value, key: string, groups: number, eps: number): Value {
   const [b, c] = x.shape;
@@ -44,9 +47,9 @@ export function groupNorm(g: GraphBuilder, x: Value, key: string, groups: number
   const statType = 'float32';
   const xs = cast(g, x, statType);
   const grouped = reshape(g, xs, [b, groups, -1]); // [B, G, C/G·H·W]
-  const ones = g.constant(statType, [groups], new Array<number>(groups).fill(1), 'gn_one');
-  const zeros = g.constant(statType, [groups], new Array<number>(groups).fill(0), 'gn_zero');
-  const normed = g.op('InstanceNormalization', [grouped, ones, zeros], { epsilon: float(eps) }, { name: `${key}.norm` });
+  // a unit scale as long as one group; Expand keeps the model file small (ORT folds it at load)
+  const ones = g.op('Expand', [g.scalar(1, statType), g.ints([grouped.shape[2]])], {}, { name: `${key}.unit_scale` });
+  const normed = g.op('LayerNormalization', [grouped, ones], { axis: -1, epsilon: float(eps) }, { name: `${key}.norm` });
   const back = reshape(g, normed, [b, c, ...spatial]); // [B, C, H, W]
   const affineShape = [c, ...spatial.map(() => 1)];
   const gamma = g.weight(`${key}.weight`, { shape: affineShape, dtype: statType });

@@ -6,6 +6,7 @@ import type { Value } from './builder.js';
 import { conv2d, geluErf, groupNorm, layerNorm, linear, quickGelu, silu } from './ops-nn.js';
 import { attention } from './ops-attention.js';
 import { resizeNearest } from './ops-tensor.js';
+import { upsampleConv2x } from './ops-upconv.js';
 import { createEngineRuntime } from '../runtime/ort-backend.js';
 import type { EngineRuntime, EngineSession } from '../runtime/ort-backend.js';
 import { materializeWeights, memoryWeightSource } from '../runtime/weights.js';
@@ -90,6 +91,35 @@ describe('op helpers against direct implementations', () => {
     const down = await run(weights, { x: { shape: [b, c, h, w], data: x } }, (g, i) => conv2d(g, i.x, 'c', { stride: 2, pads: [0, 0, 1, 1] }));
     expect(down.shape).toEqual([b, o, 2, 3]);
     expect(maxAbsDiff(down.out, ref(2, 0, 0, 2, 3))).toBeLessThan(1e-5);
+  });
+
+  it('upsampleConv2x: four 2×2 phase convs (and the small-input plain form) equal conv3×3(nearest ×2) on odd sizes', async () => {
+    const [b, c, h, w, o] = [2, 3, 3, 5, 4];
+    const x = randn(b * c * h * w, 11);
+    const weights: Tensors = { 'u.weight': { shape: [o, c, 3, 3], data: randn(o * c * 9, 12) }, 'u.bias': { shape: [o], data: randn(o, 13) } };
+    // torch: interpolate(x, scale_factor=2, mode="nearest") then Conv2d(k=3, padding=1), by hand
+    const [H, W] = [2 * h, 2 * w];
+    const ref = new Float32Array(b * o * H * W);
+    for (let n = 0; n < b; n++)
+      for (let oc = 0; oc < o; oc++)
+        for (let y = 0; y < H; y++)
+          for (let xx = 0; xx < W; xx++) {
+            let acc = weights['u.bias'].data[oc];
+            for (let ic = 0; ic < c; ic++)
+              for (let ky = 0; ky < 3; ky++)
+                for (let kx = 0; kx < 3; kx++) {
+                  const uy = y + ky - 1;
+                  const ux = xx + kx - 1;
+                  if (uy < 0 || uy >= H || ux < 0 || ux >= W) continue;
+                  acc += x[((n * c + ic) * h + (uy >> 1)) * w + (ux >> 1)] * weights['u.weight'].data[((oc * c + ic) * 3 + ky) * 3 + kx];
+                }
+            ref[((n * o + oc) * H + y) * W + xx] = acc;
+          }
+    const up = await run(weights, { x: { shape: [b, c, h, w], data: x } }, (g, i) => upsampleConv2x(g, i.x, 'u', 0));
+    expect(maxAbsDiff(up.out, ref)).toBeLessThan(1e-5);
+    const plain = await run(weights, { x: { shape: [b, c, h, w], data: x } }, (g, i) => upsampleConv2x(g, i.x, 'u'));
+    expect(plain.shape).toEqual([b, o, H, W]);
+    expect(maxAbsDiff(plain.out, ref)).toBeLessThan(1e-5);
   });
 
   it('groupNorm matches torch GroupNorm(groups, C, eps)', async () => {

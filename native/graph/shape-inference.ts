@@ -259,6 +259,14 @@ function infer(ctx: InferenceContext): ValueType[] {
       const scales = constInput(ctx, 2);
       return [{ dtype: first().dtype, shape: x.map((d, i) => Math.floor(d * scales[i])) }];
     }
+    case 'Expand':
+      return [{ dtype: first().dtype, shape: broadcastShapes(ctx, [first().shape, constInput(ctx, 1)]) }];
+    case 'DepthToSpace': {
+      const [b, c, h, w] = first().shape;
+      const bs = intAttr(ctx, 'blocksize');
+      if (first().shape.length !== 4 || c % (bs * bs) !== 0) fail(ctx, `cannot rearrange [${first().shape.join(',')}] by blocks of ${bs}`);
+      return [{ dtype: first().dtype, shape: [b, c / (bs * bs), h * bs, w * bs] }];
+    }
     case 'Gather': {
       const data = first().shape;
       const idx = input(ctx, 1).shape;

@@ -4,7 +4,8 @@
 import type { GraphBuilder, Value } from '../graph/builder.js';
 import { attention } from '../graph/ops-attention.js';
 import { conv2d, geglu, groupNorm, layerNorm, linear, silu } from '../graph/ops-nn.js';
-import { reshape, transpose, upsampleNearest2x } from '../graph/ops-tensor.js';
+import { reshape, transpose } from '../graph/ops-tensor.js';
+import { upsampleConv2x } from '../graph/ops-upconv.js';
 
 /** ldm normalization(): GroupNorm32(32, C), eps 1e-5, computed in float32. */
 export const UNET_NORM_GROUPS = 32;
@@ -114,7 +115,7 @@ export function downsample(g: GraphBuilder, x: Value, key: string): Value {
   return conv2d(g, x, `${key}.op`, { stride: 2, pads: 1 }); // [B, C, ceil(H/2), ceil(W/2)]
 }
 
-/** Upsample(use_conv): nearest ×2, then 3×3 conv (key `<block>.conv`). */
+/** Upsample(use_conv): nearest ×2, then 3×3 conv (key `<block>.conv`), as four 2×2 phase convs. */
 export function upsample(g: GraphBuilder, x: Value, key: string): Value {
-  return conv2d(g, upsampleNearest2x(g, x), `${key}.conv`); // [B, C, 2H, 2W]
+  return upsampleConv2x(g, x, `${key}.conv`); // [B, C, 2H, 2W]
 }

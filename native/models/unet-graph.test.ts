@@ -48,13 +48,17 @@ describe('UNet graph (sd1-tiny)', () => {
     });
   }
 
-  it('inserts nearest resizes only where skip sizes differ (latent 8×12)', () => {
-    const resizes = (h: number, w: number) =>
-      buildUNetGraph(ckpt.config.unet, { batch: 1, height: h, width: w, tokens: 77, weightShape: (k) => ckpt.shape(k) }).opCounts.Resize;
-    // 8×8: only the three ×2 upsamplers. 8×12 (widths 12 → 6 → 3 → 2): the upsampled 2×4 meets
-    // the 2×3 skip at the first concat of output level 2, once; later concats there match again.
-    expect(resizes(8, 8)).toBe(3);
-    expect(resizes(8, 12)).toBe(4);
+  it('inserts nearest resizes only where skip sizes differ (latent 8×12); upsamplers are phase convs', () => {
+    const counts = (h: number, w: number) =>
+      buildUNetGraph(ckpt.config.unet, { batch: 1, height: h, width: w, tokens: 77, weightShape: (k) => ckpt.shape(k) }).opCounts;
+    // 8×8: only the three ×2 upsamplers (inputs 1² to 4²: plain Resize + conv, ops-upconv.ts). 8×12
+    // (widths 12 → 6 → 3 → 2): the upsampled 2×4 meets the 2×3 skip at the first concat of output
+    // level 2, once; later concats there match again. 64×64: upsampler inputs 8² to 32² are phase
+    // convolutions (one DepthToSpace each, no Resize).
+    expect(counts(8, 8).Resize).toBe(3);
+    expect(counts(8, 12).Resize).toBe(4);
+    expect(counts(64, 64).Resize ?? 0).toBe(0);
+    expect(counts(64, 64).DepthToSpace).toBe(3);
   });
 
   it('timestep frequencies are float32 exp(-ln(10000)·i/half)', () => {

@@ -7,7 +7,8 @@ import { GraphBuilder } from '../graph/builder.js';
 import type { BuiltGraph, Precision, Value } from '../graph/builder.js';
 import { attention } from '../graph/ops-attention.js';
 import { conv2d, groupNorm, silu } from '../graph/ops-nn.js';
-import { cast, reshape, transpose, upsampleNearest2x } from '../graph/ops-tensor.js';
+import { cast, reshape, transpose } from '../graph/ops-tensor.js';
+import { upsampleConv2x } from '../graph/ops-upconv.js';
 import { GraphError } from '../graph/graph-error.js';
 import type { VaeConfig } from './config.js';
 import { VAE_PREFIX } from './family.js';
@@ -88,7 +89,7 @@ export function buildVaeDecoderGraph(cfg: VaeConfig, opts: VaeGraphOptions): Bui
   for (let level = cfg.ch_mult.length - 1; level >= 0; level--) {
     const out = cfg.ch * cfg.ch_mult[level];
     for (let i = 0; i <= cfg.num_res_blocks; i++) h = resnetBlock(g, h, `${p}decoder.up.${level}.block.${i}`, out);
-    if (level !== 0) h = conv2d(g, upsampleNearest2x(g, h), `${p}decoder.up.${level}.upsample.conv`); // [B, C, 2H, 2W]
+    if (level !== 0) h = upsampleConv2x(g, h, `${p}decoder.up.${level}.upsample.conv`); // [B, C, 2H, 2W]
   }
   h = conv2d(g, silu(g, norm(g, h, `${p}decoder.norm_out`)), `${p}decoder.conv_out`); // [B, 3, 8h, 8w]
   g.output(cast(g, h, 'float32'), VAE_DECODER_IO.output);

@@ -17,6 +17,7 @@ import { EngineError } from './engine-error.js';
 import { ModelPart, type PartLoadCache, type PartWeights } from './model-part.js';
 import type { EngineRuntime } from './ort-backend.js';
 import { OpenClipRunner, TextEncoderRunner, UNetRunner, VaeRunner } from './runners.js';
+import { DEFAULT_VAE_TILING, type VaeTiling } from '../vae/tiled-vae.js';
 import type { WeightHook, WeightSource } from './weights.js';
 
 export interface LoadModelOptions {
@@ -43,6 +44,8 @@ export interface LoadModelOptions {
    * "--no-half-vae" / automatic revert to 32-bit VAE), and it runs once per image.
    */
   precision?: { textEncoder?: Precision; unet?: Precision; vae?: Precision };
+  /** When and how large images are decoded/encoded in tiles (default DEFAULT_VAE_TILING). */
+  vaeTiling?: Partial<VaeTiling>;
 }
 
 
@@ -94,6 +97,7 @@ export class DiffusionModel {
     }
     this.unet = new UNetRunner(unet, config.unet, opts.precision?.unet ?? precision, (k) => unet.shape(k));
     this.vae = new VaeRunner(dec, enc, config.vae, opts.precision?.vae ?? 'fp32', (k) => dec.shape(k));
+    if (opts.vaeTiling) this.vae.tiling = { ...DEFAULT_VAE_TILING, ...opts.vaeTiling };
   }
 
   /**

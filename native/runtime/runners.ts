@@ -8,6 +8,7 @@ import { buildOpenClipTextGraph, eosIndices, OPEN_CLIP_IO } from '../models/open
 import { buildUNetGraph, UNET_INPUTS, UNET_OUTPUT } from '../models/unet-graph.js';
 import { buildVaeDecoderGraph, buildVaeEncoderGraph, vaeDownscale, VAE_DECODER_IO, VAE_ENCODER_IO } from '../models/vae-graph.js';
 import { EngineError } from './engine-error.js';
+import { checkTiling, DEFAULT_VAE_TILING, runTiled, usesTiles, type VaeTiling } from '../vae/tiled-vae.js';
 import type { ModelPart } from './model-part.js';
 import type { FeedTensor } from './ort-backend.js';
 
@@ -233,12 +234,35 @@ export class VaeRunner {
     return (await part.run(`${key}-fp32`, build('fp32'), feeds))[output]!;
   }
 
+  /** Large images run in overlapping tiles (native/vae/tiled-vae.ts); smaller ones in one piece. */
+  private tilingValue: VaeTiling = DEFAULT_VAE_TILING;
+
+  get tiling(): VaeTiling {
+    return this.tilingValue;
+  }
+
+  set tiling(t: VaeTiling) {
+    checkTiling(t);
+    this.tilingValue = { ...t };
+  }
+
   /** z [B, 4, h, w], already divided by scale_factor -> image [B, 3, 8h, 8w], raw (not clamped). */
   async decode(z: Float32Array, dims: VaeDims): Promise<Float32Array> {
     const { batch, h, w } = dims;
     positiveInts('VAE decode', { batch, h, w });
     const c = this.config.embed_dim;
     expectLength('z', z.length, batch * c * h * w, `${batch}·${c}·${h}·${w}`);
+    if (!usesTiles(this.tiling, h, w)) return this.decodeWhole(z, dims);
+    const f = this.downscale;
+    return runTiled({
+      input: z, batch, cin: c, cout: this.config.out_ch, h, w, fin: 1, fout: f, tiling: this.tiling,
+      run: (tile, th, tw) => this.decodeWhole(tile, { batch, h: th, w: tw }),
+    });
+  }
+
+  private decodeWhole(z: Float32Array, dims: VaeDims): Promise<Float32Array> {
+    const { batch, h, w } = dims;
+    const c = this.config.embed_dim;
     return this.runSafe(
       this.decoderPart,
       `b${batch}-${h}x${w}`,
@@ -255,6 +279,17 @@ export class VaeRunner {
     const f = this.downscale;
     const c = this.config.in_channels;
     expectLength('image', image.length, batch * c * h * f * w * f, `${batch}·${c}·${h * f}·${w * f}`);
+    if (!usesTiles(this.tiling, h, w)) return this.encodeWhole(image, dims);
+    return runTiled({
+      input: image, batch, cin: c, cout: 2 * this.config.embed_dim, h, w, fin: f, fout: 1, tiling: this.tiling,
+      run: (tile, th, tw) => this.encodeWhole(tile, { batch, h: th, w: tw }),
+    });
+  }
+
+  private encodeWhole(image: Float32Array, dims: VaeDims): Promise<Float32Array> {
+    const { batch, h, w } = dims;
+    const f = this.downscale;
+    const c = this.config.in_channels;
     return this.runSafe(
       this.encoderPart,
       `b${batch}-${h}x${w}`,
@@ -264,12 +299,20 @@ export class VaeRunner {
     );
   }
 
+  /** The shape a decode or encode of `dims` runs the graph at: the tile when tiled. */
+  private runDims(dims: VaeDims): VaeDims {
+    if (!usesTiles(this.tiling, dims.h, dims.w)) return dims;
+    return { batch: dims.batch, h: Math.min(this.tiling.tile, dims.h), w: Math.min(this.tiling.tile, dims.w) };
+  }
+
   prepareDecoder(dims: VaeDims): Promise<void> {
-    return this.decoderPart.prepare(`b${dims.batch}-${dims.h}x${dims.w}`, () => buildVaeDecoderGraph(this.config, this.opts(dims)));
+    const d = this.runDims(dims);
+    return this.decoderPart.prepare(`b${d.batch}-${d.h}x${d.w}`, () => buildVaeDecoderGraph(this.config, this.opts(d)));
   }
 
   prepareEncoder(dims: VaeDims): Promise<void> {
-    return this.encoderPart.prepare(`b${dims.batch}-${dims.h}x${dims.w}`, () => buildVaeEncoderGraph(this.config, this.opts(dims)));
+    const d = this.runDims(dims);
+    return this.encoderPart.prepare(`b${d.batch}-${d.h}x${d.w}`, () => buildVaeEncoderGraph(this.config, this.opts(d)));
   }
 
   /** Frees decoder and encoder sessions; the next call creates them again. */
