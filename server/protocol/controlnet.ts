@@ -118,3 +118,19 @@ export function requireControlImages(
     }
   });
 }
+
+/** The `preprocess` action: one image (bytes/base64, or a gallery image) through one module. */
+export function preprocessSchema(limits: ImageLimits) {
+  const image = imageInputSchema(limits);
+  return z
+    .object({
+      module: z.string().min(1).max(64),
+      image: image.optional(),
+      image_id: idRef.optional(),
+      mask: image.optional(),
+      processor_res: z.number().int().min(-1).max(4096).optional(),
+      threshold_a: z.number().min(-1e6).max(1e6).optional(),
+      threshold_b: z.number().min(-1e6).max(1e6).optional(),
+    })
+    .strict();
+}
