@@ -118,7 +118,7 @@ export class ControlNetService {
     if (!m.available || DETECT_UNSUPPORTED.has(m.name)) {
       throw new EaselError('not_implemented', `${field}: the preprocessor "${req.module}" is not available in this build${m.unavailableReason ? `: ${m.unavailableReason}` : ''}`, { field });
     }
-    this.requireCapability();
+    // No capability gate: a worker without `preprocess` answers not_implemented itself.
     const params: Record<string, unknown> = { module: req.module, image: req.image };
     if (req.mask) params.mask = req.mask;
     for (const k of ['processor_res', 'threshold_a', 'threshold_b'] as const) if (req[k] !== undefined) params[k] = req[k];
