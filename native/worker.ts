@@ -7,11 +7,7 @@ import { UpscaleService } from './upscale/upscale-service.js';
 import type { Device } from './runtime/ort-backend.js';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerCapabilities } from './worker-protocol.js';
 import { enhanceBeforeGenerate, runEnhance } from './lm/enhance-service.js';
-import { decodeImage, encodePng } from './pipelines/resize.js';
-import { controlNetModule, normalizeUnitSliders } from './controlnet/modules.js';
-import { preprocessControlImage } from './controlnet/preprocess/preprocess-control-image.js';
-import { ControlNetPreprocessError } from './controlnet/preprocess/preprocess-error.js';
-import type { PreprocessOutput } from './worker-protocol.js';
+import { runPreprocess } from './worker-preprocess.js';
 
 /** What this build can do; flip a flag when its pipeline lands. */
 export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: true, adetailer: true, lora: true, embeddings: true, vae: true, sdxl: true, enhance_prompt: true };
@@ -68,41 +64,6 @@ export async function runUpscale(params: Record<string, unknown>, hooks: RunHook
     overlap: intEnv(process.env.UPSCALE_TILE_OVERLAP),
   });
   return upscaleService.run(params, hooks);
-}
-
-/**
- * A ControlNet preprocessor preview (the `preprocess` socket action, POST /controlnet/detect): the
- * preprocessor's output before any resize mode, as the extension's detect answers it.
- */
-export async function runPreprocess(params: Record<string, unknown>, signal: AbortSignal): Promise<PreprocessOutput> {
-  if (!(params.image instanceof Uint8Array)) throw new WorkerError('invalid_params', 'preprocess: image bytes are required');
-  const module = String(params.module ?? 'none');
-  const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-  try {
-    const sliders = normalizeUnitSliders(controlNetModule(module), { processor_res: num(params.processor_res), threshold_a: num(params.threshold_a), threshold_b: num(params.threshold_b) });
-    const image = await decodeImage(params.image);
-    const mask = params.mask instanceof Uint8Array ? await decodeImage(params.mask) : undefined;
-    signal.throwIfAborted();
-    const out = preprocessControlImage(image, {
-      module,
-      processorRes: sliders.processor_res.value,
-      thresholdA: sliders.threshold_a.value,
-      thresholdB: sliders.threshold_b.value,
-      pixelPerfect: false,
-      resizeMode: 'Just Resize',
-      width: Math.max(8, image.width),
-      height: Math.max(8, image.height),
-      ...(mask ? { mask } : {}),
-    });
-    const raw = out.detectedRaw;
-    const info = { module, processor_res: sliders.processor_res.value, threshold_a: sliders.threshold_a.value, threshold_b: sliders.threshold_b.value };
-    return { png: new Uint8Array(await encodePng(raw)), width: raw.width, height: raw.height, info };
-  } catch (err) {
-    if (err instanceof ControlNetPreprocessError) {
-      throw new WorkerError(err.code === 'controlnet_module_unavailable' ? 'not_implemented' : 'invalid_params', err.message);
-    }
-    throw err;
-  }
 }
 
 async function runUnsupported(): Promise<RunOutput> {

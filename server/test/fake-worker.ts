@@ -3,11 +3,12 @@
 // sharp, honours cancel within a step, and crashes on request (prompt containing `__crash__`).
 // FAKE_STEP_MS sets the step delay; FAKE_CAPS=none makes it report that it cannot generate;
 // FAKE_IGNORE_CANCEL=1 makes it deaf to cancel; FAKE_CONTROLNET=1 reports the controlnet capability
-// (and records the units it got in the result's info). FAKE_BLOCK_MS blocks the JS thread that long in
+// (runs the real model-free preprocessors, and records the units it got in the result's info). FAKE_BLOCK_MS blocks the JS thread that long in
 // each step (as onnxruntime's session.run does); FAKE_PID_FILE gets the pid when a job starts.
 import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerImage } from '../../native/worker-protocol.js';
+import { runPreprocess } from '../../native/worker-preprocess.js';
 
 const stepMs = Number(process.env.FAKE_STEP_MS ?? '20');
 const canGenerate = process.env.FAKE_CAPS !== 'none';
@@ -70,4 +71,6 @@ serveWorker({
   capabilities: { generate: canGenerate, upscale: false, adetailer: false, ...(process.env.FAKE_CONTROLNET === '1' ? { controlnet: true } : {}) },
   device: 'test-double',
   run: (kind, params, hooks) => (kind === 'generate' ? run(params, hooks) : Promise.reject(new WorkerError('engine_unavailable', 'not in the test double'))),
+  // The real (model-free) preprocessors: previews are cheap and need no checkpoint.
+  ...(process.env.FAKE_CONTROLNET === '1' ? { preprocess: runPreprocess } : {}),
 });
