@@ -96,6 +96,7 @@ describe('the ControlNet tab', () => {
 
       // Kept with the other settings: a reload brings the unit back.
       await page.reload();
+      await page.locator('nav a[data-tab="controlnet"]').click();
       await page.locator('[data-testid="cn-card"]').waitFor();
       await page.locator('[data-testid="cn-image"]').waitFor();
       expect(await page.locator('[data-testid="cn-model"]').inputValue()).toBe('control_tiny_canny.safetensors');
