@@ -36,8 +36,8 @@ export function controlScales(weight: number, soft: boolean, count: number): num
   return Array.from({ length: count }, (_, i) => (soft ? weight * 0.825 ** (count - 1 - i) : weight));
 }
 
-/** What one denoiser call added at UNet level i (tests compare it with the fixture's added_call). */
-export type ResidualsObserver = (call: number, residuals: readonly Float32Array[] | null) => void;
+/** What one denoiser call added at UNet level i (null: no unit ran) and which units ran (tests compare with the fixture). */
+export type ResidualsObserver = (call: number, residuals: readonly Float32Array[] | null, units: readonly number[]) => void;
 
 /**
  * The units of one sampling run. Feed `onStep` from the sampler's step callback; wrap the UNet with
@@ -73,7 +73,7 @@ export class ControlNetRun {
       const call = this.calls++;
       const active = this.activeUnits();
       if (active.length === 0) {
-        this.observe?.(call, null);
+        this.observe?.(call, null, active);
         return unet(x, t, context, dims, y, extra);
       }
       const rows = extra?.condRows ?? new Array<boolean>(dims.batch).fill(true);
@@ -101,7 +101,7 @@ export class ControlNetRun {
         });
         total = total ? total.map((acc, k) => addInto(scaled[k]!, acc)) : scaled;
       }
-      this.observe?.(call, total!);
+      this.observe?.(call, total!, active);
       return unet(x, t, context, dims, y, { ...extra, residuals: total });
     };
   }

@@ -121,8 +121,8 @@ export interface PipelineHooks {
   onPreview?: (step: number, jpeg: Uint8Array) => void;
   /** Called when the run enters a phase (prompt and init-image encoding, sampling, VAE decoding). */
   onPhase?: (phase: 'encoding' | 'sampling' | 'decoding') => void;
-  /** ControlNet: the residuals added at every denoiser call of a pass (null: no unit active), for tests. */
-  onControlNetResiduals?: (call: number, residuals: readonly Float32Array[] | null) => void;
+  /** ControlNet: the residuals added at every denoiser call of a pass (null: no unit active) and the units that ran, for tests. */
+  onControlNetResiduals?: (call: number, residuals: readonly Float32Array[] | null, units: readonly number[]) => void;
 }
 
 export interface GeneratedImage {
