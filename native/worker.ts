@@ -14,6 +14,8 @@ export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: true,
 
 // Hires fix in `generate` (native/pipelines/hires.ts), set apart so the feature flags merge cleanly.
 CAPABILITIES.hires = true;
+// ControlNet units in `generate` (native/controlnet).
+CAPABILITIES.controlnet = true;
 let service: GenerationService | undefined;
 let upscaleService: UpscaleService | undefined;
 

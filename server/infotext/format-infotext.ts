@@ -71,7 +71,7 @@ export const DEFAULT_INFOTEXT_VERSION = 'Easel v0.1.0';
 
 // A1111 adds these extra params before Lora hashes (hires fix, inpainting, noise): everything else
 // comes from scripts or options that register later (emphasis, ADetailer, sigma overrides).
-const BEFORE_HASHES = /^(Hires |Mask blur|Inpaint area|Masked area padding|Masked content|Mask mode|Noise multiplier)/;
+const BEFORE_HASHES = /^(ControlNet \d|Hires |Mask blur|Inpaint area|Masked area padding|Masked content|Mask mode|Noise multiplier)/;
 
 /**
  * A1111's `infotext_utils.quote`: JSON-quote (without ASCII escaping) when the value holds `,`, `\n` or `:`.
