@@ -312,7 +312,7 @@ export class EaselControlNetPanel extends LitElement {
           <select id="cn-module" data-testid="cn-module" @change=${(e: Event) => (this.patch({ module: (e.target as HTMLSelectElement).value, processorRes: null, thresholdA: null, thresholdB: null }), this.clearPreview())}>
             ${this.modules.length === 0 ? html`<option value=${u.module} selected>${u.module}</option>` : nothing}
             ${this.modules.map(
-              (m) => html`<option value=${m.name} ?selected=${m.name === u.module || m.label === u.module} ?disabled=${!m.available}>${m.label}${m.available ? '' : ` — ${m.reason ?? 'not available'}`}</option>`,
+              (m) => html`<option value=${m.name} ?selected=${m.name === u.module || m.label === u.module} ?disabled=${!m.available} title=${m.available ? m.label : `Not available: ${m.reason ?? 'not supported yet'}`}>${m.label}${m.available ? '' : ` — ${m.reason ?? 'not available'}`}</option>`,
             )}
           </select>
         </div>
@@ -357,7 +357,7 @@ export class EaselControlNetPanel extends LitElement {
         </div>
       </div>
       <div class="bar">
-        <button type="button" data-testid="cn-preview-button" ?disabled=${this.previewing} @click=${() => void this.onPreview()}>${this.previewing ? 'Previewing…' : 'Preview'}</button>
+        <button type="button" data-testid="cn-preview-button" ?disabled=${this.previewing} title=${this.previewing ? 'A preview is being made' : 'Show the preprocessed hint'} @click=${() => void this.onPreview()}>${this.previewing ? 'Previewing…' : 'Preview'}</button>
         <button type="button" class="primary" data-testid="cn-generate" @click=${() => void this.onGenerate()}>Generate</button>
       </div>
     `;
