@@ -50,6 +50,8 @@ describe('the ControlNet tab', () => {
       await page.locator('nav a[data-tab="controlnet"]').click();
       await page.locator('[data-testid="cn-card"]').waitFor();
 
+      // Fits a phone: nothing scrolls sideways.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
       await page.locator('[data-testid="cn-file-input"]').setInputFiles(CTL);
       await page.locator('[data-testid="cn-image"]').waitFor();
       expect(await page.locator('[data-testid="cn-enable"]').isChecked()).toBe(true);
