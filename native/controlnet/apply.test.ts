@@ -13,6 +13,9 @@ describe('controlScales', () => {
     expect(s[11]).toBeCloseTo(1.65, 12);
     expect(s[0]).toBeCloseTo(2 * 0.825 ** 12, 12);
   });
+  it('SDXL (10 residuals) keeps the first 10 of the 13 SD1 scales, as the extension slices them', () => {
+    expect(controlScales(1, true, 10)).toEqual(controlScales(1, true, 13).slice(0, 10));
+  });
 });
 
 describe('ControlNetRun guidance window', () => {

@@ -31,9 +31,13 @@ export interface PreparedControlUnit {
   forceSoftInjection?: boolean;
 }
 
-/** The per-residual scales of a unit (13 for SD1): weight, or weight·0.825^(12−i) with soft injection. */
+/**
+ * The per-residual scales of a unit: weight, or weight·0.825^(12−i) with soft injection. The
+ * extension computes the 13 SD1 scales and keeps the first 10 for SDXL (`control_scales[:10]`), so
+ * SDXL's middle block gets 0.825³ too — kept as it does.
+ */
 export function controlScales(weight: number, soft: boolean, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => (soft ? weight * 0.825 ** (count - 1 - i) : weight));
+  return Array.from({ length: count }, (_, i) => (soft ? weight * 0.825 ** (12 - i) : weight));
 }
 
 /** What one denoiser call added at UNet level i (null: no unit ran) and which units ran (tests compare with the fixture). */
