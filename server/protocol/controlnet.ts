@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { ImageLimits } from './image-input.js';
 import { imageInputSchema } from './image-input.js';
+import { resizeModeFromApi } from '../../native/controlnet/modules.js';
 
 export const MAX_CONTROLNET_UNITS = 3;
 
@@ -16,30 +17,26 @@ export type ResizeMode = (typeof RESIZE_MODES)[number];
 export const CONTROL_MODES = ['Balanced', 'My prompt is more important', 'ControlNet is more important'] as const;
 export type ControlMode = (typeof CONTROL_MODES)[number];
 
-/** The extension's older resize-mode names (external_code.resize_mode_aliases). */
-const RESIZE_ALIASES: Record<string, ResizeMode> = {
-  'Inner Fit (Scale to Fit)': 'Crop and Resize',
-  'Outer Fit (Shrink to Fit)': 'Resize and Fill',
-  'Scale to Fit (Inner Fit)': 'Crop and Resize',
-  'Envelope (Outer Fit)': 'Resize and Fill',
-};
-
-/** A name, an alias or the API's int → the name; anything else is an issue listing the choices. */
-function enumByNameOrIndex<T extends string>(names: readonly T[], aliases: Record<string, T> = {}) {
+/** A name (or, through `byName`, an alias) or the API's int → the name; anything else is an issue listing the choices. */
+function enumByNameOrIndex<T extends string>(names: readonly T[], byName: (v: string) => T | undefined = (v) => (names.includes(v as T) ? (v as T) : undefined)) {
   return z.union([z.string(), z.number()]).transform((v, ctx): T => {
-    if (typeof v === 'number') {
-      const byIndex = Number.isInteger(v) ? names[v] : undefined;
-      if (byIndex !== undefined) return byIndex;
-    } else {
-      const byName = (names as readonly string[]).includes(v) ? (v as T) : aliases[v];
-      if (byName !== undefined) return byName;
-    }
+    const found = typeof v === 'number' ? (Number.isInteger(v) ? names[v] : undefined) : byName(v);
+    if (found !== undefined) return found;
     ctx.addIssue({ code: 'custom', message: `must be one of ${names.map((n, i) => `"${n}" (${i})`).join(', ')}, got ${JSON.stringify(v)}` });
     return z.NEVER;
   });
 }
 
-export const resizeModeSchema = enumByNameOrIndex(RESIZE_MODES, RESIZE_ALIASES);
+/** The extension's names and old aliases (modules.ts resizeModeFromApi), or the API's ints 0..2. */
+const resizeModeByName = (v: string): ResizeMode | undefined => {
+  try {
+    return resizeModeFromApi(v);
+  } catch {
+    return undefined;
+  }
+};
+
+export const resizeModeSchema = enumByNameOrIndex(RESIZE_MODES, resizeModeByName);
 export const controlModeSchema = enumByNameOrIndex(CONTROL_MODES);
 
 const NAME_MAX = 256;
