@@ -18,6 +18,7 @@ import type { GenerateRequest, HiresOptions, MaskedContent } from './pipelines/t
 import type { Device } from './runtime/ort-backend.js';
 import type { SamplerId, SchedulerId } from './sampling/names.js';
 import { WorkerError, type RunHooks, type RunOutput } from './worker-protocol.js';
+import { resolveControlNetFile, toControlNetUnits } from './controlnet/controlnet-resolve.js';
 import { ADetailerService, jobContext, parseUnits } from './adetailer/adetailer-service.js';
 import { sharedLoadCache } from './runtime/load-cache.js';
 import type { LivePreviewOptions, PreviewMethod } from './pipelines/live-preview.js';
@@ -115,6 +116,11 @@ export class GenerationService {
     return path;
   }
 
+  /** A ControlNet file or diffusers folder under $MODELS_DIR/controlnet by a unit's `model` (`name [hash8]`, file name or stem). */
+  resolveControlNet(name: string): string {
+    return resolveControlNetFile(resolve(this.opts.modelsDir, 'controlnet'), name);
+  }
+
   /**
    * The VAE for a request: a file name in $MODELS_DIR/vae, 'None' (the checkpoint's own) or
    * 'Automatic' (A1111: a `<checkpoint>.vae.*` file next to the checkpoint or in vae/, else the
@@ -187,6 +193,7 @@ export class GenerationService {
     // Resolve every file before loading anything, so a missing LoRA or VAE fails fast.
     for (const l of [...(request.loras ?? []), ...extractLoraTags(request.prompt).loras]) this.resolveLora(l.name);
     const vae = await this.resolveVae(typeof params.vae === 'string' ? params.vae : undefined, model.path);
+    for (const u of request.controlnet ?? []) if (u.enabled !== false && typeof u.model === 'string' && u.model !== '' && u.model !== 'None') this.resolveControlNet(u.model);
     const adUnits = parseUnits(params.adetailer);
     this.adetailer.validate(adUnits);
     // The loaded model stays warm between jobs; only a different checkpoint costs a load.
@@ -207,7 +214,14 @@ export class GenerationService {
           onPreview: (step, jpeg) => hooks.onPreview(step, jpeg),
           onPhase: (phase) => phases.set(phase),
         },
-        { resolveLora: (name) => this.resolveLora(name), embeddingsDir: resolve(this.opts.modelsDir, 'embeddings'), vae, ...this.hiresUpscalers(), preview: await this.livePreview(engine, hooks.previewEvery) },
+        {
+          resolveLora: (name) => this.resolveLora(name),
+          embeddingsDir: resolve(this.opts.modelsDir, 'embeddings'),
+          vae,
+          ...this.hiresUpscalers(),
+          preview: await this.livePreview(engine, hooks.previewEvery),
+          resolveControlNet: (name) => this.resolveControlNet(name),
+        },
       ),
       modelShortHash(model.path),
     ]);
@@ -367,6 +381,7 @@ export function toRequest(p: Record<string, unknown>): GenerateRequest {
           .map((l) => ({ name: l.name, weight: num(l.weight, 1) }))
       : [],
     hires: toHires(p.hires),
+    controlnet: toControlNetUnits(p.controlnet),
   };
 }
 

@@ -40,6 +40,8 @@ export type ParentMessage =
   | { type: 'run'; job_id: string; kind: WorkerJobKind; params: Record<string, unknown>; preview_every: number }
   | { type: 'cancel'; job_id: string }
   | { type: 'enhance'; job_id: string; params: Record<string, unknown> }
+  /** A ControlNet preprocessor preview (`params`: image bytes, module, processor_res, threshold_a/b). */
+  | { type: 'preprocess'; job_id: string; params: Record<string, unknown> }
   | { type: 'shutdown' };
 
 export interface WorkerImage {
@@ -58,7 +60,8 @@ export type WorkerMessage =
   | { type: 'result'; job_id: string; images: WorkerImage[]; info: Record<string, unknown> }
   | { type: 'error'; job_id: string; code: string; message: string }
   | { type: 'enhance_partial'; job_id: string; index: number; text: string }
-  | { type: 'enhance_result'; job_id: string; prompts: string[]; info: Record<string, unknown> };
+  | { type: 'enhance_result'; job_id: string; prompts: string[]; info: Record<string, unknown> }
+  | { type: 'preprocess_result'; job_id: string; image: PreprocessOutput };
 
 /** Prompt expansion hooks: partial text of sequence `index` as it grows; stops when `signal` aborts. */
 export interface EnhanceRunHooks {
@@ -68,6 +71,15 @@ export interface EnhanceRunHooks {
 
 export interface EnhanceOutput {
   prompts: string[];
+  info: Record<string, unknown>;
+}
+
+/** The preprocessed hint of a `preprocess` request, as a PNG. */
+export interface PreprocessOutput {
+  png: Uint8Array;
+  width: number;
+  height: number;
+  /** The module and slider values it ran with (processor_res / thresholds after the extension's defaults). */
   info: Record<string, unknown>;
 }
 
@@ -102,6 +114,8 @@ export interface WorkerImpl {
   run(kind: WorkerJobKind, params: Record<string, unknown>, hooks: RunHooks): Promise<RunOutput>;
   /** Prompt expansion, beside (never blocking) a running job; absent when not built in. */
   enhance?(params: Record<string, unknown>, hooks: EnhanceRunHooks): Promise<EnhanceOutput>;
+  /** ControlNet preprocessor preview, beside a running job; absent when not built in. */
+  preprocess?(params: Record<string, unknown>, signal: AbortSignal): Promise<PreprocessOutput>;
 }
 
 /**
@@ -131,6 +145,10 @@ export function serveWorker(impl: WorkerImpl): void {
     }
     if (m.type === 'enhance') {
       runEnhance(m.job_id, m.params);
+      return;
+    }
+    if (m.type === 'preprocess') {
+      runPreprocess(m.job_id, m.params);
       return;
     }
     if (m.type !== 'run') return;
@@ -177,6 +195,21 @@ export function serveWorker(impl: WorkerImpl): void {
     work
       .then(
         (out) => post({ type: 'enhance_result', job_id: id, prompts: out.prompts, info: out.info }),
+        (err: unknown) => {
+          const code = controller.signal.aborted ? 'cancelled' : err instanceof WorkerError ? err.code : ((err as { code?: unknown }).code as string) || 'internal';
+          post({ type: 'error', job_id: id, code: typeof code === 'string' ? code : 'internal', message: err instanceof Error ? err.message : String(err) });
+        },
+      )
+      .finally(() => running.delete(id));
+  };
+  const runPreprocess = (id: string, params: Record<string, unknown>): void => {
+    const controller = new AbortController();
+    running.set(id, controller);
+    const preprocess = impl.preprocess?.bind(impl);
+    const work = preprocess ? preprocess(params, controller.signal) : Promise.reject(new WorkerError('not_implemented', 'ControlNet preprocessing is not available in this build'));
+    work
+      .then(
+        (image) => post({ type: 'preprocess_result', job_id: id, image }),
         (err: unknown) => {
           const code = controller.signal.aborted ? 'cancelled' : err instanceof WorkerError ? err.code : ((err as { code?: unknown }).code as string) || 'internal';
           post({ type: 'error', job_id: id, code: typeof code === 'string' ? code : 'internal', message: err instanceof Error ? err.message : String(err) });

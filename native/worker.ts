@@ -8,6 +8,7 @@ import type { Device } from './runtime/ort-backend.js';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerCapabilities } from './worker-protocol.js';
 import { enhanceBeforeGenerate, runEnhance } from './lm/enhance-service.js';
 import { parsePreviewMethod } from './pipelines/live-preview.js';
+import { runPreprocess } from './worker-preprocess.js';
 
 /** What this build can do; flip a flag when its pipeline lands. */
 export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: true, adetailer: true, lora: true, embeddings: true, vae: true, sdxl: true, enhance_prompt: true };
@@ -16,6 +17,8 @@ export const CAPABILITIES: WorkerCapabilities = { generate: true, upscale: true,
 CAPABILITIES.hires = true;
 // TAESD / TAESDXL live previews (native/taesd).
 CAPABILITIES.taesd = true;
+// ControlNet units in `generate` (native/controlnet).
+CAPABILITIES.controlnet = true;
 let service: GenerationService | undefined;
 let upscaleService: UpscaleService | undefined;
 
@@ -88,5 +91,6 @@ if (process.env.EASEL_WORKER === '1' && process.send) {
             ? runADetailerJob(params, hooks)
             : runUnsupported(),
     enhance: runEnhance,
+    preprocess: runPreprocess,
   });
 }

@@ -9,7 +9,7 @@ import { generate } from '../native/pipelines/generate.js';
 import { hiresUpscalers } from '../native/pipelines/hires-upscalers.js';
 import { encodePng } from '../native/pipelines/resize.js';
 import { loadEngine } from '../native/pipelines/engine.js';
-import type { GenerateRequest, HiresOptions, MaskedContent } from '../native/pipelines/types.js';
+import type { ControlNetUnitRequest, GenerateRequest, HiresOptions, MaskedContent } from '../native/pipelines/types.js';
 import { modelShortHash } from '../native/models/model-hash.js';
 import { findScheduler, resolveSampler, type SamplerId, type SchedulerId } from '../native/sampling/names.js';
 import { formatInfotext, withPngTextChunk } from '../server/infotext/index.js';
@@ -53,6 +53,18 @@ const HELP = `Usage: npm run -s generate -- --model FILE --prompt TEXT --out FIL
   --hr-negative-prompt TEXT second pass negative prompt ("" = --negative-prompt)
   --upscalers-dir DIR      upscaler model files (default <models-dir>/upscalers)
   --save-first-pass        also write the first-pass image as OUT-first-pass.png
+  --controlnet FILE        starts a ControlNet unit with this model file (.safetensors/.pth, or a diffusers
+                           folder); up to 3 units, each --control-* flag applies to the last --controlnet
+  --control-image PNG      the unit's control image (required)
+  --control-module NAME    preprocessor: canny, none, invert, ... (default none)
+  --control-weight X       (default 1.0)
+  --control-start X        guidance start, 0..1 (default 0.0)
+  --control-end X          guidance end, 0..1 (default 1.0)
+  --control-mode MODE      balanced | prompt | controlnet (default balanced)
+  --control-resize MODE    "Just Resize" | "Crop and Resize" | "Resize and Fill" (default "Crop and Resize")
+  --control-processor-res N  preprocessor resolution (default: the module's)
+  --control-threshold-a X  --control-threshold-b X   preprocessor thresholds (default: the module's)
+  --control-pixel-perfect  pick the processor resolution from the image and target sizes
   --device cpu|cuda        execution provider (default cpu)
   --out FILE.png           output path
   --help`;
@@ -85,14 +97,22 @@ export interface CliOptions {
   request: Omit<GenerateRequest, 'image' | 'mask'>;
   initImage?: string;
   mask?: string;
+  /** ControlNet units: the request fields plus the control image path (model = the file path). */
+  controlnet: CliControlUnit[];
+}
+
+export interface CliControlUnit extends Omit<ControlNetUnitRequest, 'image'> {
+  imagePath?: string;
 }
 
 /** Parses argv into a request; throws CliError with a message naming the bad flag. */
 export function parseCli(argv: string[]): CliOptions | 'help' {
-  const { values } = parseArgs({
+  const { values, tokens } = parseArgs({
     args: argv,
     strict: true,
+    tokens: true,
     options: {
+      ...CONTROL_FLAGS,
       model: { type: 'string' }, prompt: { type: 'string' }, 'negative-prompt': { type: 'string' }, seed: { type: 'string' },
       steps: { type: 'string' }, cfg: { type: 'string' }, sampler: { type: 'string' }, scheduler: { type: 'string' },
       width: { type: 'string' }, height: { type: 'string' }, 'batch-size': { type: 'string' }, 'n-iter': { type: 'string' },
@@ -108,6 +128,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     },
   });
   if (values.help) return 'help';
+  const controlnet = parseControlUnits(tokens ?? []);
   if (!values.model) throw new CliError('--model is required');
   if (!values.out) throw new CliError('--out is required');
   if (values.prompt === undefined) throw new CliError('--prompt is required');
@@ -140,6 +161,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     upscalersDir: values['upscalers-dir'] ?? join(modelsDir, 'upscalers'),
     initImage: values['init-image'],
     mask: values.mask,
+    controlnet,
     request: {
       task,
       prompt: values.prompt,
@@ -165,8 +187,70 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
   };
 }
 
+const CONTROL_FLAGS = {
+  controlnet: { type: 'string', multiple: true }, 'control-image': { type: 'string', multiple: true }, 'control-module': { type: 'string', multiple: true },
+  'control-weight': { type: 'string', multiple: true }, 'control-start': { type: 'string', multiple: true }, 'control-end': { type: 'string', multiple: true },
+  'control-mode': { type: 'string', multiple: true }, 'control-resize': { type: 'string', multiple: true },
+  'control-processor-res': { type: 'string', multiple: true }, 'control-threshold-a': { type: 'string', multiple: true },
+  'control-threshold-b': { type: 'string', multiple: true }, 'control-pixel-perfect': { type: 'boolean', multiple: true },
+} as const;
+
+const CONTROL_MODE_FLAGS: Record<string, NonNullable<ControlNetUnitRequest['control_mode']>> = {
+  balanced: 'Balanced',
+  prompt: 'My prompt is more important',
+  controlnet: 'ControlNet is more important',
+};
+const RESIZE_FLAGS: readonly NonNullable<ControlNetUnitRequest['resize_mode']>[] = ['Just Resize', 'Crop and Resize', 'Resize and Fill'];
+
+type ArgToken = { kind: string; name?: string; value?: string | undefined };
+
+/** The ControlNet flags in argv order: each --controlnet starts a unit, later --control-* flags set its fields. */
+function parseControlUnits(tokens: readonly ArgToken[]): CliControlUnit[] {
+  const units: CliControlUnit[] = [];
+  for (const t of tokens) {
+    if (t.kind !== 'option' || !t.name || !(t.name in CONTROL_FLAGS)) continue;
+    const flag = t.name;
+    if (flag === 'controlnet') {
+      units.push({ model: t.value ?? '' });
+      continue;
+    }
+    const u = units[units.length - 1];
+    if (!u) throw new CliError(`--${flag} must follow a --controlnet FILE`);
+    const v = t.value ?? '';
+    switch (flag) {
+      case 'control-image': u.imagePath = v; break;
+      case 'control-module': u.module = v; break;
+      case 'control-weight': u.weight = float(flag, v, 1); break;
+      case 'control-start': u.guidance_start = float(flag, v, 0); break;
+      case 'control-end': u.guidance_end = float(flag, v, 1); break;
+      case 'control-processor-res': u.processor_res = int(flag, v, -1); break;
+      case 'control-threshold-a': u.threshold_a = float(flag, v, -1); break;
+      case 'control-threshold-b': u.threshold_b = float(flag, v, -1); break;
+      case 'control-pixel-perfect': u.pixel_perfect = true; break;
+      case 'control-mode': {
+        const m = CONTROL_MODE_FLAGS[v.toLowerCase()] ?? (Object.values(CONTROL_MODE_FLAGS).includes(v as never) ? (v as CliControlUnit['control_mode']) : undefined);
+        if (!m) throw new CliError(`--control-mode must be balanced, prompt or controlnet, got ${JSON.stringify(v)}`);
+        u.control_mode = m;
+        break;
+      }
+      case 'control-resize': {
+        const r = RESIZE_FLAGS.find((m) => m.toLowerCase() === v.toLowerCase());
+        if (!r) throw new CliError(`--control-resize must be one of ${RESIZE_FLAGS.map((m) => `"${m}"`).join(', ')}, got ${JSON.stringify(v)}`);
+        u.resize_mode = r;
+        break;
+      }
+    }
+  }
+  units.forEach((u, i) => {
+    if (!u.model) throw new CliError(`--controlnet (unit ${i}) needs a file`);
+    if (!u.imagePath) throw new CliError(`ControlNet unit ${i} (--controlnet ${u.model}) needs --control-image PNG`);
+  });
+  if (units.length > 3) throw new CliError(`at most 3 --controlnet units, got ${units.length}`);
+  return units;
+}
+
 /** The hires flags (A1111 API semantics: 0 / "" = unset); undefined without --enable-hr. */
-function parseHires(values: Record<string, string | boolean | undefined>, denoising: number): HiresOptions | undefined {
+function parseHires(values: Record<string, string | boolean | readonly (string | boolean)[] | undefined>, denoising: number): HiresOptions | undefined {
   const s = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   if (!values['enable-hr']) {
     const stray = ['hr-scale', 'hr-second-pass-steps', 'hr-resize-x', 'hr-resize-y', 'hr-upscaler', 'hr-sampler', 'hr-scheduler', 'hr-prompt', 'hr-negative-prompt'].find((k) => s(k) !== undefined);
@@ -223,11 +307,16 @@ export async function runCli(argv: string[]): Promise<string[]> {
     ...opts.request,
     image: opts.initImage ? await readFile(opts.initImage) : undefined,
     mask: opts.mask ? await readFile(opts.mask) : undefined,
+    controlnet: opts.controlnet.length
+      ? await Promise.all(opts.controlnet.map(async ({ imagePath, ...u }) => ({ ...u, image: await readFile(imagePath!) })))
+      : undefined,
   };
   const engine = await loadEngine(opts.model, { tokenizerDir: opts.tokenizer, modelsDir: opts.modelsDir, device: opts.device });
   const upscalers = hiresUpscalers({ upscalersDir: opts.upscalersDir, device: opts.device });
   try {
-    const [result, hash] = await Promise.all([generate(engine, request, {}, upscalers), modelShortHash(opts.model).catch(() => undefined)]);
+    // --controlnet names files directly: the unit's model is its path.
+    const resources = { ...upscalers, resolveControlNet: (name: string) => name };
+    const [result, hash] = await Promise.all([generate(engine, request, {}, resources), modelShortHash(opts.model).catch(() => undefined)]);
     const p = result.params;
     const written: string[] = [];
     let finals = 0, firsts = 0;

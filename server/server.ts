@@ -50,6 +50,9 @@ import type { HandlerDeps } from './realtime/ports.js';
 import { createSdapiRouter, OptionsStore } from './http/sdapi/index.js';
 import { createJobsApiRoutes } from './http/jobs-api/routes.js';
 import { buildOpenApi } from './http/jobs-api/openapi.js';
+import { ControlNetService } from './controlnet/controlnet-service.js';
+import { withControlNetImages } from './controlnet/unit-images.js';
+import { createControlNetRoutes } from './http/controlnet-routes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The real engine worker. */
@@ -193,7 +196,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     failures,
     executor: withServerDefaults(
       createJobExecutor({
-        supervisor: withADetailerSource(supervisor, gallery),
+        supervisor: withControlNetImages(withADetailerSource(supervisor, gallery), gallery),
         saveImage,
         events,
         previewEvery: config.previewEvery,
@@ -287,7 +290,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   const models = (type?: Parameters<ModelRegistry['list']>[0]) => registry.list(type);
   const starterModels = async () => starterView(starterCatalog, supervisor.capabilities as Record<string, unknown> | undefined, await registry.list());
-  const handlerDeps: HandlerDeps = { queue, capabilities: () => supervisor.capabilities, gallery: galleryPort, events, listModels: models, drive, downloads, enhancer: supervisor, starterModels };
+  const controlnet = new ControlNetService({
+    modelsDir: config.modelsDir,
+    listModels: models,
+    capabilities: () => supervisor.capabilities,
+    preprocess: (params, signal) => supervisor.preprocess(params, signal),
+    defaultCheckpoint: () => sdapiOptions.get().sd_model_checkpoint ?? undefined,
+    imageExists: (id) => gallery.get(id) !== undefined,
+  });
+  const handlerDeps: HandlerDeps = { queue, capabilities: () => supervisor.capabilities, gallery: galleryPort, events, listModels: models, drive, downloads, enhancer: supervisor, starterModels, controlnet, imageFile: (id) => gallery.filePath(id) };
   attachHandlers(io, socketOpts, handlerDeps);
   const handlers = jobHandlers(handlerDeps);
   let listeningPort = 0;
@@ -316,6 +327,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     tokenizeRoutes: createTokenizeRoutes({ modelsDir: config.modelsDir, tokenizerDir: process.env.TOKENIZER_DIR || undefined }),
     jobRoutes: createJobsApiRoutes({ jobs: handlers, schemas, queue, hub: jobEvents, gallery: galleryPort, actionLimiter: rateLimits.actions }),
     openapi: () => buildOpenApi(schemas),
+    controlnetRoutes: createControlNetRoutes({ controlnet, limits, rescanModels: () => registry.rescan() }, logger.child({ part: 'controlnet' }), bufferLimit(config.maxImageBytes)),
     sdapiRoutes: createSdapiRouter(
       {
         jobs: handlers,

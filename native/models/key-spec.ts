@@ -78,7 +78,7 @@ function norm(emit: Emit, name: string, ch: number): void {
   emit(`${name}.bias`, [ch]);
 }
 
-function unetKeys(u: UNetConfig, emit: Emit): void {
+export function unetKeys(u: UNetConfig, emit: Emit): void {
   const mc = u.model_channels;
   const embDim = mc * 4;
   const attnAt = new Set(u.attention_resolutions);

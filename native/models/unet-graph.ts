@@ -37,10 +37,22 @@ export interface UNetGraphOptions {
   weightShape?: (key: string) => readonly number[] | undefined;
   /** Key prefix; default `model.diffusion_model.`. */
   prefix?: string;
+  /**
+   * ControlNet: add one float32 input per skip connection and one for the middle block
+   * (`controlResidualName(i)`, shaped as that tensor), added as sd-webui-controlnet's hooked forward
+   * does: residual i to input block i's output where the decoder concatenates it, the last to the
+   * middle block's output. Off by default, so the plain graph is unchanged.
+   */
+  controlResiduals?: boolean;
 }
 
 export const UNET_INPUTS = { x: 'x', t: 't', context: 'context', y: 'y' } as const;
 export const UNET_OUTPUT = 'eps';
+
+/** Name of ControlNet residual input `i` (0..skips-1: input blocks, skips: the middle block). */
+export function controlResidualName(i: number): string {
+  return `control_${String(i).padStart(2, '0')}`;
+}
 
 /** Builds the UNet for one (batch, latent size, context length). */
 export function buildUNetGraph(cfg: UNetConfig, opts: UNetGraphOptions): BuiltGraph {
@@ -51,7 +63,7 @@ export function buildUNetGraph(cfg: UNetConfig, opts: UNetGraphOptions): BuiltGr
   const p = opts.prefix ?? UNET_PREFIX;
   const mc = cfg.model_channels;
   const g = new GraphBuilder({
-    name: `unet-b${batch}-${height}x${width}-t${tokens}`,
+    name: `unet-b${batch}-${height}x${width}-t${tokens}${opts.controlResiduals ? '-cn' : ''}`,
     precision: opts.precision,
     weightShape: opts.weightShape,
   });
@@ -60,46 +72,25 @@ export function buildUNetGraph(cfg: UNetConfig, opts: UNetGraphOptions): BuiltGr
   const ctxIn = g.input(UNET_INPUTS.context, 'float32', [batch, tokens, cfg.context_dim]);
   const context = cast(g, ctxIn, g.floatType); // [B, T, ctx]
 
-  // time_embed: Linear(mc, 4mc), SiLU, Linear(4mc, 4mc); every ResBlock starts with SiLU(emb).
-  const tEmb = cast(g, timestepEmbedding(g, tIn, mc), g.floatType); // [B, mc]
-  let emb = linear(g, silu(g, linear(g, tEmb, `${p}time_embed.0`)), `${p}time_embed.2`); // [B, 4mc]
-  if (cfg.adm_in_channels !== undefined) {
-    // sgm num_classes "sequential": label_emb = Sequential(Linear(adm, 4mc), SiLU, Linear(4mc, 4mc))
-    const y = cast(g, g.input(UNET_INPUTS.y, 'float32', [batch, cfg.adm_in_channels]), g.floatType);
-    emb = g.op('Add', [emb, linear(g, silu(g, linear(g, y, `${p}label_emb.0.0`)), `${p}label_emb.0.2`)]);
-  }
-  const embAct = silu(g, emb);
-
-  const transformer = (h: Value, key: string, depth: number): Value => {
-    const { heads } = unetHeads(cfg, h.shape[1]);
-    return spatialTransformer(g, h, context, key, { heads, depth, useLinear: cfg.use_linear_in_transformer });
-  };
-
-  let h = conv2d(g, cast(g, xIn, g.floatType), `${p}input_blocks.0.0`); // [B, mc, h, w]
-  const skips: Value[] = [h];
-  let block = 1;
-  let ds = 1;
-  cfg.channel_mult.forEach((mult, level) => {
-    for (let r = 0; r < cfg.num_res_blocks; r++) {
-      h = resBlock(g, h, embAct, `${p}input_blocks.${block}.0`, mult * mc);
-      if (cfg.attention_resolutions.includes(ds)) h = transformer(h, `${p}input_blocks.${block}.1`, transformerDepthAt(cfg, level));
-      skips.push(h);
-      block++;
-    }
-    if (level !== cfg.channel_mult.length - 1) {
-      h = downsample(g, h, `${p}input_blocks.${block}.0`); // [B, C, ⌈H/2⌉, ⌈W/2⌉]
-      skips.push(h);
-      block++;
-      ds *= 2;
-    }
+  const { embAct } = unetTimeEmbedding(g, cfg, tIn, batch, p);
+  const transformer = unetTransformer(g, cfg, context);
+  const xCast = cast(g, xIn, g.floatType);
+  let h: Value;
+  const skips: Value[] = [];
+  h = unetInputBlocks(g, cfg, xCast, embAct, transformer, p, (out) => {
+    skips.push(out);
+    return out;
   });
+  h = unetMiddleBlock(g, cfg, h, embAct, transformer, p);
+  if (opts.controlResiduals) {
+    const residual = (i: number, like: Value): Value => cast(g, g.input(controlResidualName(i), 'float32', like.shape), g.floatType);
+    const plain = skips.slice();
+    plain.forEach((skip, i) => (skips[i] = g.op('Add', [skip, residual(i, skip)])));
+    h = g.op('Add', [h, residual(plain.length, h)]);
+  }
 
-  const midChannels = h.shape[1];
-  h = resBlock(g, h, embAct, `${p}middle_block.0`, midChannels);
-  h = transformer(h, `${p}middle_block.1`, middleTransformerDepth(cfg));
-  h = resBlock(g, h, embAct, `${p}middle_block.2`, midChannels);
-
-  block = 0;
+  let block = 0;
+  let ds = 2 ** (cfg.channel_mult.length - 1);
   [...cfg.channel_mult].reverse().forEach((mult, i) => {
     const level = cfg.channel_mult.length - 1 - i;
     for (let r = 0; r <= cfg.num_res_blocks; r++) {
@@ -123,4 +114,72 @@ export function buildUNetGraph(cfg: UNetConfig, opts: UNetGraphOptions): BuiltGr
   h = conv2d(g, h, `${p}out.2`); // [B, out, h, w]
   g.output(cast(g, h, 'float32'), UNET_OUTPUT);
   return g.build();
+}
+
+/** A SpatialTransformer of the UNet config at whatever width `h` has. */
+export type UNetTransformerFn = (h: Value, key: string, depth: number) => Value;
+
+export function unetTransformer(g: GraphBuilder, cfg: UNetConfig, context: Value): UNetTransformerFn {
+  return (h, key, depth) => {
+    const { heads } = unetHeads(cfg, h.shape[1]);
+    return spatialTransformer(g, h, context, key, { heads, depth, useLinear: cfg.use_linear_in_transformer });
+  };
+}
+
+/**
+ * time_embed: Linear(mc, 4mc), SiLU, Linear(4mc, 4mc) (+ SDXL's label_emb of the `y` input); every
+ * ResBlock starts with SiLU(emb), returned as `embAct` [B, 4mc]. Shared by the UNet and ControlNet graphs.
+ */
+export function unetTimeEmbedding(g: GraphBuilder, cfg: UNetConfig, tIn: Value, batch: number, p: string): { embAct: Value } {
+  const mc = cfg.model_channels;
+  const tEmb = cast(g, timestepEmbedding(g, tIn, mc), g.floatType); // [B, mc]
+  let emb = linear(g, silu(g, linear(g, tEmb, `${p}time_embed.0`)), `${p}time_embed.2`); // [B, 4mc]
+  if (cfg.adm_in_channels !== undefined) {
+    // sgm num_classes "sequential": label_emb = Sequential(Linear(adm, 4mc), SiLU, Linear(4mc, 4mc))
+    const y = cast(g, g.input(UNET_INPUTS.y, 'float32', [batch, cfg.adm_in_channels]), g.floatType);
+    emb = g.op('Add', [emb, linear(g, silu(g, linear(g, y, `${p}label_emb.0.0`)), `${p}label_emb.0.2`)]);
+  }
+  return { embAct: silu(g, emb) };
+}
+
+/**
+ * The encoder: input_blocks 0..N-1 (conv, then per level ResBlocks with optional transformers and
+ * a Downsample between levels). `after(h, i)` sees each block's output and returns what the next
+ * block gets (the ControlNet adds its hint after block 0). Returns the last block's output.
+ */
+export function unetInputBlocks(
+  g: GraphBuilder,
+  cfg: UNetConfig,
+  x: Value,
+  embAct: Value,
+  transformer: UNetTransformerFn,
+  p: string,
+  after: (h: Value, block: number) => Value,
+): Value {
+  const mc = cfg.model_channels;
+  let h = after(conv2d(g, x, `${p}input_blocks.0.0`), 0); // [B, mc, h, w]
+  let block = 1;
+  let ds = 1;
+  cfg.channel_mult.forEach((mult, level) => {
+    for (let r = 0; r < cfg.num_res_blocks; r++) {
+      h = resBlock(g, h, embAct, `${p}input_blocks.${block}.0`, mult * mc);
+      if (cfg.attention_resolutions.includes(ds)) h = transformer(h, `${p}input_blocks.${block}.1`, transformerDepthAt(cfg, level));
+      h = after(h, block);
+      block++;
+    }
+    if (level !== cfg.channel_mult.length - 1) {
+      h = after(downsample(g, h, `${p}input_blocks.${block}.0`), block); // [B, C, ⌈H/2⌉, ⌈W/2⌉]
+      block++;
+      ds *= 2;
+    }
+  });
+  return h;
+}
+
+/** The middle block: ResBlock, SpatialTransformer, ResBlock. */
+export function unetMiddleBlock(g: GraphBuilder, cfg: UNetConfig, h: Value, embAct: Value, transformer: UNetTransformerFn, p: string): Value {
+  const midChannels = h.shape[1];
+  h = resBlock(g, h, embAct, `${p}middle_block.0`, midChannels);
+  h = transformer(h, `${p}middle_block.1`, middleTransformerDepth(cfg));
+  return resBlock(g, h, embAct, `${p}middle_block.2`, midChannels);
 }

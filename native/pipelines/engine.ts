@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ControlNetCache } from '../controlnet/controlnet-model.js';
 import { EngineNetworks } from '../lora/engine-networks.js';
 import { openCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import type { ModelConfig, SupportedFamily } from '../models/config.js';
@@ -47,6 +48,8 @@ export interface Engine {
   readonly schedule: ModelSchedule;
   /** LoRA, textual inversion and VAE override for this model. */
   readonly networks: EngineNetworks;
+  /** ControlNets loaded for this model's requests (same runtime and precision as the UNet). */
+  readonly controlnets?: ControlNetCache;
   dispose(): Promise<void>;
 }
 
@@ -79,8 +82,10 @@ export async function loadEngine(path: string, opts: LoadEngineOptions = {}): Pr
       cacheMaxBytes: opts.loraCacheMaxBytes,
       runtime,
     });
+    const controlnets = new ControlNetCache(runtime, runtime.precision);
     return {
       path,
+      controlnets,
       family: checkpoint.family,
       familyModule: family,
       config: checkpoint.config,
@@ -91,6 +96,7 @@ export async function loadEngine(path: string, opts: LoadEngineOptions = {}): Pr
       schedule,
       networks,
       async dispose() {
+        await controlnets.dispose();
         await networks.close();
         await model.dispose();
         await checkpoint.close();

@@ -4,6 +4,8 @@
 // 8-bit pixels → (inpaint: paste back over the original). One batch of `batch_size` images per
 // `n_iter` iteration, image i with seed + i. Before any of that, the request's LoRAs (tags and
 // `loras`), embeddings and VAE are put onto the model (native/lora/engine-networks.ts).
+import { ControlNetRun } from '../controlnet/apply.js';
+import { controlNetInfotext, controlUnitsAt, loadControlUnits, type LoadedControlUnit } from '../controlnet/units.js';
 import { promptScheduleSteps } from '../sampling/registry.js';
 import { type CfgImage, type CfgOptions, type ScheduledCond } from '../sampling/cfg.js';
 import { LATENT_CHANNELS, type UNetEpsFn } from '../sampling/denoiser.js';
@@ -141,14 +143,14 @@ async function txt2imgInpaintingConditioning(engine: Engine, width: number, heig
 
 /** Appends the image conditioning [5, h, w] to every row of x [N, 4, h, w] → [N, 9, h, w]. */
 function withImageConditioning(unet: UNetEpsFn, cond: Float32Array): UNetEpsFn {
-  return (x, t, context, dims, y) => {
+  return (x, t, context, dims, y, extra) => {
     const per = LATENT_CHANNELS * dims.h * dims.w;
     const full = new Float32Array(dims.batch * (per + cond.length));
     for (let n = 0; n < dims.batch; n++) {
       full.set(x.subarray(n * per, (n + 1) * per), n * (per + cond.length));
       full.set(cond, n * (per + cond.length) + per);
     }
-    return unet(full, t, context, dims, y);
+    return unet(full, t, context, dims, y, extra);
   };
 }
 
@@ -206,6 +208,7 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
   const networks = await engine.networks.apply({ loras, embeddingsDir: resources.embeddingsDir, vae: resources.vae });
   const seed = resolveSeed(req.seed);
   const allSeeds = batchSeeds(seed, batch * nIter);
+  const controlUnits = await loadRequestControlUnits(engine, req, resources);
 
   hooks.onPhase?.('encoding');
   // Conditioning, shared by every image (same prompt): schedules over the sampler's call count.
@@ -224,11 +227,21 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
   const init = isInit ? await encodeInit(engine, req) : null;
   let imageConditioning = init?.imageConditioning ?? null;
   if (!init && engine.config.unet.in_channels === 9) imageConditioning = await txt2imgInpaintingConditioning(engine, width, height);
-  const rawUnet: UNetEpsFn = (x, t, ctx, dims, y) => engine.model.unet.eps(x, t, ctx, dims, y);
+  const rawUnet: UNetEpsFn = (x, t, ctx, dims, y, extra) => engine.model.unet.eps(x, t, ctx, dims, y, extra?.residuals);
   const unet = imageConditioning ? withImageConditioning(rawUnet, imageConditioning) : rawUnet;
   // The hires pass of a 9-channel model gets A1111's txt2img conditioning at the new size.
-  const hiresUnet = async (hh: number, ww: number): Promise<UNetEpsFn> =>
+  const hiresUnetPlain = async (hh: number, ww: number): Promise<UNetEpsFn> =>
     engine.config.unet.in_channels === 9 ? withImageConditioning(rawUnet, await txt2imgInpaintingConditioning(engine, ww * 8, hh * 8)) : rawUnet;
+  // ControlNet: one run per sampling pass; A1111's state.sampling_steps is the pass's step count
+  // (img2img and the hires pass: t_enc + 1) and sampling_step restarts at 0.
+  let controlRun: ControlNetRun | undefined;
+  const hiresUnet = async (hh: number, ww: number): Promise<UNetEpsFn> => {
+    const inner = await hiresUnetPlain(hh, ww);
+    if (!controlUnits.length || !hires) return inner;
+    controlRun = new ControlNetRun(controlUnitsAt(controlUnits, ww * 8, hh * 8, true), hires.plan.tEnc + 1, hooks.onControlNetResiduals);
+    return controlRun.wrap(inner);
+  };
+  const firstPassSteps = isInit ? Math.trunc(Math.min(strength, 0.999) * req.steps) + 1 : req.steps;
 
   const stepsPerBatch = plannedSteps({ sampler: req.sampler, scheduler: req.scheduler, steps: req.steps, schedule: engine.schedule, strength: isInit ? strength : undefined });
   const stepsPerIter = stepsPerBatch + (hires?.plan.plannedSteps ?? 0);
@@ -241,8 +254,9 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
   const live = new LivePreview(engine, resources.preview);
   for (let iter = 0; iter < nIter; iter++) {
     const seeds = allSeeds.slice(iter * batch, (iter + 1) * batch);
+    controlRun = controlUnits.length ? new ControlNetRun(controlUnitsAt(controlUnits, width, height), firstPassSteps, hooks.onControlNetResiduals) : undefined;
     const cfg: CfgOptions = {
-      unet,
+      unet: controlRun ? controlRun.wrap(unet) : unet,
       images: seeds.map(() => cfgImage),
       cfgScale: req.cfg_scale,
       contextDim: engine.config.unet.context_dim,
@@ -251,6 +265,7 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
       w,
     };
     const stepper = (offset: number, steps: number, ph: number, pw: number) => (s: SamplerStep) => {
+      controlRun?.onStep(s.index);
       const step = iter * stepsPerIter + offset + s.index + 1;
       hooks.onProgress?.(step, total);
       const every = hooks.previewEvery ?? 0;
@@ -335,8 +350,14 @@ export async function generate(engine: Engine, req: GenerateRequest, hooks: Pipe
     clip_skip: req.clip_skip,
     rng: req.rng,
     denoising_strength: isInit ? strength : hires?.plan.denoisingStrength,
+    // The extension writes its units in process(), before img2img/hires init() adds theirs;
     // A1111 adds `Noise multiplier` in sample(), after init()'s inpaint keys.
-    extra: [...(init?.prepared.extra ?? []), ...(noiseMultiplier !== 1 ? [['Noise multiplier', pyFloat(noiseMultiplier)] as [string, string]] : []), ...(hires?.plan.infotext ?? [])],
+    extra: [
+      ...controlNetInfotext(controlUnits),
+      ...(init?.prepared.extra ?? []),
+      ...(noiseMultiplier !== 1 ? [['Noise multiplier', pyFloat(noiseMultiplier)] as [string, string]] : []),
+      ...(hires?.plan.infotext ?? []),
+    ],
     hires: hires ? { width: hires.plan.target.width, height: hires.plan.target.height } : undefined,
   };
   return { images, params };
@@ -352,4 +373,11 @@ async function applyOverlay(rgb: Raster, prepared: PreparedInit): Promise<Raster
     paste(base, scaled, x1, y1);
   }
   return compositeOverlay(base, prepared.overlay!);
+}
+
+/** The request's enabled ControlNet units, loaded and preprocessed at the first-pass size (none: []). */
+async function loadRequestControlUnits(engine: Engine, req: GenerateRequest, resources: GenerateResources): Promise<LoadedControlUnit[]> {
+  if (!req.controlnet?.length) return [];
+  if (!engine.controlnets) throw new PipelineError('bad_input', 'this engine cannot load ControlNets');
+  return loadControlUnits(req, { resolveControlNet: resources.resolveControlNet, cache: engine.controlnets, family: engine.family });
 }

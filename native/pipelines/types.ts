@@ -48,6 +48,33 @@ export interface GenerateRequest {
   loras?: { name: string; weight: number }[];
   /** Hires fix (txt2img only): upscale the first pass and run an img2img second pass (native/pipelines/hires.ts). */
   hires?: HiresOptions;
+  /** ControlNet units (at most 3), sd-webui-controlnet's field names (native/controlnet/units.ts). */
+  controlnet?: ControlNetUnitRequest[];
+}
+
+/**
+ * One ControlNet unit as sd-webui-controlnet's API takes it. Omitted fields take the extension's
+ * defaults; processor_res / threshold_a / threshold_b stay omitted (the infotext prints a default
+ * `100` and a given `100.0` differently).
+ */
+export interface ControlNetUnitRequest {
+  enabled?: boolean;
+  /** Preprocessor name or label ("canny", "none", ...; native/controlnet/modules.ts). */
+  module?: string;
+  /** A ControlNet in `$MODELS_DIR/controlnet/`: `name [hash8]`, file name or stem. */
+  model: string;
+  weight?: number;
+  /** Encoded control image (PNG/JPEG/WebP); img2img/inpaint fall back to the init image. */
+  image?: Uint8Array;
+  mask?: Uint8Array;
+  resize_mode?: 'Just Resize' | 'Crop and Resize' | 'Resize and Fill';
+  processor_res?: number;
+  threshold_a?: number;
+  threshold_b?: number;
+  guidance_start?: number;
+  guidance_end?: number;
+  control_mode?: 'Balanced' | 'My prompt is more important' | 'ControlNet is more important';
+  pixel_perfect?: boolean;
 }
 
 /** A1111 enable_hr and its hr_* fields, under the protocol's names (0 / '' / undefined = unset). */
@@ -89,6 +116,8 @@ export interface GenerateResources {
   hasUpscaler?: (name: string) => boolean;
   /** Live preview method, TAESD decoder and time budget (native/pipelines/live-preview.ts); default: auto, which without a TAESD decoder is the cheap projection. */
   preview?: LivePreviewOptions;
+  /** Path of a ControlNet file (or diffusers folder) by a unit's `model`; throws code `controlnet_not_found`. */
+  resolveControlNet?: (name: string) => string | Promise<string>;
 }
 
 export interface PipelineHooks {
@@ -100,6 +129,8 @@ export interface PipelineHooks {
   onPreview?: (step: number, jpeg: Uint8Array) => void;
   /** Called when the run enters a phase (prompt and init-image encoding, sampling, VAE decoding). */
   onPhase?: (phase: 'encoding' | 'sampling' | 'decoding') => void;
+  /** ControlNet: the residuals added at every denoiser call of a pass (null: no unit active) and the units that ran, for tests. */
+  onControlNetResiduals?: (call: number, residuals: readonly Float32Array[] | null, units: readonly number[]) => void;
 }
 
 export interface GeneratedImage {

@@ -5,7 +5,7 @@ import type { BuiltGraph, Precision } from '../graph/builder.js';
 import { buildClipTextGraph, CLIP_INPUT_IDS, CLIP_OUTPUT } from '../models/clip-text-graph.js';
 import type { ClipTextConfig, OpenClipTextConfig, UNetConfig, VaeConfig } from '../models/config.js';
 import { buildOpenClipTextGraph, eosIndices, OPEN_CLIP_IO } from '../models/open-clip-text-graph.js';
-import { buildUNetGraph, UNET_INPUTS, UNET_OUTPUT } from '../models/unet-graph.js';
+import { buildUNetGraph, controlResidualName, UNET_INPUTS, UNET_OUTPUT } from '../models/unet-graph.js';
 import { buildVaeDecoderGraph, buildVaeEncoderGraph, vaeDownscale, VAE_DECODER_IO, VAE_ENCODER_IO } from '../models/vae-graph.js';
 import { EngineError } from './engine-error.js';
 import { checkTiling, DEFAULT_VAE_TILING, runTiled, usesTiles, type VaeTiling } from '../vae/tiled-vae.js';
@@ -148,17 +148,23 @@ export class UNetRunner {
     private readonly weightShape: ShapeLookup,
   ) {}
 
-  private key(d: UNetDims): string {
-    return `b${d.batch}-${d.h}x${d.w}-t${d.tokens}`;
+  private key(d: UNetDims, control = false): string {
+    return `b${d.batch}-${d.h}x${d.w}-t${d.tokens}${control ? '-cn' : ''}`;
   }
 
-  private build(d: UNetDims) {
+  private build(d: UNetDims, control = false) {
     return () =>
-      buildUNetGraph(this.config, { batch: d.batch, height: d.h, width: d.w, tokens: d.tokens, precision: this.precision, weightShape: this.weightShape });
+      buildUNetGraph(this.config, {
+        batch: d.batch, height: d.h, width: d.w, tokens: d.tokens, precision: this.precision, weightShape: this.weightShape, controlResiduals: control,
+      });
   }
 
-  /** `y` (the ADM vector) is required exactly when the UNet has `label_emb` (SDXL). */
-  async eps(x: Float32Array, t: Float32Array, context: Float32Array, dims: UNetDims, y?: Float32Array): Promise<Float32Array> {
+  /**
+   * `y` (the ADM vector) is required exactly when the UNet has `label_emb` (SDXL). `residuals`
+   * (ControlNet: one per skip connection plus the middle block, each shaped as that tensor) runs
+   * the graph variant with residual inputs, a session of its own.
+   */
+  async eps(x: Float32Array, t: Float32Array, context: Float32Array, dims: UNetDims, y?: Float32Array, residuals?: readonly Float32Array[]): Promise<Float32Array> {
     const { batch, h, w, tokens } = dims;
     positiveInts('UNet', { batch, h, w, tokens });
     const cin = this.config.in_channels;
@@ -179,7 +185,16 @@ export class UNetRunner {
       expectLength('y', y.length, batch * adm, `${batch}·${adm}`);
       feeds[UNET_INPUTS.y] = { dtype: 'float32', data: y, dims: [batch, adm] };
     }
-    const out = await this.part.run(this.key(dims), this.build(dims), feeds);
+    if (residuals) {
+      const shapes = unetResidualShapes(this.config, dims);
+      if (residuals.length !== shapes.length) throw new EngineError('bad_input', `ControlNet residuals: ${residuals.length} given, the UNet takes ${shapes.length}`);
+      shapes.forEach((shape, i) => {
+        expectLength(`ControlNet residual ${i}`, residuals[i]!.length, shape.reduce((a, b) => a * b, 1), shape.join('·'));
+        feeds[controlResidualName(i)] = { dtype: 'float32', data: residuals[i]!, dims: shape };
+      });
+    }
+    const control = residuals !== undefined;
+    const out = await this.part.run(this.key(dims, control), this.build(dims, control), feeds);
     return out[UNET_OUTPUT];
   }
 
@@ -191,6 +206,26 @@ export class UNetRunner {
   release(): Promise<void> {
     return this.part.release();
   }
+}
+
+/** Shapes of the UNet's skip tensors (input blocks 0..N-1) and, last, of the middle block output. */
+export function unetResidualShapes(cfg: UNetConfig, d: UNetDims): number[][] {
+  const shapes: number[][] = [];
+  let h = d.h;
+  let w = d.w;
+  const mc = cfg.model_channels;
+  shapes.push([d.batch, mc, h, w]);
+  cfg.channel_mult.forEach((mult, level) => {
+    for (let r = 0; r < cfg.num_res_blocks; r++) shapes.push([d.batch, mult * mc, h, w]);
+    if (level !== cfg.channel_mult.length - 1) {
+      h = Math.ceil(h / 2);
+      w = Math.ceil(w / 2);
+      shapes.push([d.batch, mult * mc, h, w]);
+    }
+  });
+  const last = shapes[shapes.length - 1]!;
+  shapes.push(last.slice());
+  return shapes;
 }
 
 /** Latent batch and size; images are 8× larger. */

@@ -4,7 +4,7 @@
 // their token lengths match, otherwise the conds and then the unconds, never padded to each other —
 // and combines `D_u + Σ_parts (D_c − D_u)·(weight·cfg_scale)`. The k-diffusion path guides the
 // denoised estimate, the DDIM path guides eps.
-import { compVisDenoise, LATENT_CHANNELS, type UNetDims, type UNetEpsFn } from './denoiser.js';
+import { compVisDenoise, LATENT_CHANNELS, type UNetCallExtra, type UNetDims, type UNetEpsFn } from './denoiser.js';
 import { SamplingError } from './errors.js';
 import type { DenoiseFn, EpsFn } from './sampler.js';
 import type { ModelSchedule } from './schedules.js';
@@ -94,7 +94,12 @@ function stackVectors(conds: readonly CondTensor[], dim: number | undefined): Fl
 }
 
 /** Runs `rows` latent rows with their context (and vectors) through the model (k-diffusion D or DDIM eps). */
-type InnerModel = (x: Float32Array, context: Float32Array, dims: UNetDims, y: Float32Array | undefined) => Promise<Float32Array>;
+type InnerModel = (x: Float32Array, context: Float32Array, dims: UNetDims, y: Float32Array | undefined, extra: UNetCallExtra) => Promise<Float32Array>;
+
+/** `cond` rows then `uncond` rows, as the batch is laid out ([conds; unconds], A1111's order). */
+function rowKinds(cond: number, uncond: number): boolean[] {
+  return [...new Array<boolean>(cond).fill(true), ...new Array<boolean>(uncond).fill(false)];
+}
 
 async function guide(opts: CfgOptions, x: Float32Array, step: number, inner: InnerModel): Promise<Float32Array> {
   const { images, contextDim: dim, h, w } = opts;
@@ -132,7 +137,7 @@ async function guide(opts: CfgOptions, x: Float32Array, step: number, inner: Inn
       y.set(condY);
       y.set(uncondY, condY.length);
     }
-    const out = await inner(xIn, ctx, { batch: nc + batch, h, w, tokens: condTokens }, y);
+    const out = await inner(xIn, ctx, { batch: nc + batch, h, w, tokens: condTokens }, y, { condRows: rowKinds(nc, batch) });
     outCond = out.subarray(0, nc * per);
     outUncond = out.subarray(nc * per);
   } else {
@@ -145,10 +150,10 @@ async function guide(opts: CfgOptions, x: Float32Array, step: number, inner: Inn
         h,
         w,
         tokens: condTokens,
-      }, condY && vdim !== undefined ? condY.slice(a * vdim, b * vdim) : undefined);
+      }, condY && vdim !== undefined ? condY.slice(a * vdim, b * vdim) : undefined, { condRows: rowKinds(b - a, 0) });
       outCond.set(part, a * per);
     }
-    outUncond = await inner(xIn.slice(nc * per), uncondCtx, { batch, h, w, tokens: uncondTokens }, uncondY);
+    outUncond = await inner(xIn.slice(nc * per), uncondCtx, { batch, h, w, tokens: uncondTokens }, uncondY, { condRows: rowKinds(0, batch) });
   }
 
   const denoised = Float32Array.from(outUncond); // [B, 4, h, w]
@@ -167,11 +172,11 @@ async function guide(opts: CfgOptions, x: Float32Array, step: number, inner: Inn
  * @example sampler.sample({ x, sigmas, denoise: createCfgDenoiser(opts, schedule), noise, ... })
  */
 export function createCfgDenoiser(opts: CfgOptions, schedule: ModelSchedule): DenoiseFn {
-  return (x, sigma, callIndex) => guide(opts, x, callIndex, (xs, ctx, dims, y) => compVisDenoise(opts.unet, schedule, xs, sigma, ctx, dims, y));
+  return (x, sigma, callIndex) => guide(opts, x, callIndex, (xs, ctx, dims, y, extra) => compVisDenoise(opts.unet, schedule, xs, sigma, ctx, dims, y, extra));
 }
 
 /** The guided eps model for DDIM (A1111 CFGDenoiserTimesteps: UNet on x unscaled, CFG on eps). */
 export function createCfgEps(opts: CfgOptions): EpsFn {
   return (x, t, callIndex) =>
-    guide(opts, x, callIndex, (xs, ctx, dims, y) => opts.unet(xs, new Float32Array(dims.batch).fill(t), ctx, dims, y));
+    guide(opts, x, callIndex, (xs, ctx, dims, y, extra) => opts.unet(xs, new Float32Array(dims.batch).fill(t), ctx, dims, y, extra));
 }

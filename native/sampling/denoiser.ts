@@ -18,8 +18,17 @@ export interface UNetDims {
   tokens: number;
 }
 
+/**
+ * What a UNet call may carry besides its tensors: which rows are cond (true) or uncond (false), for
+ * ControlNet's cfg injection, and the ControlNet residuals to add (native/controlnet/apply.ts).
+ */
+export interface UNetCallExtra {
+  condRows?: readonly boolean[];
+  residuals?: readonly Float32Array[];
+}
+
 /** The raw UNet: eps for x [B,4,h,w], timesteps t [B], context [B,tokens,C] and, for SDXL, the ADM vectors y [B,adm]. */
-export type UNetEpsFn = (x: Float32Array, t: Float32Array, context: Float32Array, dims: UNetDims, y?: Float32Array) => Promise<Float32Array>;
+export type UNetEpsFn = (x: Float32Array, t: Float32Array, context: Float32Array, dims: UNetDims, y?: Float32Array, extra?: UNetCallExtra) => Promise<Float32Array>;
 
 /** k-diffusion's scalings for eps models (sigma_data = 1), in float32. */
 export function compVisScalings(sigma: number): { cIn: number; cOut: number } {
@@ -39,12 +48,13 @@ export async function compVisDenoise(
   context: Float32Array, // [B,tokens,C]
   dims: UNetDims,
   y?: Float32Array, // [B,adm] (SDXL)
+  extra?: UNetCallExtra,
 ): Promise<Float32Array> {
   const { cIn, cOut } = compVisScalings(sigma);
   const scaled = new Float32Array(x.length);
   for (let k = 0; k < x.length; k++) scaled[k] = x[k] * cIn;
   const t = new Float32Array(dims.batch).fill(sigmaToT(schedule, sigma)); // [B]
-  const eps = await unet(scaled, t, context, dims, y); // [B,4,h,w]
+  const eps = await unet(scaled, t, context, dims, y, extra); // [B,4,h,w]
   const out = new Float32Array(x.length);
   for (let k = 0; k < x.length; k++) out[k] = x[k] + f32(eps[k] * cOut);
   return out;

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { ERROR_CODES, EaselError, type ErrorCode } from '../protocol/errors.js';
-import type { ParentMessage, PhaseUpdate, RunOutput, WorkerCapabilities, WorkerJobKind, WorkerMessage } from '../../native/worker-protocol.js';
+import type { ParentMessage, PhaseUpdate, PreprocessOutput, RunOutput, WorkerCapabilities, WorkerJobKind, WorkerMessage } from '../../native/worker-protocol.js';
 
 export interface SupervisorOptions {
   /** Worker entry (.ts, run through tsx); tests pass a double from server/test/. */
@@ -73,6 +73,9 @@ export class EngineSupervisor {
   private restartTimer: NodeJS.Timeout | undefined;
   /** Prompt expansions in flight; they run beside the current job (in the worker's LM thread). */
   private readonly enhancing = new Map<string, PendingEnhance>();
+  /** ControlNet preprocessor previews in flight (they run between the steps of the current job). */
+  private readonly preprocessing = new Map<string, { resolve(out: PreprocessOutput): void; reject(err: EaselError): void }>();
+  private preprocessSeq = 0;
   /** Counts worker starts; tests and logs use it to see a restart happened. */
   starts = 0;
 
@@ -174,6 +177,36 @@ export class EngineSupervisor {
     });
   }
 
+  /**
+   * Runs a ControlNet preprocessor on the worker (the preview of `preprocess` and /controlnet/detect).
+   * Rejects like `run`: `cancelled`, `engine_crashed`, or the worker's code.
+   */
+  async preprocess(params: Record<string, unknown>, signal?: AbortSignal): Promise<PreprocessOutput> {
+    if (this.stopping) throw new EaselError('engine_unavailable', 'the server is shutting down');
+    signal?.throwIfAborted();
+    await this.waitReady(this.opts.readyTimeoutMs ?? 60_000);
+    const wireId = `preprocess:${++this.preprocessSeq}`;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => this.send({ type: 'cancel', job_id: wireId });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        this.preprocessing.delete(wireId);
+      };
+      this.preprocessing.set(wireId, {
+        resolve: (out) => {
+          settle();
+          resolve(out);
+        },
+        reject: (err) => {
+          settle();
+          reject(err);
+        },
+      });
+      this.send({ type: 'preprocess', job_id: wireId, params });
+    });
+  }
+
   /** Asks the worker to exit, kills it if it does not, and stops restarting it. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -242,6 +275,12 @@ export class EngineSupervisor {
       for (const w of waiters) w();
       return;
     }
+    const pre = this.preprocessing.get(m.job_id);
+    if (pre) {
+      if (m.type === 'preprocess_result') pre.resolve(m.image);
+      else if (m.type === 'error') pre.reject(new EaselError(toErrorCode(m.code), m.message));
+      return;
+    }
     const enhance = this.enhancing.get(m.job_id);
     if (enhance) {
       if (m.type === 'enhance_partial') enhance.cb.onPartial(m.index, m.text);
@@ -272,6 +311,7 @@ export class EngineSupervisor {
     if (this.child !== child) return;
     this.child = undefined;
     this.ready = false;
+    for (const p of [...this.preprocessing.values()]) p.reject(new EaselError('engine_crashed', 'the engine process stopped during ControlNet preprocessing; it is being restarted'));
     for (const e of [...this.enhancing.values()]) e.reject(new EaselError('engine_crashed', 'the engine process stopped during prompt expansion; it is being restarted'));
     const cur = this.current;
     if (cur) {

@@ -38,6 +38,8 @@ export interface HttpAppDeps {
   sdapiRoutes?: Router;
   /** The REST job API with server-sent events (server/http/jobs-api), under /api behind the token. */
   jobRoutes?: Router;
+  /** The sd-webui-controlnet routes (server/http/controlnet-routes.ts), mounted at /controlnet behind the token. */
+  controlnetRoutes?: Router;
   /** GET /api/openapi.json. */
   openapi?: () => Record<string, unknown>;
 }
@@ -92,6 +94,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     app.use('/sdapi', requireToken(deps.token));
     app.use('/sdapi/v1', deps.sdapiRoutes);
   }
+
+  if (deps.controlnetRoutes) app.use('/controlnet', requireToken(deps.token), deps.controlnetRoutes);
 
   if (deps.webDist && existsSync(deps.webDist)) app.use(express.static(deps.webDist, { index: 'index.html', dotfiles: 'ignore' }));
   // Whatever is left answers with the usual error body, never express's HTML page.

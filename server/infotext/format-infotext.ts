@@ -73,7 +73,8 @@ export const DEFAULT_INFOTEXT_VERSION = 'Easel v0.1.0';
 // hook (ADetailer's keys), then p.init() (hires fix, inpainting), then per batch the extra networks
 // (Lora hashes), the conditioning (TI hashes, Emphasis) and p.sample() (`Noise multiplier`); keys
 // of anything else (sigma overrides, unknown scripts) keep their insertion order after the hashes.
-const FROM_PROCESS_HOOK = /^ADetailer /;
+// ControlNet writes its units from its process() hook too (sd-webui-controlnet scripts/controlnet.py).
+const FROM_PROCESS_HOOK = /^(ADetailer |ControlNet \d)/;
 const BEFORE_HASHES = /^(Hires |Mask blur|Inpaint area|Masked area padding|Masked content|Mask mode)/;
 
 /**

@@ -5,6 +5,7 @@
 import { findScheduler, resolveSampler, type SamplerId, type SchedulerId } from '../../native/sampling/names.js';
 import type { InfotextHash } from './format-infotext.js';
 import { adetailerFromInfotext, type ADetailerArgs } from '../../native/adetailer/args.js';
+import { controlNetFromInfotext, type InfotextControlUnit } from '../../native/controlnet/infotext.js';
 
 export type InfotextFieldValue = string | number | boolean;
 
@@ -35,6 +36,8 @@ export interface ParsedInfotext {
   version?: string;
   /** ADetailer tabs from its `ADetailer ...` keys (" 2nd", " 3rd" suffixes), defaults filled in. */
   adetailer: ADetailerArgs[];
+  /** ControlNet units from the `ControlNet <i>` keys (without their images). */
+  controlnet: InfotextControlUnit[];
   /** The hires fix, under GenerationParams.hires names, when the infotext has one. */
   hires?: ParsedHires;
 }
@@ -262,6 +265,7 @@ export function parseInfotext(text: string): ParsedInfotext {
     embeddings: parseHashList(fields['TI hashes']),
     version: str(fields['Version']),
     adetailer: adetailerFromInfotext(fields),
+    controlnet: controlNetFromInfotext(fields),
   };
   if (hashes) out.hashes = hashes;
   const hires = parseHires(fields);

@@ -5,6 +5,7 @@
 import { SafetensorsFile } from '../../native/io/safetensors.js';
 import { detectFamily } from '../../native/models/family.js';
 import type { ModelFileMetadata } from '../protocol/actions.js';
+import { controlNetFamily } from './controlnet-family.js';
 
 export interface ModelFileInfo {
   family: string;
@@ -107,7 +108,11 @@ export async function readModelFileInfo(path: string): Promise<ModelFileInfo> {
     return { family: 'unknown', metadata: {} };
   }
   try {
-    const info: ModelFileInfo = { family: familyOf(file.keys(), file.metadata), metadata: summarizeMetadata(file.metadata) };
+    const keys = file.keys();
+    let family = familyOf(keys, file.metadata);
+    // ControlNet files carry no checkpoint markers: their family comes from tensor shapes.
+    if (family === 'unknown') family = controlNetFamily(keys, (k) => file.info(k));
+    const info: ModelFileInfo = { family, metadata: summarizeMetadata(file.metadata) };
     if (file.metadata.sshs_model_hash) info.declaredHash = file.metadata.sshs_model_hash;
     return info;
   } finally {

@@ -5,6 +5,7 @@ import { DEFAULT_GENERATION_LIMITS, finishGenerationSchema, generationFields, ty
 import { imageInputSchema } from './image-input.js';
 import { adetailerUnitSchema } from './adetailer.js';
 import { enhanceSettingsFields } from './enhance.js';
+import { preprocessSchema } from './controlnet.js';
 import { DeleteImagesSchema, GalleryQuerySchema, UpdateImageSchema, type GalleryImage } from './gallery.js';
 import type { JobSummary } from './jobs.js';
 import type { DriveStatusEvent } from './events.js';
@@ -86,6 +87,8 @@ export function makeActionSchemas(limits: GenerationLimits = DEFAULT_GENERATION_
       .strict()
       .superRefine(oneImage),
     enhance_prompt: enhancePromptSchema(limits),
+    /** A ControlNet preprocessor preview: the hint PNG of one image (the PWA's "Preview"). */
+    preprocess: preprocessSchema(limits).superRefine(oneImage),
     /** Stops a running `enhance_prompt` (its ack then answers `cancelled`). */
     cancel_enhance: z.object({ request_id: idSchema }).strict(),
     download_model: z
@@ -228,6 +231,8 @@ export interface ActionResults {
   upscale: { job_id: string; position: number };
   adetailer: { job_id: string; position: number };
   enhance_prompt: { request_id: string; prompts: string[]; model: string; seeds: Array<number | null> };
+  /** The hint as PNG bytes (binary over Socket.IO), its size, and the slider values it ran with. */
+  preprocess: { png: Uint8Array; mime: 'image/png'; width: number; height: number; info: Record<string, unknown> };
   cancel_enhance: { request_id: string; status: 'cancelling' };
   download_model: { job_id: string };
   cancel_download: { job_id: string; status: 'cancelling' };

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { resolveSampler, findScheduler, type SamplerId, type SchedulerId } from '../../native/sampling/names.js';
 import { DEFAULT_IMAGE_LIMITS, imageInputSchema, type ImageLimits } from './image-input.js';
 import { adetailerUnitSchema } from './adetailer.js';
+import { controlNetUnitsSchema, requireControlImages } from './controlnet.js';
 import { enhanceSettingsFields } from './enhance.js';
 
 export interface GenerationLimits extends ImageLimits {
@@ -86,16 +87,6 @@ export function generationFields(limits: GenerationLimits = DEFAULT_GENERATION_L
       save_first_pass: z.boolean().default(false),
     })
     .strict();
-  const controlnet = z
-    .object({
-      model: modelNameSchema,
-      module: z.string().max(64).default('none'),
-      image: image.optional(),
-      weight: z.number().min(0).max(2).default(1),
-      guidance_start: z.number().min(0).max(1).default(0),
-      guidance_end: z.number().min(0).max(1).default(1),
-    })
-    .strict();
   const adetailer = adetailerUnitSchema(limits);
 
   return z
@@ -136,7 +127,7 @@ export function generationFields(limits: GenerationLimits = DEFAULT_GENERATION_L
       clip_skip: z.number().int().min(1).max(12).default(1),
       vae: modelNameSchema.optional(),
       hires: hires.optional(),
-      controlnet: z.array(controlnet).max(4).optional(),
+      controlnet: controlNetUnitsSchema(limits).optional(),
       adetailer: z.array(adetailer).max(4).optional(),
       restore_faces: z.boolean().default(false),
       /** Expand the prompt with a GPT-2 prompt expander before encoding: true, or the expansion's settings. */
@@ -162,6 +153,7 @@ export function finishGenerationSchema<S extends z.ZodType<GenerationFields>>(fi
         ctx.addIssue({ code: 'custom', path: ['initial_noise_multiplier'], message: 'is for img2img and inpaint only' });
       }
       if (p.hires?.enabled && p.task !== 'txt2img') ctx.addIssue({ code: 'custom', path: ['hires'], message: `hires fix is for txt2img only, got task ${p.task}` });
+      requireControlImages(p, ctx);
     })
     .transform((p) => {
       const resolved = resolveSampler(p.sampler)!;

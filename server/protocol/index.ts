@@ -26,6 +26,7 @@ export * from './actions.js';
 export * from './events.js';
 export * from './jobs.js';
 export * from './enhance.js';
+export * from './controlnet.js';
 export * from './gallery.js';
 
 /** The ack answer of one action. */

@@ -6,6 +6,7 @@ import { toJobSummary, type Job } from '../jobs/job.js';
 import type { ActionContext, ActionHandler } from './ack.js';
 import type { HandlerDeps } from './ports.js';
 import { refusedUnitOption } from '../protocol/adetailer.js';
+import { withCheckedControlNet } from './controlnet-handlers.js';
 
 const UNAVAILABLE: Record<JobKind, string> = {
   generate: 'the image generation engine is not available in this build yet',
@@ -57,6 +58,7 @@ export function jobHandlers(deps: HandlerDeps) {
     if (p.hires?.enabled && !deps.capabilities()?.hires) throw new EaselError('not_implemented', 'hires fix is not available in this engine build', { field: 'hires' });
     await requireModel(p.model);
     refuseUnits(p.adetailer, 'adetailer');
+    p = await withCheckedControlNet(deps, p);
     if (p.enhance_prompt && (p.enhance_prompt === true || p.enhance_prompt.enabled !== false) && !deps.capabilities()?.enhance_prompt) {
       throw new EaselError('engine_unavailable', 'this engine cannot expand prompts (no enhance_prompt capability)', { field: 'enhance_prompt' });
     }

@@ -6,6 +6,7 @@ import type { JobQueue } from '../jobs/job-queue.js';
 import type { Broadcaster } from '../jobs/job-runner.js';
 import type { ActionPayload, ModelEntry, ModelType, StarterModel } from '../protocol/actions.js';
 import type { DownloadProgressEvent, DriveStatusEvent } from '../protocol/events.js';
+import type { ControlNetService } from '../controlnet/controlnet-service.js';
 
 /** The gallery as the protocol sees it: wire images with signed URLs. */
 export interface GalleryPort {
@@ -64,4 +65,8 @@ export interface HandlerDeps {
   enhancer?: EnhancePort;
   /** The starter-model catalog with availability on this server (absent: an empty list). */
   starterModels?: () => Promise<StarterModel[]>;
+  /** ControlNet checks and previews (absent: ControlNet answers not_implemented). */
+  controlnet?: Pick<ControlNetService, 'requireCapability' | 'checkUnits' | 'preprocess'>;
+  /** The file of a gallery image (ControlNet units and previews may name one by id). */
+  imageFile?: (id: string) => string | undefined;
 }

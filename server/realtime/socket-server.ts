@@ -18,6 +18,7 @@ import { jobHandlers } from './job-handlers.js';
 import { galleryHandlers } from './gallery-handlers.js';
 import { modelHandlers } from './model-handlers.js';
 import { driveHandlers } from './drive-handlers.js';
+import { controlNetHandlers } from './controlnet-handlers.js';
 import type { HandlerDeps } from './ports.js';
 
 interface SocketData {
@@ -98,7 +99,7 @@ export function createSocketServer(http: HttpServer, opts: SocketServerOptions):
 
 /** Installs the handshake checks and the per-connection setup. */
 export function attachHandlers(io: EaselServer, opts: SocketServerOptions, deps: HandlerDeps): void {
-  const handlers = { ...jobHandlers(deps), ...galleryHandlers(deps), ...modelHandlers(deps), ...driveHandlers(deps) };
+  const handlers = { ...jobHandlers(deps), ...galleryHandlers(deps), ...modelHandlers(deps), ...driveHandlers(deps), ...controlNetHandlers(deps) };
 
   io.use((socket, next) => {
     const fail = (err: EaselError): void => {

@@ -2,7 +2,8 @@
 // "generates" over `steps` steps with a delay, sends real JPEG previews and real PNGs made with
 // sharp, honours cancel within a step, and crashes on request (prompt containing `__crash__`).
 // FAKE_STEP_MS sets the step delay; FAKE_CAPS=none makes it report that it cannot generate;
-// FAKE_IGNORE_CANCEL=1 makes it deaf to cancel. FAKE_BLOCK_MS blocks the JS thread that long in
+// FAKE_IGNORE_CANCEL=1 makes it deaf to cancel; FAKE_CONTROLNET=1 reports the controlnet capability
+// (runs the real model-free preprocessors, and records the units it got in the result's info). FAKE_BLOCK_MS blocks the JS thread that long in
 // each step (as onnxruntime's session.run does); FAKE_PID_FILE gets the pid when a job starts.
 import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
@@ -59,11 +60,17 @@ async function run(params: Record<string, unknown>, hooks: RunHooks): Promise<Ru
   await sleep(phaseMs);
   const images: WorkerImage[] = [];
   for (let i = 0; i < count; i++) images.push({ png: new Uint8Array(await solid(width, height, seed + i, 'png')), width, height, seed: seed + i });
-  return { images, info: { seed, model: 'fake-model', model_hash: 'abcdef1234' } };
+  const controlnet = Array.isArray(params.controlnet)
+    ? (params.controlnet as Record<string, unknown>[]).map((u) => ({ ...u, image: u.image instanceof Uint8Array ? u.image.byteLength : u.image }))
+    : undefined;
+  return { images, info: { seed, model: 'fake-model', model_hash: 'abcdef1234', ...(controlnet ? { controlnet_units: controlnet } : {}) } };
 }
 
 serveWorker({
-  capabilities: { generate: canGenerate, upscale: false, adetailer: false },
+  capabilities: { generate: canGenerate, upscale: false, adetailer: false, ...(process.env.FAKE_CONTROLNET === '1' ? { controlnet: true } : {}) },
   device: 'test-double',
   run: (kind, params, hooks) => (kind === 'generate' ? run(params, hooks) : Promise.reject(new WorkerError('engine_unavailable', 'not in the test double'))),
+  // The real (model-free) preprocessors: previews are cheap and need no checkpoint.
+  // Imported only when asked for, so the other tests' double starts as fast as before.
+  ...(process.env.FAKE_CONTROLNET === '1' ? { preprocess: (await import('../../native/worker-preprocess.js')).runPreprocess } : {}),
 });

@@ -68,6 +68,8 @@ export interface WebServerOptions {
   fakeEngine: boolean;
   /** The double's time per step. */
   stepMs?: number;
+  /** More environment for the double (FAKE_CONTROLNET, ...). */
+  fakeEnv?: Record<string, string>;
   /** AUTH_TOKEN (default TEST_TOKEN). */
   token?: string;
   /** More environment settings (CORS_ORIGINS, DRIVE_*, ...); they win over the defaults here. */
@@ -107,7 +109,7 @@ export async function startWebServer(webDist: string | null, opts: WebServerOpti
   const server = await startServer(
     config,
     opts.fakeEngine
-      ? { workerEntry: FAKE_WORKER, supervisor: { env: { FAKE_STEP_MS: String(opts.stepMs ?? 150) } } }
+      ? { workerEntry: FAKE_WORKER, supervisor: { env: { FAKE_STEP_MS: String(opts.stepMs ?? 150), ...opts.fakeEnv } } }
       : {},
   );
   return {

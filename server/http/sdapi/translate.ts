@@ -10,6 +10,7 @@ import { refusedUnitOption } from '../../protocol/adetailer.js';
 import { BBOX_SORTBY } from '../../../native/adetailer/args.js';
 import { RequestValidationError, type ValidationDetail } from './a1111-request.js';
 import { findCheckpoint, findVae } from './model-titles.js';
+import { controlNetUnitsFromArgs } from './controlnet-args.js';
 import type { SdapiOptions } from './options-store.js';
 
 /** A feature the request asks for that this build (or this worker) cannot do: HTTP 501. */
@@ -117,8 +118,8 @@ function refuseMissing(kind: 'txt2img' | 'img2img', r: Record<string, unknown>, 
     if (key === 'adetailer') continue;
     if (s.args.length === 0) continue;
     if (key === 'controlnet') {
-      const enabled = s.args.some((a) => typeof a === 'object' && a !== null && (a as { enabled?: unknown }).enabled !== false);
-      if (enabled) throw new MissingFeatureError('controlnet', 'ControlNet through /sdapi/v1 is not available in this build');
+      const enabled = controlNetUnitsFromArgs(s.args).units.some((u) => u.enabled !== false);
+      if (enabled && !caps?.controlnet) throw new MissingFeatureError('controlnet', 'ControlNet (alwayson_scripts.controlnet) is not available in this build yet');
       continue;
     }
     throw invalid(['alwayson_scripts', s.title], `always on script ${s.title} not found`);
@@ -244,6 +245,9 @@ export function toGenerationInput(kind: 'txt2img' | 'img2img', r: Record<string,
   // ADetailer: "img2img inpainting with skip img2img is not supported" — it turns itself off.
   const adOff = kind === 'img2img' && adUnits.skipImg2img && str(r.mask) !== undefined;
   if (adUnits.units.length > 0 && !adOff) params.adetailer = withSortBy(adUnits.units, r, ctx);
+  const cn = scripts(r).get('controlnet');
+  const cnUnits = cn ? controlNetUnitsFromArgs(cn.args) : { units: [], argIndex: [] };
+  if (cnUnits.units.length > 0) params.controlnet = cnUnits.units;
 
   if (kind === 'img2img') {
     const init = r.init_images;
@@ -275,6 +279,7 @@ export function toGenerationInput(kind: 'txt2img' | 'img2img', r: Record<string,
     const [head, ...rest] = path.map((p) => (typeof p === 'number' ? p : String(p)));
     if (head === undefined) return [];
     if (head === 'hires' && typeof rest[0] === 'string') return [HIRES_LOC[rest[0]] ?? rest[0], ...rest.slice(1)];
+    if (head === 'controlnet' && typeof rest[0] === 'number') return ['alwayson_scripts', cn?.title ?? 'controlnet', 'args', cnUnits.argIndex[rest[0]] ?? rest[0], ...rest.slice(1)];
     if (head === 'adetailer' && typeof rest[0] === 'number') return ['alwayson_scripts', ad?.title ?? 'ADetailer', 'args', adUnits.argIndex[rest[0]] ?? rest[0], ...rest.slice(1)];
     return [...(TOP_LOC[head] ?? [head]), ...rest];
   };

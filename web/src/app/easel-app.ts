@@ -14,7 +14,8 @@ import '../components/toast/toast-stack.js';
 import '../components/generate/generate-panel.js';
 import '../components/gallery/gallery-panel.js';
 import '../components/settings/settings-panel.js';
-import '../components/placeholder/feature-placeholder.js';
+import '../components/controlnet/controlnet-panel.js';
+import type { EaselControlNetPanel } from '../components/controlnet/controlnet-panel.js';
 import '../components/inpaint/inpaint-panel.js';
 import type { EaselGeneratePanel } from '../components/generate/generate-panel.js';
 import type { EaselInpaintPanel } from '../components/inpaint/inpaint-panel.js';
@@ -248,7 +249,13 @@ export class EaselApp extends LitElement {
     return this.renderRoot.querySelector('easel-generate-panel');
   }
 
-  private async sendImage(image: Parameters<EaselGeneratePanel['useImage']>[0], target: 'img2img' | 'inpaint'): Promise<void> {
+  private async sendImage(image: Parameters<EaselGeneratePanel['useImage']>[0], target: 'img2img' | 'inpaint' | 'controlnet'): Promise<void> {
+    if (target === 'controlnet') {
+      this.go('controlnet');
+      await this.updateComplete;
+      await this.renderRoot.querySelector<EaselControlNetPanel>('easel-controlnet-panel')?.receiveImage(image);
+      return;
+    }
     this.go(target === 'img2img' ? 'generate' : 'inpaint');
     await this.updateComplete;
     if (target === 'img2img') await this.generatePanel()?.useImage(image);
@@ -268,7 +275,7 @@ export class EaselApp extends LitElement {
       case 'inpaint':
         return html`<easel-inpaint-panel></easel-inpaint-panel>`;
       case 'controlnet':
-        return html`<easel-feature-placeholder feature="controlnet"></easel-feature-placeholder>`;
+        return html`<easel-controlnet-panel></easel-controlnet-panel>`;
       case 'gallery':
         return html`<easel-gallery-panel></easel-gallery-panel>`;
       case 'settings':

@@ -9,7 +9,7 @@ export interface NavigateDetail {
 
 export interface SendImageDetail {
   image: GalleryImage;
-  target: 'img2img' | 'inpaint';
+  target: 'img2img' | 'inpaint' | 'controlnet';
 }
 
 export interface UseParamsDetail {

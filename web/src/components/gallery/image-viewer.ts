@@ -156,6 +156,7 @@ export class EaselImageViewer extends LitElement {
             <button class="primary" data-testid="use-params" @click=${() => (this.dispatchEvent(appEvent('easel-use-params', { image: img })), this.close())}>Use these parameters</button>
             <button @click=${() => (this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'img2img' })), this.close())}>${icons.image} img2img</button>
             <button @click=${() => (this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'inpaint' })), this.close())}>${icons.inpaint} Inpaint</button>
+            <button data-testid="viewer-controlnet" @click=${() => (this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'controlnet' })), this.close())}>${icons.controlnet} ControlNet</button>
             <button data-testid="viewer-upscale" @click=${() => (this.upscaling = img)}>${icons.image} Upscale</button>
             <button data-testid="fix-faces" @click=${() => (this.dispatchEvent(appEvent('easel-fix-image', { image: img })), this.close())}>Fix faces/hands</button>
           </div>

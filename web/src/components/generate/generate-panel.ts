@@ -36,6 +36,8 @@ import type { GalleryImage } from '../../data/protocol.js';
 import { currentSettings, jobs } from '../../data/services.js';
 import { formToParams, hasErrors, LIMITS, randomSeed, reuseSeed, validateForm, type FieldErrors, type GenerationFormState } from '../../logic/generation-form.js';
 import { infotextValue, parseInfotext } from '../../logic/infotext.js';
+import { controlUnitsFromInfotext, controlUnitsToParams } from '../../logic/controlnet-form.js';
+import { controlNetStore } from '../controlnet/controlnet-store.js';
 import { defaultHires, hiresFromInfotext } from '../../logic/hires-form.js';
 import { extractLoraTags, validateSlots } from '../../logic/lora-slots.js';
 import { CUSTOM_PRESET_ID, findPreset, presetIdFor, SIZE_PRESETS, snapSide, swapSides } from '../../logic/size-presets.js';
@@ -171,7 +173,10 @@ export class EaselGeneratePanel extends LitElement {
       clipSkip: Number.isInteger(clipSkip) ? clipSkip : 1,
       hires,
     });
-    toast('Parameters loaded into the form', 'success');
+    // ControlNet units of the infotext go back into the ControlNet tab (its images stay as they are).
+    const units = controlUnitsFromInfotext(parsed.params, controlNetStore.get(), (title) => title.replace(/ \[[0-9a-f]{8}\]$/, ''));
+    if (units) controlNetStore.set(units);
+    toast(units ? 'Parameters and ControlNet units loaded' : 'Parameters loaded into the form', 'success');
   }
 
   private onJobChange(): void {
@@ -216,7 +221,10 @@ export class EaselGeneratePanel extends LitElement {
     try {
       if (!this.conn.connected) toast('Not connected: the job will be sent when the connection returns', 'info');
       const adetailer = this.adetailerSection()?.units();
-      await jobs.generate(adetailer ? { ...formToParams(this.form), adetailer } : formToParams(this.form));
+      // The ControlNet tab's units ride along while one is on (and the server can run them).
+      const controlnet = this.server.info.capabilities.controlnet ? controlUnitsToParams(controlNetStore.get()) : undefined;
+      const params = adetailer ? { ...formToParams(this.form), adetailer } : formToParams(this.form);
+      await jobs.generate(controlnet ? { ...params, controlnet } : params);
     } catch (err) {
       // The toast comes from the tracker's `failed` event (also raised when the engine fails later).
       if (err instanceof EaselClientError && err.field) this.errors = { ...this.errors, [err.field]: err.message };

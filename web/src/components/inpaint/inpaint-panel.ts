@@ -32,6 +32,7 @@ import { icons } from '../shared/icons.js';
 import { controls, tabLayout } from '../shared/styles.js';
 import { decodeImage, imageFromFile, imageFromGallery, pastedImage } from './image-source.js';
 import type { EaselMaskEditor } from './mask-editor.js';
+import { setCanvasImage } from '../controlnet/controlnet-store.js';
 import { DEFAULT_EDITOR_SETTINGS, type EditorCommand, type EditorSettings } from './mask-toolbar.js';
 
 const SETTINGS_KEY = 'easel.inpaint';
@@ -182,6 +183,7 @@ export class EaselInpaintPanel extends LitElement {
   private async load(image: InitImage, keepMask = false): Promise<void> {
     const img = await decodeImage(image.dataUrl);
     this.source = image;
+    setCanvasImage(image);
     await this.updateComplete;
     await this.editor.updateComplete;
     this.editor.setImage(img, image.width, image.height, keepMask);
