@@ -2,7 +2,7 @@
 // `<case>.u<k>.x/.timesteps/.context/.hint` → `.out.00`…`.out.12`), for the lllyasviel F16 file and
 // the same weights written under diffusers names (controlnet_key_map.json) as a single file and as
 // a folder; and refusals of other control models.
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'folder_cn', 'config.json'), '{"_class_name": "ControlNetModel"}');
 });
 
-afterAll(async () => undefined);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function checkOutputs(model: ControlNetModel, name: string): Promise<number> {
   const fx = await readCnTensors(`${name.includes('.u') ? name : `${name}.u0`}.`);
