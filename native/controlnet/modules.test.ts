@@ -9,6 +9,7 @@ import {
   pyFloatRepr,
   pyStr,
   requireAvailableModule,
+  resizeModeFromApi,
 } from './modules.js';
 import { ControlNetPreprocessError } from './preprocess/preprocess-error.js';
 
@@ -135,5 +136,15 @@ describe('pyFloatRepr (Python repr of a float)', () => {
     [0.1 + 0.2, '0.30000000000000004'],
   ])('%s → %s', (x, s) => {
     expect(pyFloatRepr(x)).toBe(s);
+  });
+});
+
+describe('resizeModeFromApi', () => {
+  it('accepts the enum values and the extension\'s aliases, defaults to Crop and Resize', () => {
+    expect(resizeModeFromApi(undefined)).toBe('Crop and Resize');
+    expect(resizeModeFromApi('Just Resize')).toBe('Just Resize');
+    expect(resizeModeFromApi('Inner Fit (Scale to Fit)')).toBe('Crop and Resize');
+    expect(resizeModeFromApi('Envelope (Outer Fit)')).toBe('Resize and Fill');
+    expect(() => resizeModeFromApi('Stretch')).toThrowError(expect.objectContaining({ code: 'bad_input' }));
   });
 });

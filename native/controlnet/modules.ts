@@ -18,6 +18,7 @@
 // Order of `listControlNetModules()` = the extension's `get_sorted_preprocessors()`: `none` first,
 // then by zero-padded sorting priority + label, descending (what GET /controlnet/module_list returns).
 
+import type { ResizeModeName } from './preprocess/detectmap.js';
 import { ControlNetPreprocessError } from './preprocess/preprocess-error.js';
 
 /** One slider of a preprocessor (`PreprocessorParameter`). */
@@ -360,4 +361,26 @@ export function pyFloatRepr(x: number): string {
  */
 export function pyStr(n: PyNumber): string {
   return n.pyFloat ? pyFloatRepr(n.value) : String(Math.trunc(n.value));
+}
+
+const RESIZE_MODES: readonly ResizeModeName[] = ['Just Resize', 'Crop and Resize', 'Resize and Fill'];
+// ControlNetUnit.check_resize_mode's aliases (old UI names).
+const RESIZE_MODE_ALIASES: Readonly<Record<string, ResizeModeName>> = {
+  'Inner Fit (Scale to Fit)': 'Crop and Resize',
+  'Outer Fit (Shrink to Fit)': 'Resize and Fill',
+  'Scale to Fit (Inner Fit)': 'Crop and Resize',
+  'Envelope (Outer Fit)': 'Resize and Fill',
+};
+
+/**
+ * A unit's `resize_mode` as the extension's API accepts it: the enum value or one of its four old
+ * aliases (strings only); undefined → the default "Crop and Resize". Anything else is `bad_input`.
+ *
+ * @example resizeModeFromApi('Envelope (Outer Fit)') // 'Resize and Fill'
+ */
+export function resizeModeFromApi(value: string | undefined): ResizeModeName {
+  if (value === undefined) return 'Crop and Resize';
+  const v = RESIZE_MODE_ALIASES[value] ?? value;
+  if ((RESIZE_MODES as readonly string[]).includes(v)) return v as ResizeModeName;
+  throw new ControlNetPreprocessError('bad_input', `resize_mode must be one of ${RESIZE_MODES.join(', ')}, got "${value}"`);
 }

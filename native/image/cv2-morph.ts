@@ -24,27 +24,75 @@ function morph(src: Raster, kernel: Kernel, op: 'erode' | 'dilate'): Raster {
   for (let ky = 0; ky < kernel.rows; ky++) {
     for (let kx = 0; kx < kernel.cols; kx++) if (kernel.data[ky * kernel.cols + kx]) offsets.push([kx - ax, ky - ay]);
   }
-  const out = new Uint8Array(data.length);
-  if (offsets.length === 0) {
-    out.set(data);
-    return { width: w, height: h, channels: cn, data: out };
+  if (offsets.length === 0) return { width: w, height: h, channels: cn, data: data.slice() };
+  if (offsets.length === kernel.rows * kernel.cols) {
+    // A full rectangle: the min/max separates into a row pass and a column pass (same values,
+    // the ignored border stays ignored in both).
+    const rows = morph1d(data, w, h, cn, ax, kernel.cols - 1 - ax, true, op);
+    return { width: w, height: h, channels: cn, data: morph1d(rows, w, h, cn, ay, kernel.rows - 1 - ay, false, op) };
   }
+  const out = new Uint8Array(data.length);
   const erode = op === 'erode';
+  const deltas = offsets.map(([ox, oy]) => (oy * w + ox) * cn);
   for (let y = 0; y < h; y++) {
+    const interiorY = y >= ay && y < h - (kernel.rows - 1 - ay);
     for (let x = 0; x < w; x++) {
+      const interior = interiorY && x >= ax && x < w - (kernel.cols - 1 - ax);
       for (let c = 0; c < cn; c++) {
+        const i = (y * w + x) * cn + c;
         let v = erode ? 255 : 0;
-        for (const [ox, oy] of offsets) {
-          const xx = x + ox, yy = y + oy;
-          if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue; // the default border never wins
-          const p = data[(yy * w + xx) * cn + c]!;
-          if (erode ? p < v : p > v) v = p;
+        if (interior) {
+          for (const d of deltas) {
+            const p = data[i + d]!;
+            if (erode ? p < v : p > v) v = p;
+          }
+        } else {
+          for (const [ox, oy] of offsets) {
+            const xx = x + ox, yy = y + oy;
+            if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue; // the default border never wins
+            const p = data[(yy * w + xx) * cn + c]!;
+            if (erode ? p < v : p > v) v = p;
+          }
         }
-        out[(y * w + x) * cn + c] = v;
+        out[i] = v;
       }
     }
   }
   return { width: w, height: h, channels: cn, data: out };
+}
+
+/** Min/max over [−before, +after] along rows (horizontal) or columns, out-of-image cells ignored. */
+function morph1d(
+  data: Uint8Array,
+  w: number,
+  h: number,
+  cn: number,
+  before: number,
+  after: number,
+  horizontal: boolean,
+  op: 'erode' | 'dilate',
+): Uint8Array {
+  const out = new Uint8Array(data.length);
+  const erode = op === 'erode';
+  const n = horizontal ? w : h;
+  const step = horizontal ? cn : w * cn;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const pos = horizontal ? x : y;
+      const lo = Math.max(0, pos - before), hi = Math.min(n - 1, pos + after);
+      for (let c = 0; c < cn; c++) {
+        const i = (y * w + x) * cn + c;
+        const base = i - pos * step;
+        let v = erode ? 255 : 0;
+        for (let p = lo; p <= hi; p++) {
+          const q = data[base + p * step]!;
+          if (erode ? q < v : q > v) v = q;
+        }
+        out[i] = v;
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -72,25 +120,43 @@ export function cv2Dilate(src: Raster, kernel: Kernel): Raster {
  */
 export function cv2HitMiss(src: Raster, kernel: Kernel): Raster {
   if (src.channels !== 1) throw new RangeError(`cv2HitMiss expects a one-channel image, got ${src.channels} channels`);
-  const n = src.data.length;
-  let anyNonZero = false;
-  const hit: number[] = [], miss: number[] = [];
-  for (let i = 0; i < kernel.rows * kernel.cols; i++) {
-    const k = kernel.data[i]!;
-    if (k !== 0) anyNonZero = true;
-    hit.push(k === 1 ? 1 : 0);
-    miss.push(k === -1 ? 1 : 0);
+  const { width: w, height: h, data } = src;
+  const ay = kernel.rows >> 1, ax = kernel.cols >> 1;
+  const hit: [number, number][] = [], miss: [number, number][] = [];
+  for (let ky = 0; ky < kernel.rows; ky++) {
+    for (let kx = 0; kx < kernel.cols; kx++) {
+      const k = kernel.data[ky * kernel.cols + kx]!;
+      if (k === 1) hit.push([kx - ax, ky - ay]);
+      else if (k === -1) miss.push([kx - ax, ky - ay]);
+    }
   }
-  if (!anyNonZero) return { ...src, data: src.data.slice() };
-  const full = (): Uint8Array => new Uint8Array(n).fill(255);
-  const e1 = hit.some(Boolean) ? cv2Erode(src, { ...kernel, data: hit }).data : full();
-  let e2: Uint8Array;
-  if (miss.some(Boolean)) {
-    const inv = new Uint8Array(n);
-    for (let i = 0; i < n; i++) inv[i] = 255 - src.data[i]!;
-    e2 = cv2Erode({ ...src, data: inv }, { ...kernel, data: miss }).data;
-  } else e2 = full();
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = e1[i]! & e2[i]!;
-  return { width: src.width, height: src.height, channels: 1, data: out };
+  // Check the centre first: on sparse binary maps most pixels fail there.
+  hit.sort((a, b) => Math.abs(a[0]) + Math.abs(a[1]) - (Math.abs(b[0]) + Math.abs(b[1])));
+  if (hit.length === 0 && miss.length === 0 && !Array.from(kernel.data).some((k) => k !== 0)) return { ...src, data: data.slice() };
+  // Per pixel: erode(src, k == 1) & erode(255 − src, k == −1), written out directly (same values,
+  // no intermediate images; a pixel stops at the first cell that zeroes it).
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let e1 = 255;
+      for (const [ox, oy] of hit) {
+        const xx = x + ox, yy = y + oy;
+        if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+        const v = data[yy * w + xx]!;
+        if (v < e1) e1 = v;
+        if (e1 === 0) break;
+      }
+      if (e1 === 0) continue;
+      let e2 = 255;
+      for (const [ox, oy] of miss) {
+        const xx = x + ox, yy = y + oy;
+        if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+        const v = 255 - data[yy * w + xx]!;
+        if (v < e2) e2 = v;
+        if (e2 === 0) break;
+      }
+      out[y * w + x] = e1 & e2;
+    }
+  }
+  return { width: w, height: h, channels: 1, data: out };
 }

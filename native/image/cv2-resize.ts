@@ -220,6 +220,7 @@ function axisTaps(
   scale: number,
   inv: number,
   interp: 'area' | 'cubic',
+  axis: 'x' | 'y',
 ): { ofs: Int32Array; w: Float32Array; ksize: number } {
   const ksize = interp === 'cubic' ? 4 : 2;
   const ofs = new Int32Array(dsize);
@@ -235,8 +236,9 @@ function axisTaps(
       s = Math.floor(d * scale);
       f = f32(d + 1 - (s + 1) * inv);
       f = f <= 0 ? 0 : f32(f - Math.floor(f));
-      if (s < 0) (f = 0), (s = 0);
-      if (s >= ssize - 1) (f = 0), (s = ssize - 1);
+      // Only the x axis snaps its edge taps (hal::resize); rows are clamped when read.
+      if (axis === 'x' && s < 0) (f = 0), (s = 0);
+      if (axis === 'x' && s >= ssize - 1) (f = 0), (s = ssize - 1);
     }
     ofs[d] = s;
     if (interp === 'cubic') {
@@ -264,8 +266,8 @@ function resizeGeneric(
   const out = alloc(src, dw, dh);
   const cn = src.channels, sw = src.width, sh = src.height;
   const float = isFloat(src);
-  const xt = axisTaps(dw, sw, scaleX, invX, mode);
-  const yt = axisTaps(dh, sh, scaleY, invY, mode);
+  const xt = axisTaps(dw, sw, scaleX, invX, mode, 'x');
+  const yt = axisTaps(dh, sh, scaleY, invY, mode, 'y');
   const k = xt.ksize, half = k / 2;
   // 8-bit: fixed-point weights (saturate_cast<short>(w · 2048)).
   const ia = Int32Array.from(xt.w, (v) => cvRound(f32(v * COEF_SCALE)));

@@ -12,7 +12,6 @@
 // only step 6–7 again at the hires size: use `controlHintFromDetected` with the same detectedRaw.
 
 import { makeRaster, type Raster } from '../../pipelines/image-ops.js';
-import type { FloatRaster } from '../../image/cv2-resize.js';
 import { requireAvailableModule, type ControlNetModule } from '../modules.js';
 import { applyResizeMode, type DetectedMap, type ResizeModeName } from './detectmap.js';
 import { ControlNetPreprocessError } from './preprocess-error.js';
@@ -91,9 +90,11 @@ function validate(image: Raster, opts: PreprocessOptions): void {
   if (!(image.width > 0 && image.height > 0) || image.data.length !== image.width * image.height * image.channels) {
     bad(`control image: ${image.width}x${image.height}x${image.channels} does not match ${image.data.length} bytes`);
   }
-  if (image.channels === 1) bad('control image must be RGB or RGBA, got one channel');
   if (!RESIZE_MODES.includes(opts.resizeMode)) bad(`resize_mode must be one of ${RESIZE_MODES.join(', ')}, got "${opts.resizeMode}"`);
   if (!(Math.floor(opts.width / 8) >= 1 && Math.floor(opts.height / 8) >= 1)) bad(`width/height must be at least 8, got ${opts.width}x${opts.height}`);
+  if (opts.mask && opts.mask.data.length !== opts.mask.width * opts.mask.height * opts.mask.channels) {
+    bad(`mask: ${opts.mask.width}x${opts.mask.height}x${opts.mask.channels} does not match ${opts.mask.data.length} bytes`);
+  }
   if (opts.mask && (opts.mask.width !== image.width || opts.mask.height !== image.height)) {
     bad(`mask is ${opts.mask.width}x${opts.mask.height}, image is ${image.width}x${image.height}`);
   }
@@ -153,6 +154,27 @@ function runPreprocessor(m: ControlNetModule, img: Raster, res: number, a: numbe
 }
 
 /**
+ * The preprocessor alone, as the extension's POST /controlnet/detect runs it: no pixel perfect,
+ * no resize mode. Returns the detected map; for inpaint modules the image the extension shows
+ * instead (visualize_inpaint_mask: RGBA with alpha = 255 − mask // 2).
+ *
+ * @example detectControlMap(rgb, { module: 'canny', processorRes: 512, thresholdA: 100, thresholdB: 200 }).width
+ */
+export function detectControlMap(
+  image: Raster,
+  opts: { module: string; processorRes: number; thresholdA: number; thresholdB: number; mask?: Raster },
+): Raster {
+  const m = requireAvailableModule(opts.module);
+  validate(image, { ...opts, pixelPerfect: false, resizeMode: 'Just Resize', width: 8, height: 8 });
+  const input = inputImage(image, opts.module, opts.mask);
+  const out = runPreprocessor(m, input, opts.processorRes, opts.thresholdA, opts.thresholdB);
+  if (out.channels !== 4) return out;
+  const vis = { ...out, data: out.data.slice() };
+  for (let i = 3; i < vis.data.length; i += 4) vis.data[i] = 255 - (vis.data[i]! >> 1);
+  return vis;
+}
+
+/**
  * Steps 6–7 from a detected map: the resize mode to width×height (floored to ×8), the hint and the
  * preview. The engine calls this again with the hires size for the second pass.
  */
@@ -200,4 +222,3 @@ export function preprocessControlImage(image: Raster, opts: PreprocessOptions): 
   return { detectedRaw, hint, preview, processorResUsed: res };
 }
 
-export type { FloatRaster };

@@ -6,6 +6,7 @@ import { makeRaster, type Raster } from '../../pipelines/image-ops.js';
 import { cv2Canny } from '../../image/cv2-canny.js';
 import { cv2GaussianBlurF32 } from '../../image/cv2-gaussian.js';
 import { cv2Resize, type FloatRaster } from '../../image/cv2-resize.js';
+import { ControlNetPreprocessError } from './preprocess-error.js';
 
 const f32 = Math.fround;
 
@@ -74,6 +75,9 @@ export function resizeImageWithPad(img: Raster, resolution: number): PaddedImage
   const k = resolution / Math.min(rgb.height, rgb.width);
   const ht = pyInt(npRound(rgb.height * k));
   const wt = pyInt(npRound(rgb.width * k));
+  if (!(ht >= 1 && wt >= 1)) {
+    throw new ControlNetPreprocessError('bad_input', `processor resolution ${resolution} scales the ${rgb.width}x${rgb.height} image to nothing`);
+  }
   const resized = cv2Resize(rgb, wt, ht, k > 1 ? 'cubic' : 'area');
   const hp = pad64(ht), wp = pad64(wt);
   const W = wt + wp, H = ht + hp;
