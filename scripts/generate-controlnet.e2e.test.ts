@@ -2,11 +2,11 @@
 // parameters alone (README "CLI contract": optional flags only where the unit sets the field): the
 // PNG must match A1111 + sd-webui-controlnet within ±1 on ≥ 99 % of values and the infotext must be
 // A1111's (Version normalised). One case also runs with the ControlNet renamed to diffusers names.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SafetensorsFile, writeSafetensors, type TensorData } from '../native/io/safetensors.js';
 import { fixturePath, sd1TinyPath } from '../native/testing/fixtures.js';
 import { readPngTextChunks } from '../server/infotext/index.js';
@@ -89,6 +89,8 @@ async function compare(out: string, c: Case): Promise<void> {
 function normalise(info: string): string {
   return info.replace(/, Hashes: \{.*\}$/, '').replace(/, Version: [^,]*$/, ', Version: v1.10.1');
 }
+
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe('CLI end to end with ControlNet against A1111 + sd-webui-controlnet (sd1-controlnet e2e.json)', () => {
   it('has the six cases', () => expect(cases.length).toBe(6));

@@ -7,8 +7,7 @@
 // rows; "ControlNet is more important" and shuffle models) and by the unit's scales (weight, or
 // weight·0.825^(12−i) with soft injection: "My prompt is more important", "ControlNet is more
 // important", and canny/mlsd hints in the hires pass), and summed over units. The UNet then adds
-// the sums (unet-graph.ts `controlResiduals`). A call with no active unit runs the plain UNet:
-// adding zeros changes nothing.
+// the sums (unet-graph.ts `controlResiduals`); a call with no active unit adds zeros.
 import { unetResidualShapes } from '../runtime/runners.js';
 import type { UNetCallExtra, UNetEpsFn } from '../sampling/denoiser.js';
 import { f32 } from '../sampling/torch-math.js';
@@ -71,14 +70,27 @@ export class ControlNetRun {
     return this.units.flatMap((u, i) => (pct < u.guidanceStart || pct > u.guidanceEnd ? [] : [i]));
   }
 
+  private zeroResiduals: { key: string; data: Float32Array[] } | undefined;
+
+  private zeros(dims: { batch: number; h: number; w: number; tokens: number }): Float32Array[] {
+    const key = `${dims.batch}-${dims.h}x${dims.w}`;
+    if (this.zeroResiduals?.key !== key) {
+      const shapes = unetResidualShapes(this.units[0]!.model.file.config.unet, dims);
+      this.zeroResiduals = { key, data: shapes.map((s) => new Float32Array(s.reduce((a, b) => a * b, 1))) };
+    }
+    return this.zeroResiduals.data;
+  }
+
   /** The UNet with the units applied; `unet` must accept `extra.residuals`. */
   wrap(unet: UNetEpsFn): UNetEpsFn {
     return async (x, t, context, dims, y, extra?: UNetCallExtra) => {
       const call = this.calls++;
       const active = this.activeUnits();
       if (active.length === 0) {
+        // The residual UNet variant with zeros (exactly the plain result, as the extension's hooked
+        // forward adds 0.0): one UNet session per ControlNet request, not two.
         this.observe?.(call, null, active);
-        return unet(x, t, context, dims, y, extra);
+        return unet(x, t, context, dims, y, { ...extra, residuals: this.zeros(dims) });
       }
       const rows = extra?.condRows ?? new Array<boolean>(dims.batch).fill(true);
       let total: Float32Array[] | undefined;

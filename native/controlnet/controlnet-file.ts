@@ -125,7 +125,7 @@ function otherKind(keys: readonly string[]): string | undefined {
 export async function openControlNet(path: string): Promise<ControlNetFile> {
   const { sources: raw, files, metadata } = await openRaw(path);
   try {
-    let sources = new Map<string, Source>();
+    const sources = new Map<string, Source>();
     let layout: ControlNetLayout = 'ldm';
     const rawKeys = [...raw.keys()].map((k) => (k.startsWith(LDM_PREFIX) ? k.slice(LDM_PREFIX.length) : k));
     if (rawKeys.includes(DIFFUSERS_CONTROLNET_MARKER)) {
@@ -148,7 +148,6 @@ export async function openControlNet(path: string): Promise<ControlNetFile> {
     config.global_average_pooling = name.toLowerCase().includes('shuffle');
     const keys = [...sources.keys()];
     const src = sources;
-    sources = new Map();
     return {
       path,
       name,

@@ -2,11 +2,13 @@
 // `<case>.u<k>.x/.timesteps/.context/.hint` → `.out.00`…`.out.12`), for the lllyasviel F16 file and
 // the same weights written under diffusers names (controlnet_key_map.json) as a single file and as
 // a folder; and refusals of other control models.
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafetensorsFile, writeSafetensors } from '../io/safetensors.js';
+import type { PyValue } from '../io/testing/pickle-writer.js';
+import { writeTorchZip } from '../io/testing/zip-writer.js';
 import { maxAbsDiff } from '../models/graph-test-utils.js';
 import { createEngineRuntime, type EngineRuntime } from '../runtime/ort-backend.js';
 import { openControlNet } from './controlnet-file.js';
@@ -38,7 +40,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'folder_cn', 'config.json'), '{"_class_name": "ControlNetModel"}');
 });
 
-afterAll(async () => undefined);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function checkOutputs(model: ControlNetModel, name: string): Promise<number> {
   const fx = await readCnTensors(`${name.includes('.u') ? name : `${name}.u0`}.`);
@@ -108,6 +110,30 @@ describe('ControlNet file layouts', () => {
     expect(b.config).toEqual(a.config);
     await a.close();
     const model = new ControlNetModel(b, runtime, 'fp32');
+    try {
+      await checkOutputs(model, 'canny_balanced');
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('an lllyasviel .pth (torch.save zip, F16) loads through the pickle reader to the same weights and outputs', async () => {
+    const src = await SafetensorsFile.open(cnFixturePath('control_tiny_canny.safetensors'));
+    const storages: Record<string, Uint8Array> = {};
+    const entries: [PyValue, PyValue][] = [];
+    for (const [i, key] of src.keys().entries()) {
+      const info = src.info(key)!;
+      storages[String(i)] = await src.readBytes(key);
+      entries.push([key, { tensor: { storage: String(i), dtype: info.dtype, storageNumel: info.shape.reduce((a, d) => a * d, 1), shape: info.shape } }]);
+    }
+    await src.close();
+    const pth = join(dir, 'control_tiny_canny.pth');
+    await writeTorchZip(pth, { dict: entries, ordered: true }, { storages, prefix: 'archive' });
+    const f = await openControlNet(pth);
+    expect(f.layout).toBe('ldm');
+    expect(f.name).toBe('control_tiny_canny');
+    expect(f.dtype('zero_convs.0.0.weight')).toBe('F16');
+    const model = new ControlNetModel(f, runtime, 'fp32');
     try {
       await checkOutputs(model, 'canny_balanced');
     } finally {

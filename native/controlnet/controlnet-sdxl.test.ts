@@ -2,7 +2,7 @@
 // the sdxl-tiny UNet's encoder opens as an SDXL ControlNet (label_emb, linear projections, per-level
 // depths), runs inside an SDXL generation with its 10 residuals shaped as the UNet's skips, changes
 // the image, and an SD 1.x ControlNet is refused on the SDXL checkpoint.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await engine?.dispose();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const request = (controlnet?: GenerateRequest['controlnet']): GenerateRequest => ({

@@ -13,7 +13,7 @@ import { CONTROL_MODES, type ControlMode } from './apply.js';
 import { ControlNetError } from './controlnet-error.js';
 import { controlNetName } from './controlnet-file.js';
 import type { ControlNetCache, ControlNetModel } from './controlnet-model.js';
-import { controlNetModule, normalizeUnitSliders, pyFloatRepr, pyStr, type ControlNetModule, type UnitSliders } from './modules.js';
+import { controlNetModule, normalizeUnitSliders, pyFloatRepr, pyStr, resizeModeFromApi, type ControlNetModule, type UnitSliders } from './modules.js';
 import { controlHintFromDetected, preprocessControlImage, type ResizeModeName } from './preprocess/preprocess-control-image.js';
 
 export const MAX_CONTROLNET_UNITS = 3;
@@ -169,8 +169,13 @@ function checkUnit(u: ControlNetUnitRequest, i: number, req: Pick<GenerateReques
     if (err instanceof Error) err.message = `ControlNet unit ${i}: module: ${err.message}`;
     throw err;
   }
-  const resizeMode = u.resize_mode ?? 'Crop and Resize';
-  if (!RESIZE_MODES.includes(resizeMode)) throw bad(i, 'resize_mode', `must be one of ${RESIZE_MODES.join(', ')}, got ${JSON.stringify(resizeMode)}`);
+  // The extension's names and its older aliases ("Inner Fit (Scale to Fit)", ...).
+  let resizeMode: ResizeModeName;
+  try {
+    resizeMode = resizeModeFromApi(u.resize_mode);
+  } catch {
+    throw bad(i, 'resize_mode', `must be one of ${RESIZE_MODES.join(', ')}, got ${JSON.stringify(u.resize_mode)}`);
+  }
   const controlMode = u.control_mode ?? 'Balanced';
   if (!CONTROL_MODES.includes(controlMode)) throw bad(i, 'control_mode', `must be one of ${CONTROL_MODES.join(', ')}, got ${JSON.stringify(controlMode)}`);
   const pixelPerfect = u.pixel_perfect ?? false;
