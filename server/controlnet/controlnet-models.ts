@@ -4,15 +4,13 @@
 // answers. `resolve` finds a unit's model the way the extension's `find_closest_lora_model_name`
 // does: the exact title, then the stem (case-insensitive), then the shortest stem containing it;
 // Easel's registry names (`sub/control_x.safetensors`) work too.
-import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ModelEntry, ModelType } from '../protocol/actions.js';
 import { SafetensorsFile } from '../../native/io/safetensors.js';
+import { legacyModelHash } from '../../native/models/model-hash.js';
 import { controlNetFamily } from '../models/controlnet-family.js';
 
-const HASH_OFFSET = 0x100000;
-const HASH_BYTES = 0x10000;
 const MODEL_EXT = /\.(safetensors|ckpt|pt|pth|bin)$/i;
 
 export interface ControlNetModel {
@@ -23,21 +21,6 @@ export interface ControlNetModel {
   stem: string;
   /** sd1, sd2, sdxl or unknown (header shapes only). */
   family: string;
-}
-
-/**
- * A1111's legacy model hash: first 8 hex of sha256 over the 64 KiB at offset 0x100000 (empty input,
- * `e3b0c442`, for files under 1 MiB, as Python's short read gives).
- */
-export async function legacyModelHash(path: string): Promise<string> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(HASH_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, HASH_BYTES, HASH_OFFSET);
-    return createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex').slice(0, 8);
-  } finally {
-    await fh.close();
-  }
 }
 
 async function headerFamily(path: string): Promise<string> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SafetensorsFile } from '../../native/io/safetensors.js';
 import { fixturePath } from '../../native/testing/fixtures.js';
-import { legacyModelHash } from '../controlnet/controlnet-models.js';
+import { legacyModelHash } from '../../native/models/model-hash.js';
 import { controlNetFamily } from './controlnet-family.js';
 
 const shapes = (m: Record<string, number[]>) => (k: string) => (m[k] ? { shape: m[k] } : undefined);
