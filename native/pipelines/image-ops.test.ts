@@ -53,14 +53,25 @@ describe('mask geometry (A1111 masking.py)', () => {
 });
 
 describe('mask values', () => {
-  it('uses the alpha channel of an RGBA mask when it is not fully opaque, and thresholds at 128', () => {
-    const m = makeRaster(2, 1, 4);
-    m.data.set([255, 255, 255, 127, 0, 0, 0, 200]);
-    expect(Array.from(toBinaryMask(m, true).data)).toEqual([0, 255]);
-    expect(Array.from(toBinaryMask(m, false).data)).toEqual([127, 200]);
+  it('uses the alpha channel of an RGBA mask when it is not fully opaque, and thresholds it at > 128', () => {
+    const m = makeRaster(3, 1, 4);
+    m.data.set([255, 255, 255, 127, 0, 0, 0, 200, 0, 0, 0, 128]);
+    expect(Array.from(toBinaryMask(m, true).data)).toEqual([0, 255, 0]);
+    expect(Array.from(toBinaryMask(m, false).data)).toEqual([127, 200, 128]);
     const opaque = makeRaster(2, 1, 4);
     opaque.data.set([255, 255, 255, 255, 10, 10, 10, 255]);
-    expect(Array.from(toBinaryMask(opaque, true).data)).toEqual([255, 0]);
+    // Fully opaque: the luminance, not thresholded.
+    expect(Array.from(toBinaryMask(opaque, true).data)).toEqual([255, 10]);
+  });
+
+  it('keeps a grey (non-alpha) mask soft, as A1111 converts it to L without a threshold', () => {
+    const grey = makeRaster(3, 1, 1);
+    grey.data.set([0, 100, 200]);
+    expect(Array.from(toBinaryMask(grey, true).data)).toEqual([0, 100, 200]);
+    const rgb = makeRaster(2, 1, 3);
+    rgb.data.set([100, 100, 100, 255, 0, 0]);
+    // PIL's L of (255, 0, 0) is 76.
+    expect(Array.from(toBinaryMask(rgb, true).data)).toEqual([100, 76]);
   });
 
   it('gaussian kernel has cv2 size and sums to one; blur spreads a line symmetrically', () => {

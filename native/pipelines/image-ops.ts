@@ -25,8 +25,9 @@ export function makeRaster(width: number, height: number, channels: 1 | 3 | 4, f
 }
 
 /**
- * A1111's create_binary_mask: an RGBA mask whose alpha is not all opaque uses its alpha channel,
- * otherwise the luminance; with `round` the result is thresholded at 128.
+ * A1111 v1.10's create_binary_mask: an RGBA mask whose alpha is not all opaque uses its alpha
+ * channel, thresholded (`> 128`) when `round` (the API's `mask_round`, default true); any other mask
+ * is only converted to luminance, never thresholded — a soft grey mask stays soft, as in A1111.
  */
 export function toBinaryMask(mask: Raster, round: boolean): Raster {
   const out = makeRaster(mask.width, mask.height, 1);
@@ -50,7 +51,7 @@ export function toBinaryMask(mask: Raster, round: boolean): Raster {
       const r = mask.data[i * c]!, g = mask.data[i * c + 1]!, b = mask.data[i * c + 2]!;
       v = Math.floor((r * 19595 + g * 38470 + b * 7471 + 0x8000) / 65536);
     }
-    out.data[i] = round ? (v >= 128 ? 255 : 0) : v;
+    out.data[i] = round && useAlpha ? (v > 128 ? 255 : 0) : v;
   }
   return out;
 }
