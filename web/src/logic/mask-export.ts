@@ -1,6 +1,6 @@
 // Turning the coverage mask into pixels: the opaque greyscale RGBA that becomes the PNG sent with
-// the image (white = inpaint, black = keep, A1111's convention; soft edges stay grey and the
-// server binarises them), and the coloured overlay the editor draws over the image (alpha =
+// the image (white = inpaint, black = keep, A1111's convention; soft edges stay grey, and the
+// server keeps them soft as A1111 keeps a grey mask), and the coloured overlay the editor draws over the image (alpha =
 // coverage, so the overlay's opacity is a single globalAlpha at draw time).
 import type { Mask, Rect } from './stroke-raster.js';
 
@@ -49,7 +49,7 @@ export function parseHexColor(hex: string): Rgb {
   return m ? [parseInt(m[1]!, 16), parseInt(m[2]!, 16), parseInt(m[3]!, 16)] : [255, 48, 48];
 }
 
-/** Number of pixels the server will repaint (coverage ≥ 128 after its binarisation). */
+/** Number of pixels the server will repaint: coverage ≥ 128, where A1111's latent mask rounds to 1. */
 export function countMasked(mask: Mask): number {
   let n = 0;
   for (const v of mask.data) if (v >= 128) n++;
