@@ -10,6 +10,7 @@ import type { Raster } from '../pipelines/image-ops.js';
 import type { ControlNetUnitRequest, GenerateRequest } from '../pipelines/types.js';
 import type { PreparedControlUnit } from './apply.js';
 import { CONTROL_MODES, type ControlMode } from './apply.js';
+import { a1111ResizeMode, cropToA1111Mask, prepareA1111Mask, type A1111InputRequest } from './a1111-input.js';
 import { ControlNetError } from './controlnet-error.js';
 import { controlNetName } from './controlnet-file.js';
 import type { ControlNetCache, ControlNetModel } from './controlnet-model.js';
@@ -30,7 +31,10 @@ export interface LoadedControlUnit {
   /** `stem [hash8]`. */
   modelTitle: string;
   weight: number;
+  /** The unit's own resize mode (what the infotext prints). */
   resizeMode: ResizeModeName;
+  /** The resize mode its input follows: the unit's, or the img2img one when it takes A1111's image. */
+  inputResizeMode: ResizeModeName;
   sliders: UnitSliders;
   guidanceStart: number;
   guidanceEnd: number;
@@ -69,13 +73,18 @@ export function controlNetModelStem(model: string): string {
  * Throws ControlNetError `bad_controlnet_unit` / `controlnet_not_found` / `controlnet_family_mismatch`,
  * or the preprocessor's `unknown_controlnet_module` / `controlnet_module_unavailable` (message naming the unit).
  */
-export async function loadControlUnits(req: Pick<GenerateRequest, 'controlnet' | 'image' | 'mask' | 'width' | 'height' | 'task'>, deps: ControlNetUnitDeps): Promise<LoadedControlUnit[]> {
+export async function loadControlUnits(
+  req: Pick<GenerateRequest, 'controlnet' | 'image' | 'mask'> & A1111InputRequest,
+  deps: ControlNetUnitDeps,
+): Promise<LoadedControlUnit[]> {
   const units = req.controlnet ?? [];
   if (!Array.isArray(units)) throw new ControlNetError('bad_controlnet_unit', 'controlnet must be a list of units');
   if (units.length > MAX_CONTROLNET_UNITS) throw new ControlNetError('bad_controlnet_unit', `at most ${MAX_CONTROLNET_UNITS} ControlNet units, got ${units.length}`);
   // Check every field first so a bad unit changes nothing (no model loads, no preprocessing).
   const checked = units.map((u, i) => ({ u, i, c: checkUnit(u, i, req) })).filter((e) => e.c.enabled);
   const out: LoadedControlUnit[] = [];
+  // A1111's own inpaint mask: the extension reads it for units without an image and for the crop.
+  const a1111Mask = req.task === 'inpaint' && req.mask && checked.length ? await decodeImage(req.mask, true) : undefined;
   for (const [index, { u, i, c }] of checked.entries()) {
     if (!deps.resolveControlNet) throw new ControlNetError('controlnet_not_found', `ControlNet unit ${i}: model "${u.model}" not found: no ControlNet folder is configured`);
     const path = await deps.resolveControlNet(u.model);
@@ -86,14 +95,18 @@ export async function loadControlUnits(req: Pick<GenerateRequest, 'controlnet' |
         `ControlNet unit ${i}: model "${model.name}" is a ${model.file.config.family === 'sdxl' ? 'SDXL' : 'SD 1.x'} ControlNet, the checkpoint is ${deps.family === 'sdxl' ? 'SDXL' : 'SD 1.x'}`,
       );
     }
-    const imageBytes = u.image ?? req.image;
-    const maskBytes = u.image ? u.mask : (u.mask ?? req.mask);
-    const image = await decodeImage(imageBytes!, true).catch((e: unknown) => {
+    const ownImage = u.image !== undefined;
+    let image = await decodeImage((u.image ?? req.image)!, true).catch((e: unknown) => {
       throw bad(i, 'image', `is not a readable image: ${(e as Error).message}`);
     });
-    const mask = maskBytes ? await decodeImage(maskBytes, true).catch((e: unknown) => {
+    let mask = ownImage && u.mask ? await decodeImage(u.mask, true).catch((e: unknown) => {
       throw bad(i, 'mask', `is not a readable image: ${(e as Error).message}`);
     }) : undefined;
+    // The extension's `is_inpaint` is "inpaint" in the module name; only those take A1111's mask.
+    const isInpaint = c.module.name.includes('inpaint');
+    if (!ownImage && isInpaint && a1111Mask) mask = prepareA1111Mask(a1111Mask, req);
+    const inputResizeMode = ownImage ? c.resizeMode : a1111ResizeMode(req);
+    if (!c.module.name.includes('reference')) [image, mask] = await cropToA1111Mask(mask ? [image, mask] : [image], inputResizeMode, a1111Mask, req);
     const pre = (() => {
       try {
         return preprocessControlImage(image, {
@@ -102,7 +115,7 @@ export async function loadControlUnits(req: Pick<GenerateRequest, 'controlnet' |
           thresholdA: c.sliders.threshold_a.value,
           thresholdB: c.sliders.threshold_b.value,
           pixelPerfect: c.pixelPerfect,
-          resizeMode: c.resizeMode,
+          resizeMode: inputResizeMode,
           width: req.width,
           height: req.height,
           mask,
@@ -120,6 +133,7 @@ export async function loadControlUnits(req: Pick<GenerateRequest, 'controlnet' |
       modelTitle: `${controlNetName(path)} [${await titleHash(path)}]`,
       weight: c.weight,
       resizeMode: c.resizeMode,
+      inputResizeMode,
       sliders: c.sliders,
       guidanceStart: c.guidanceStart,
       guidanceEnd: c.guidanceEnd,
@@ -207,7 +221,7 @@ function checkUnit(u: ControlNetUnitRequest, i: number, req: Pick<GenerateReques
  */
 export function controlUnitsAt(units: readonly LoadedControlUnit[], width: number, height: number, hires = false): PreparedControlUnit[] {
   return units.map((u) => {
-    const { hint } = controlHintFromDetected(u.detectedRaw, { module: u.module.name, resizeMode: u.resizeMode, width, height });
+    const { hint } = controlHintFromDetected(u.detectedRaw, { module: u.module.name, resizeMode: u.inputResizeMode, width, height });
     return {
       model: u.model,
       hint: hint.data,

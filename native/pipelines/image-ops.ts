@@ -45,14 +45,22 @@ export function toBinaryMask(mask: Raster, round: boolean): Raster {
     let v: number;
     if (mask.channels === 1) v = mask.data[i]!;
     else if (useAlpha) v = mask.data[i * 4 + 3]!;
-    else {
-      const c = mask.channels;
-      // PIL's convert('L'): L = R*299/1000 + G*587/1000 + B*114/1000, rounded.
-      const r = mask.data[i * c]!, g = mask.data[i * c + 1]!, b = mask.data[i * c + 2]!;
-      v = Math.floor((r * 19595 + g * 38470 + b * 7471 + 0x8000) / 65536);
-    }
+    else v = pilLuminance(mask.data, i * mask.channels);
     out.data[i] = round && useAlpha ? (v > 128 ? 255 : 0) : v;
   }
+  return out;
+}
+
+/** PIL's convert('L') of the RGB at `offset`: L = R*299/1000 + G*587/1000 + B*114/1000, rounded. */
+function pilLuminance(data: Uint8Array, offset: number): number {
+  return Math.floor((data[offset]! * 19595 + data[offset + 1]! * 38470 + data[offset + 2]! * 7471 + 0x8000) / 65536);
+}
+
+/** PIL's `convert('L')` of any raster: a one-channel copy, or the luminance (alpha ignored). */
+export function luminanceMask(src: Raster): Raster {
+  const out = makeRaster(src.width, src.height, 1);
+  const n = src.width * src.height;
+  for (let i = 0; i < n; i++) out.data[i] = src.channels === 1 ? src.data[i]! : pilLuminance(src.data, i * src.channels);
   return out;
 }
 
