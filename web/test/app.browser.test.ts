@@ -110,6 +110,8 @@ describe.sequential('Easel PWA in Chromium', () => {
       await expect.poll(() => galleryCount(page), { timeout: 30_000 }).toBe(1);
       await page.locator('[data-testid="gallery-item"]').first().click();
       await expect.poll(() => page.locator('[data-testid="viewer-prompt"]').innerText()).toContain('a lighthouse at dusk');
+      // This engine has no controlnet capability: the viewer offers no ControlNet button.
+      expect(await page.locator('[data-testid="viewer-controlnet"]').count()).toBe(0);
       await page.keyboard.press('Escape');
     },
     SLOW,

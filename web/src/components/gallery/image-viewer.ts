@@ -9,6 +9,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { copyText, downloadImage } from '../../app/download.js';
 import { appEvent } from '../../app/events.js';
+import { ServerInfoController } from '../../controllers/server-info-controller.js';
 import { toast, toastError } from '../../app/toasts.js';
 import type { GalleryImage } from '../../data/protocol.js';
 import { gallery } from '../../data/services.js';
@@ -107,6 +108,8 @@ export class EaselImageViewer extends LitElement {
   ];
 
   @property({ attribute: false }) image: GalleryImage | null = null;
+  // The ControlNet button is offered only when the engine can use it (capability flag).
+  private readonly server = new ServerInfoController(this);
   @state() private src: string | null = null;
   @state() private upscaling: GalleryImage | null = null;
   private srcFor: string | null = null;
@@ -156,7 +159,9 @@ export class EaselImageViewer extends LitElement {
             <button class="primary" data-testid="use-params" @click=${() => (this.dispatchEvent(appEvent('easel-use-params', { image: img })), this.close())}>Use these parameters</button>
             <button @click=${() => (this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'img2img' })), this.close())}>${icons.image} img2img</button>
             <button @click=${() => (this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'inpaint' })), this.close())}>${icons.inpaint} Inpaint</button>
-            <button data-testid="viewer-controlnet" @click=${() => (this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'controlnet' })), this.close())}>${icons.controlnet} ControlNet</button>
+            ${this.server.info.capabilities.controlnet
+              ? html`<button data-testid="viewer-controlnet" @click=${() => (this.dispatchEvent(appEvent('easel-send-image', { image: img, target: 'controlnet' })), this.close())}>${icons.controlnet} ControlNet</button>`
+              : nothing}
             <button data-testid="viewer-upscale" @click=${() => (this.upscaling = img)}>${icons.image} Upscale</button>
             <button data-testid="fix-faces" @click=${() => (this.dispatchEvent(appEvent('easel-fix-image', { image: img })), this.close())}>Fix faces/hands</button>
           </div>
