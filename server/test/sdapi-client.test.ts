@@ -147,7 +147,8 @@ describe('an A1111 client library against Easel (real engine, tiny checkpoint)',
     const deadline = Date.now() + JOB_MS / 2;
     while (Date.now() < deadline) {
       const p = await api.getProgress();
-      if (p.state.sampling_step >= 2) {
+      // The live preview is made beside the sampler, so it may trail the step counter by a poll or two.
+      if (p.state.sampling_step >= 2 && p.current_image) {
         progress = p;
         break;
       }
