@@ -11,6 +11,7 @@ import { SafetensorsFile, writeSafetensors, type TensorData } from '../native/io
 import { fixturePath, sd1TinyPath } from '../native/testing/fixtures.js';
 import { readPngTextChunks } from '../server/infotext/index.js';
 import { runCli } from './generate.js';
+import type { A1111E2eCase } from './test/a1111-e2e-case.js';
 
 interface Unit {
   module: string;
@@ -27,23 +28,10 @@ interface Unit {
   pixel_perfect: boolean;
 }
 
-interface Case {
-  name: string;
-  checkpoint: string;
-  prompt: string;
-  negative_prompt: string;
-  seed: number;
-  steps: number;
-  cfg_scale: number;
-  sampler: string;
-  scheduler: string;
-  width: number;
-  height: number;
-  rng_source: string;
+interface Case extends A1111E2eCase {
   clip_skip: number;
   controlnet_units: Unit[];
   controlnet_models: Record<string, string>;
-  expected_png: string;
   infotext: string;
 }
 

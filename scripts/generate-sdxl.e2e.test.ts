@@ -9,21 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { readPngTextChunks } from '../server/infotext/index.js';
 import { sd1TinyPath, sdxlTinyPath } from '../native/testing/fixtures.js';
 import { runCli } from './generate.js';
+import type { A1111E2eCase } from './test/a1111-e2e-case.js';
 
-interface E2eCase {
-  name: string;
-  checkpoint: string;
-  prompt: string;
-  negative_prompt: string;
-  seed: number;
-  steps: number;
-  cfg_scale: number;
-  sampler: string;
-  scheduler: string;
-  width: number;
-  height: number;
-  rng_source: string;
-  expected_png: string;
+interface E2eCase extends A1111E2eCase {
   infotext: string;
 }
 

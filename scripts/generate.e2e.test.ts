@@ -8,22 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { parseInfotext, readPngTextChunks } from '../server/infotext/index.js';
 import { sd1TinyPath } from '../native/testing/fixtures.js';
 import { runCli } from './generate.js';
+import type { A1111E2eCase } from './test/a1111-e2e-case.js';
 
-interface E2eCase {
-  name: string;
-  checkpoint: string;
-  prompt: string;
-  negative_prompt: string;
-  seed: number;
-  steps: number;
-  cfg_scale: number;
-  sampler: string;
-  scheduler: string;
-  width: number;
-  height: number;
-  rng_source: string;
+interface E2eCase extends A1111E2eCase {
   clip_skip: number;
-  expected_png: string;
 }
 
 const cases = (JSON.parse(readFileSync(sd1TinyPath('e2e.json'), 'utf8')) as { cases: E2eCase[] }).cases;
