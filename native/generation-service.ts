@@ -21,6 +21,7 @@ import { WorkerError, type RunHooks, type RunOutput } from './worker-protocol.js
 import { resolveControlNetFile, toControlNetUnits } from './controlnet/controlnet-resolve.js';
 import { ADetailerService, jobContext, parseUnits } from './adetailer/adetailer-service.js';
 import { sharedLoadCache } from './runtime/load-cache.js';
+import { resolveEngineMemory, type EngineMemorySetting } from './runtime/memory-mode.js';
 import type { LivePreviewOptions, PreviewMethod } from './pipelines/live-preview.js';
 import { TaesdCache } from './taesd/taesd-folder.js';
 
@@ -37,6 +38,8 @@ export interface GenerationServiceOptions {
   /** Live preview method (`LIVE_PREVIEW_METHOD`: auto, cheap, taesd, full) and the share of job time previews may take. */
   previewMethod?: PreviewMethod;
   previewBudget?: number;
+  /** `ENGINE_MEMORY`: auto (default), low (one model part loaded at a time) or normal (see native/runtime/memory-mode.ts). */
+  memory?: EngineMemorySetting;
 }
 
 const CHECKPOINT_EXT = /\.(safetensors|ckpt)$/i;
@@ -156,13 +159,16 @@ export class GenerationService {
       this.loaded = null;
       await old.engine.dispose();
     }
+    const loadCache = sharedLoadCache(join(resolve(this.opts.modelsDir), '.cache', 'load'));
+    const memory = resolveEngineMemory(this.opts.memory ?? 'auto', { device: this.opts.device, loadCache: loadCache?.enabled ?? false });
     const engine = await loadEngine(path, {
+      memory,
       modelsDir: this.opts.modelsDir,
       tokenizerDir: this.opts.tokenizerDir,
       device: this.opts.device,
       loraCacheDir: this.opts.loraCacheDir ?? join(resolve(this.opts.modelsDir), '.cache', 'lora-merged'),
       loraCacheMaxBytes: this.opts.loraCacheMaxBytes,
-      loadCache: sharedLoadCache(join(resolve(this.opts.modelsDir), '.cache', 'load')),
+      loadCache,
     });
     this.loaded = { path, engine };
     return engine;

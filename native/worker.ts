@@ -8,6 +8,7 @@ import type { Device } from './runtime/ort-backend.js';
 import { serveWorker, WorkerError, type RunHooks, type RunOutput, type WorkerCapabilities } from './worker-protocol.js';
 import { enhanceBeforeGenerate, runEnhance } from './lm/enhance-service.js';
 import { parsePreviewMethod } from './pipelines/live-preview.js';
+import { parseEngineMemory } from './runtime/memory-mode.js';
 import { runPreprocess } from './worker-preprocess.js';
 
 /** What this build can do; flip a flag when its pipeline lands. */
@@ -51,6 +52,7 @@ function workerService(): GenerationService {
     loraCacheDir: process.env.LORA_CACHE_DIR || undefined,
     loraCacheMaxBytes: mebibytes(process.env.LORA_CACHE_MAX_MB),
     previewMethod: parsePreviewMethod(process.env.LIVE_PREVIEW_METHOD) ?? undefined,
+    memory: parseEngineMemory(process.env.ENGINE_MEMORY),
   });
   return service;
 }

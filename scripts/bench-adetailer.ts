@@ -15,6 +15,7 @@ import { writeRandomYolo } from '../native/detect/random-yolo.js';
 import { sd1TinyPath } from '../native/testing/fixtures.js';
 import type { RunHooks } from '../native/worker-protocol.js';
 import { parseFlags, runMain } from './cli.js';
+import { reexecWithHugePages } from '../native/runtime/huge-pages.js';
 
 const HELP = `bench-adetailer: time one ADetailer face fix against the base generation
 
@@ -24,6 +25,7 @@ const HELP = `bench-adetailer: time one ADetailer face fix against the base gene
   --tokenizer DIR   CLIP tokenizer (default ../shared/fixtures/sd1-tiny/tokenizer)
   --help            show this text`;
 
+reexecWithHugePages();
 runMain(async () => {
   const flags = parseFlags({ model: { type: 'string' }, steps: { type: 'string', default: '4' }, size: { type: 'string', default: '512' }, tokenizer: { type: 'string' } }, HELP);
   if (!flags) return 0;

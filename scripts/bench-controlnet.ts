@@ -12,6 +12,7 @@ import { openCheckpoint } from '../native/models/checkpoint.js';
 import { loadDiffusionModel } from '../native/runtime/diffusion-model.js';
 import { createEngineRuntime } from '../native/runtime/ort-backend.js';
 import { parseFlags, runMain } from './cli.js';
+import { reexecWithHugePages } from '../native/runtime/huge-pages.js';
 
 const HELP = `bench-controlnet: per-step cost and memory of one ControlNet unit on a full-size model
 
@@ -68,4 +69,7 @@ export async function main(): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) runMain(main);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  reexecWithHugePages();
+  runMain(main);
+}

@@ -12,6 +12,7 @@ import { writeRandomYolo } from '../native/detect/random-yolo.js';
 import { toPrediction, predPreprocessing, DEFAULT_MASK_OPTIONS } from '../native/adetailer/masks.js';
 import { createEngineRuntime } from '../native/runtime/ort-backend.js';
 import { parseFlags, runMain } from './cli.js';
+import { reexecWithHugePages } from '../native/runtime/huge-pages.js';
 
 const HELP = `bench-detect: time YOLOv8 detection as ADetailer runs it
 
@@ -20,6 +21,7 @@ const HELP = `bench-detect: time YOLOv8 detection as ADetailer runs it
   --runs N       warm runs (default 5)
   --help         show this text`;
 
+reexecWithHugePages();
 runMain(async () => {
   const flags = parseFlags({ scale: { type: 'string', default: 'n' }, size: { type: 'string', default: '1024' }, runs: { type: 'string', default: '5' } }, HELP);
   if (!flags) return 0;

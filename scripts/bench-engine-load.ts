@@ -14,6 +14,7 @@ import { loadDiffusionModel } from '../native/runtime/diffusion-model.js';
 import { LoadCache } from '../native/runtime/load-cache.js';
 import { createEngineRuntime } from '../native/runtime/ort-backend.js';
 import { parseFlags, runMain } from './cli.js';
+import { reexecWithHugePages } from '../native/runtime/huge-pages.js';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -115,4 +116,7 @@ async function childMain(): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] === self) runMain(childMain);
+if (process.argv[1] === self) {
+  reexecWithHugePages();
+  runMain(childMain);
+}

@@ -20,6 +20,7 @@ import { BENCH_MODEL_DIR, defaultModel } from './bench-model.js';
 import { compareWithExport, formatCompare } from './bench-compare-export.js';
 import { peakRssSinceReset, resetPeakRss } from './bench-rss.js';
 import { parseFlags, runMain } from './cli.js';
+import { reexecWithHugePages } from '../native/runtime/huge-pages.js';
 
 const HELP = `bench-engine: time the engine on the CPU
 
@@ -271,7 +272,7 @@ async function main(): Promise<number> {
       console.error(`--steps must be a positive integer and --size a multiple of 8\n\n${HELP}`);
       return 2;
     }
-    for (const r of await benchPipeline({ model: modelPath, tokenizerDir: values.tokenizer ?? join(SD1_TINY_DIR, 'tokenizer'), size, steps, sampler: 'euler_a' })) {
+    for (const r of await benchPipeline({ model: modelPath, tokenizerDir: values.tokenizer ?? join(SD1_TINY_DIR, 'tokenizer'), size, steps, sampler: 'euler_a', threads })) {
       row(r.what, r.value);
     }
   }
@@ -300,4 +301,5 @@ async function main(): Promise<number> {
   }
 }
 
+reexecWithHugePages();
 runMain(main);

@@ -19,6 +19,7 @@ import { openCheckpoint, type Checkpoint } from '../native/models/checkpoint.js'
 import { createEngineRuntime } from '../native/runtime/ort-backend.js';
 import { defaultModel } from './bench-model.js';
 import { parseFlags, runMain } from './cli.js';
+import { reexecWithHugePages } from '../native/runtime/huge-pages.js';
 
 const HELP = `bench-lora: time LoRA merging into a full-size SD1 checkpoint
 
@@ -156,4 +157,5 @@ async function main(): Promise<number> {
   return 0;
 }
 
+reexecWithHugePages();
 runMain(main);

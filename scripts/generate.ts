@@ -6,6 +6,7 @@ import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generate } from '../native/pipelines/generate.js';
+import { reexecWithHugePages } from '../native/runtime/huge-pages.js';
 import { hiresUpscalers } from '../native/pipelines/hires-upscalers.js';
 import { encodePng } from '../native/pipelines/resize.js';
 import { loadEngine } from '../native/pipelines/engine.js';
@@ -355,6 +356,7 @@ export async function runCli(argv: string[]): Promise<string[]> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  reexecWithHugePages();
   runCli(process.argv.slice(2)).then(
     (paths) => {
       for (const p of paths) console.log(p);

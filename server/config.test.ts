@@ -23,6 +23,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ENGINE_DEVICE: 'tpu' })).toThrow('ENGINE_DEVICE must be cpu or cuda');
   });
 
+  it('takes the engine memory mode (auto by default) and refuses an unknown one', () => {
+    expect(loadConfig({}, []).engineMemory).toBe('auto');
+    expect(loadConfig({ ENGINE_MEMORY: 'Low' }, []).engineMemory).toBe('low');
+    expect(loadConfig({}, ['--engine-memory', 'normal']).engineMemory).toBe('normal');
+    expect(() => loadConfig({ ENGINE_MEMORY: 'lowvram' })).toThrow('ENGINE_MEMORY must be auto, low, normal, got "lowvram"');
+  });
+
   it('takes the live preview method (auto by default) and refuses an unknown one', () => {
     expect(loadConfig({}, []).livePreviewMethod).toBe('auto');
     expect(loadConfig({ LIVE_PREVIEW_METHOD: 'TAESD' }, []).livePreviewMethod).toBe('taesd');

@@ -2,6 +2,7 @@
 // with clear errors. main.ts reads it once; tests build a Config directly with `loadConfig({...})`.
 import { resolve } from 'node:path';
 import { EaselError } from './protocol/errors.js';
+import { ENGINE_MEMORY_SETTINGS, parseEngineMemory } from '../native/runtime/memory-mode.js';
 
 export interface Config {
   port: number;
@@ -31,6 +32,8 @@ export interface Config {
   ioConcurrency: number;
   /** A preview every N steps (0 = none). */
   previewEvery: number;
+  /** Model parts the engine keeps loaded: auto, low, normal (native/runtime/memory-mode.ts). */
+  engineMemory: string;
   /** How live previews are made: auto (TAESD when installed, else cheap), cheap, taesd, full. */
   livePreviewMethod: string;
   engineDevice: 'cpu' | 'cuda';
@@ -100,6 +103,11 @@ const previewMethod = (raw: string, name: string): string => {
   if (!['auto', 'cheap', 'taesd', 'full'].includes(m)) throw new EaselError('invalid_params', `${name} must be auto, cheap, taesd or full, got "${raw}"`, { field: name });
   return m;
 };
+const engineMemory = (raw: string, name: string): string => {
+  const m = parseEngineMemory(raw);
+  if (!m) throw new EaselError('invalid_params', `${name} must be ${ENGINE_MEMORY_SETTINGS.join(', ')}, got "${raw}"`, { field: name });
+  return m;
+};
 const level = (raw: string, name: string): string => {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {
     throw new EaselError('invalid_params', `${name} must be a pino level (fatal, error, warn, info, debug, trace, silent), got "${raw}"`, {
@@ -147,6 +155,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'PREVIEW_EVERY', flag: '--preview-every', key: 'previewEvery', def: '2', doc: 'send a preview every N steps (0 = off)', parse: int(0, 1000) },
   { env: 'LIVE_PREVIEW_METHOD', flag: '--live-preview-method', key: 'livePreviewMethod', def: 'auto', doc: 'live preview decoder: auto (TAESD when installed, else cheap), cheap, taesd or full', parse: previewMethod },
   { env: 'ENGINE_DEVICE', flag: '--engine-device', key: 'engineDevice', def: 'cpu', doc: 'cpu or cuda', parse: device },
+  { env: 'ENGINE_MEMORY', flag: '--engine-memory', key: 'engineMemory', def: 'auto', doc: 'model parts kept loaded: normal (all: fastest), low (one at a time, reopened from the load cache: lowest peak RAM), auto (low on a CPU with under 12 GiB of RAM)', parse: engineMemory },
   { env: 'DEFAULT_VAE', flag: '--default-vae', key: 'defaultVae', def: 'Automatic', doc: "VAE when a request names none: a file in MODELS_DIR/vae, 'Automatic' or 'None'", parse: (r) => r.trim() || 'Automatic' },
   { env: 'LOG_LEVEL', flag: '--log-level', key: 'logLevel', def: 'info', doc: 'pino log level', parse: level },
   { env: 'WEB_DIST', flag: '--web-dist', key: 'webDist', def: './web/dist', doc: 'built PWA served at /', parse: (r) => resolve(r) },

@@ -132,7 +132,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     entry: opts.workerEntry ?? DEFAULT_WORKER_ENTRY,
     logger: logger.child({ part: 'engine' }),
     ...opts.supervisor,
-    env: { ENGINE_DEVICE: config.engineDevice, MODELS_DIR: config.modelsDir, DEFAULT_VAE: config.defaultVae, LIVE_PREVIEW_METHOD: config.livePreviewMethod, ...opts.supervisor?.env },
+    env: { ENGINE_DEVICE: config.engineDevice, MODELS_DIR: config.modelsDir, DEFAULT_VAE: config.defaultVae, LIVE_PREVIEW_METHOD: config.livePreviewMethod, ENGINE_MEMORY: config.engineMemory, ...opts.supervisor?.env },
   });
   try {
     await supervisor.start();

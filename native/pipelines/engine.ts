@@ -14,6 +14,7 @@ import { familyModule, type FamilyModule, type LatentFormat, type TextConditione
 import { createEngineRuntime, type Device, type EngineRuntime } from '../runtime/ort-backend.js';
 import { loadDiffusionModel, type DiffusionModel } from '../runtime/diffusion-model.js';
 import type { LoadCache } from '../runtime/load-cache.js';
+import type { EngineMemory } from '../runtime/memory-mode.js';
 import { alphasCumprodFromConfig, modelScheduleFromAlphasCumprod, type ModelSchedule } from '../sampling/schedules.js';
 import { findTokenizerDir, loadClipTokenizer, type ClipTokenizer } from '../text/clip-tokenizer.js';
 
@@ -30,8 +31,11 @@ export interface LoadEngineOptions {
   loraCacheMaxBytes?: number;
   /** On-disk cache of optimized sessions (native/runtime/load-cache.ts); none = every load builds. */
   loadCache?: LoadCache;
-  /** See LoadModelOptions.releaseAroundUNet (lower peak RSS; sensible only with a load cache). */
-  releaseAroundUNet?: boolean;
+  /**
+   * 'low': hold one model part at a time (LoadModelOptions.onePartAtATime): lowest peak RSS, every
+   * image re-opens the parts from the load cache. 'normal' (default): keep every part's sessions.
+   */
+  memory?: EngineMemory;
 }
 
 export interface Engine {
@@ -74,7 +78,7 @@ export async function loadEngine(path: string, opts: LoadEngineOptions = {}): Pr
     // The cache key needs the checkpoint's content hash (remembered by path, size and mtime).
     const lc = opts.loadCache?.enabled ? opts.loadCache : undefined;
     const loadCache = lc ? { cache: lc, checkpoint: await lc.checkpointSha256(path) } : undefined;
-    const model = await loadDiffusionModel(checkpoint, { runtime, loadCache, releaseAroundUNet: opts.releaseAroundUNet });
+    const model = await loadDiffusionModel(checkpoint, { runtime, loadCache, onePartAtATime: opts.memory === 'low' });
     const family = familyModule(checkpoint.family);
     const st = await stat(path);
     const networks = new EngineNetworks(model, checkpoint, `${resolve(path)}:${st.size}:${st.mtimeMs}`, tokenizer, {

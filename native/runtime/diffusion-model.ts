@@ -33,11 +33,13 @@ export interface LoadModelOptions {
   /** On-disk cache of optimized sessions and the checkpoint's sha256 (native/runtime/load-cache.ts). */
   loadCache?: PartLoadCache;
   /**
-   * Free the text encoder and VAE sessions whenever the UNet is about to run, so that the UNet
-   * phase holds only the UNet's weights (peak RSS). Each image then re-opens them; only sensible
-   * with a load cache, where that is a cache hit. Default false.
+   * Hold one part's sessions at a time: before the text encoders, the UNet or the VAE runs, the
+   * other parts' sessions are freed. In fp32 the three SD1.5 parts' weights alone are 4.1 GiB, so
+   * this is what keeps a 512² txt2img near the UNet's own footprint (ENGINE_MEMORY=low). Each image
+   * then re-opens every part; only sensible with a load cache, where that is a cache hit (about
+   * 2 s for a full-size UNet). Default false.
    */
-  releaseAroundUNet?: boolean;
+  onePartAtATime?: boolean;
   /**
    * Graph precision per part. Text encoder and UNet default to the runtime's precision; the VAE
    * defaults to fp32 because the SD1.x VAE overflows in fp16 on some latents (A1111's
@@ -89,11 +91,15 @@ export class DiffusionModel {
       this.textEncoder = new TextEncoderRunner(te, config.clip_text, tePrecision, (k) => te.shape(k));
       this.openClip = undefined;
     }
-    if (opts.releaseAroundUNet) {
-      const others = [...this.byName.textEncoder, ...this.byName.vae];
-      unet.beforeUse = async () => {
-        await Promise.all(others.map((p) => p.release()));
-      };
+    if (opts.onePartAtATime) {
+      for (const group of Object.values(this.byName)) {
+        const others = this.parts.filter((p) => !group.includes(p));
+        for (const p of group) {
+          p.beforeUse = async () => {
+            await Promise.all(others.map((o) => o.release()));
+          };
+        }
+      }
     }
     this.unet = new UNetRunner(unet, config.unet, opts.precision?.unet ?? precision, (k) => unet.shape(k));
     this.vae = new VaeRunner(dec, enc, config.vae, opts.precision?.vae ?? 'fp32', (k) => dec.shape(k));

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { ERROR_CODES, EaselError, type ErrorCode } from '../protocol/errors.js';
 import type { ParentMessage, PhaseUpdate, PreprocessOutput, RunOutput, WorkerCapabilities, WorkerJobKind, WorkerMessage } from '../../native/worker-protocol.js';
+import { withHugePages } from '../../native/runtime/huge-pages.js';
 
 export interface SupervisorOptions {
   /** Worker entry (.ts, run through tsx); tests pass a double from server/test/. */
@@ -253,7 +254,7 @@ export class EngineSupervisor {
     const child = fork(this.opts.entry, [], {
       execArgv: ['--import', TSX_LOADER],
       serialization: 'advanced',
-      env: { ...process.env, ...this.opts.env, EASEL_WORKER: '1' },
+      env: withHugePages({ ...process.env, ...this.opts.env, EASEL_WORKER: '1' }),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.child = child;
