@@ -160,7 +160,7 @@ export class GenerationService {
       await old.engine.dispose();
     }
     const loadCache = sharedLoadCache(join(resolve(this.opts.modelsDir), '.cache', 'load'));
-    const memory = resolveEngineMemory(this.opts.memory ?? 'auto', { device: this.opts.device, loadCache: loadCache?.enabled ?? false });
+    const memory = resolveEngineMemory(this.opts.memory ?? 'auto', { device: this.opts.device, loadCache: loadCache?.enabled ?? false, fullPreviews: this.opts.previewMethod === 'full' });
     const engine = await loadEngine(path, {
       memory,
       modelsDir: this.opts.modelsDir,

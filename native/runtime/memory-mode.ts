@@ -1,18 +1,16 @@
 // How many model parts the engine keeps loaded (ENGINE_MEMORY). In fp32 the SD1.5 text encoder,
-// UNet and VAE weights are 0.5 + 3.3 + 0.3 GiB, and a UNet step adds its activations, so keeping
-// everything (fastest: no part is ever reopened) peaks near 6–7 GiB for a 512² txt2img on the CPU.
-// 'low' holds one part at a time and reopens the others from the load cache (a cache hit is
-// seconds), for machines where that peak would swap or be killed.
-import { totalmem } from 'node:os';
+// UNet and VAE weights are 0.5 + 3.3 + 0.3 GiB, and each part's runs leave an ORT arena behind, so
+// keeping everything peaks at 6.0 GiB for a 512² txt2img on the CPU. 'low' holds one part at a
+// time and reopens the others from the load cache: 4.07 GiB, and 111.5 s against 112.3 s per
+// 20-step image (bench:engine --pipeline, docs/engine-speed.md), because a cache hit reopens the
+// UNet in ~1.6 s. So 'auto' is 'low' wherever that reopen is a cache hit: on the CPU with the load
+// cache on (the cache is CPU-only; on CUDA a reopen would rebuild the session).
 import type { Device } from './ort-backend.js';
 
 export type EngineMemory = 'low' | 'normal';
 export type EngineMemorySetting = EngineMemory | 'auto';
 
 export const ENGINE_MEMORY_SETTINGS: readonly EngineMemorySetting[] = ['auto', 'low', 'normal'];
-
-/** Under this much RAM, 'auto' picks 'low' on the CPU (a normal-mode SD1.5 job peaks near 7 GiB). */
-export const AUTO_LOW_BELOW_BYTES = 12 * 2 ** 30;
 
 /** The setting from a string (case-insensitive), or undefined when it is not one. */
 export function parseEngineMemory(raw: string | undefined): EngineMemorySetting | undefined {
@@ -22,14 +20,14 @@ export function parseEngineMemory(raw: string | undefined): EngineMemorySetting 
 
 export interface MemoryFacts {
   device: Device;
-  /** Whether a load cache is on: without one, reopening a UNet rebuilds it (a minute), so 'auto' never picks 'low'. */
+  /** Whether a load cache is on: without one, reopening a UNet rebuilds it (20 s and more). */
   loadCache: boolean;
-  totalBytes?: number;
+  /** LIVE_PREVIEW_METHOD=full: previews run the VAE between UNet steps, so 'low' would reopen the UNet after each. */
+  fullPreviews?: boolean;
 }
 
-/** What `setting` means on this machine: 'auto' is 'low' on a CPU with a load cache and under 12 GiB of RAM. */
+/** What `setting` means here: 'auto' is 'low' on the CPU with a load cache and no full-VAE previews, else 'normal'. */
 export function resolveEngineMemory(setting: EngineMemorySetting, facts: MemoryFacts): EngineMemory {
   if (setting !== 'auto') return setting;
-  const total = facts.totalBytes ?? totalmem();
-  return facts.device === 'cpu' && facts.loadCache && total < AUTO_LOW_BELOW_BYTES ? 'low' : 'normal';
+  return facts.device === 'cpu' && facts.loadCache && !facts.fullPreviews ? 'low' : 'normal';
 }
