@@ -84,6 +84,9 @@ describe('hires fix in the Generate tab', () => {
         // Closing is remembered too.
         await p.locator('[data-testid="hires-enabled"]').uncheck();
         await p.locator('[data-testid="hires"] summary').click();
+        // <details> fires its toggle event (which saves the form) as a later task: reload only
+        // once the closed state is stored, or the reload can race it.
+        await expect.poll(() => p.evaluate(() => (JSON.parse(localStorage.getItem('easel.form') ?? '{}') as { hires?: { open?: boolean } }).hires?.open)).toBe(false);
         await p.reload();
         await p.locator('[data-testid="hires"]').waitFor({ timeout: 30_000 });
         expect(await isOpen(p)).toBe(false);
