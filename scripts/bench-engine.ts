@@ -17,7 +17,7 @@ import { SD1_TINY_DIR } from '../native/testing/fixtures.js';
 import { benchPipeline } from './bench-pipeline.js';
 import { benchEngineLoad } from './bench-engine-load.js';
 import { BENCH_MODEL_DIR, defaultModel } from './bench-model.js';
-import { compareWithExport, formatCompare } from './bench-compare-export.js';
+import { compareWithExport, formatCompare, median, randomValues } from './bench-compare-export.js';
 import { peakRssSinceReset, resetPeakRss } from './bench-rss.js';
 import { parseFlags, runMain } from './cli.js';
 import { reexecWithHugePages } from '../native/runtime/huge-pages.js';
@@ -53,22 +53,6 @@ const HELP = `bench-engine: time the engine on the CPU
                     byte-identical to openai/clip-vit-large-patch14's)
   --help            show this text`;
 
-
-function randomLatent(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32 - 0.5) * 2;
-  }
-  return out;
-}
-
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** Median wall time of `n` runs of `fn`, in ms. */
 async function medianOf(n: number, fn: () => Promise<unknown>): Promise<number> {
@@ -171,7 +155,7 @@ async function main(): Promise<number> {
       cond = both;
       const adm = cfg.unet.adm_in_channels;
       y = new Float32Array(batch * adm);
-      for (let b = 0; b < batch; b++) y.set(randomLatent(adm, 3), b * adm);
+      for (let b = 0; b < batch; b++) y.set(randomValues(adm, 3), b * adm);
       // a full-size SDXL UNet is 10.3 GB in fp32: hold the text encoders no longer than needed
       await model.openClip.release();
       await model.textEncoder.release();
@@ -198,7 +182,7 @@ async function main(): Promise<number> {
       row(`UNet: weights + session (batch ${batch}, ${latent}×${latent})`, fmtMs(performance.now() - t));
       const u = model.loadTimes().unet;
       row('  of which graph build / weights fill / ORT session', `${fmtMs(u.graph)} / ${fmtMs(u.weights)} / ${fmtMs(u.session)}`);
-      const x = randomLatent(batch * cfg.unet.in_channels * latent * latent, 1);
+      const x = randomValues(batch * cfg.unet.in_channels * latent * latent, 1);
       const ts = new Float32Array(batch).fill(500);
       const context = new Float32Array(batch * cond.length);
       for (let b = 0; b < batch; b++) context.set(cond, b * cond.length);
@@ -222,7 +206,7 @@ async function main(): Promise<number> {
       t = performance.now();
       await model.vae.prepareDecoder(vd);
       row('VAE decoder: weights + session', fmtMs(performance.now() - t));
-      const z = randomLatent(cfg.vae.embed_dim * latent * latent, 2);
+      const z = randomValues(cfg.vae.embed_dim * latent * latent, 2);
       // Like the UNet row: a warm-up run (ORT plans memory and faults pages in on the first run), then
       // the median of --vae-runs.
       t = performance.now();
@@ -249,7 +233,7 @@ async function main(): Promise<number> {
         processPeakBeforeTiled = process.resourceUsage().maxRSS;
         const resetOk = resetPeakRss();
         t = performance.now();
-        const big = await model.vae.decode(randomLatent(cfg.vae.embed_dim * tl * tl, 4), td);
+        const big = await model.vae.decode(randomValues(cfg.vae.embed_dim * tl * tl, 4), td);
         row(`VAE decode ${tiledSize}×${tiledSize} (${how})`, fmtMs(performance.now() - t));
         if (!values['skip-encode']) {
           const bigImg = big.map((v) => Math.max(-1, Math.min(1, v)));
