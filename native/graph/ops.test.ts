@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from './builder.js';
 import type { Value } from './builder.js';
-import { conv2d, geluErf, groupNorm, layerNorm, linear, quickGelu, silu } from './ops-nn.js';
+import { conv2d, geglu, geluErf, groupNorm, layerNorm, linear, quickGelu, silu } from './ops-nn.js';
 import { attention } from './ops-attention.js';
 import { resizeNearest } from './ops-tensor.js';
 import { upsampleConv2x } from './ops-upconv.js';
@@ -29,6 +29,17 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/** erf by its Maclaurin series (|z| < 6 here; Abramowitz–Stegun 7.1.26 is too coarse). */
+function erf(z: number): number {
+  let sum = 0;
+  let term = z;
+  for (let n = 0; n < 200; n++) {
+    sum += term / (2 * n + 1);
+    term *= (-z * z) / (n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
 }
 
 type Tensors = Record<string, { shape: number[]; data: Float32Array }>;
@@ -91,6 +102,30 @@ describe('op helpers against direct implementations', () => {
     const down = await run(weights, { x: { shape: [b, c, h, w], data: x } }, (g, i) => conv2d(g, i.x, 'c', { stride: 2, pads: [0, 0, 1, 1] }));
     expect(down.shape).toEqual([b, o, 2, 3]);
     expect(maxAbsDiff(down.out, ref(2, 0, 0, 2, 3))).toBeLessThan(1e-5);
+  });
+
+  it('geglu: a · gelu(gate) of the chunked projection, with the weight split rather than the [.., 2·inner] output', async () => {
+    const [b, s, c, inner] = [2, 5, 6, 4];
+    const x = randn(b * s * c, 31);
+    const weights: Tensors = { 'p.weight': { shape: [2 * inner, c], data: randn(2 * inner * c, 32) }, 'p.bias': { shape: [2 * inner], data: randn(2 * inner, 33) } };
+    const gelu = (v: number) => 0.5 * v * (1 + erf(v / Math.SQRT2));
+    const ref = new Float32Array(b * s * inner);
+    for (let r = 0; r < b * s; r++)
+      for (let j = 0; j < inner; j++) {
+        const proj = (o: number) => {
+          let acc = weights['p.bias'].data[o];
+          for (let k = 0; k < c; k++) acc += x[r * c + k] * weights['p.weight'].data[o * c + k];
+          return acc;
+        };
+        ref[r * inner + j] = proj(j) * gelu(proj(inner + j)); // torch chunk(2, -1): value first, gate second
+      }
+    const { out, shape } = await run(weights, { x: { shape: [b, s, c], data: x } }, (g, v) => geglu(g, v.x, 'p'));
+    expect(shape).toEqual([b, s, inner]);
+    expect(maxAbsDiff(out, ref)).toBeLessThan(1e-5);
+    // the weight and bias are split (two MatMuls), not a [b, s, 2·inner] projection output
+    const g = new GraphBuilder({ name: 'geglu-ops', weightShape: (k) => weights[k]?.shape });
+    g.output(geglu(g, g.input('x', 'float32', [b, s, c]), 'p'), 'y');
+    expect(g.build().opCounts).toMatchObject({ MatMul: 2, Split: 2 });
   });
 
   it('upsampleConv2x: four 2×2 phase convs (and the small-input plain form) equal conv3×3(nearest ×2) on odd sizes', async () => {
@@ -180,16 +215,6 @@ describe('op helpers against direct implementations', () => {
   it('activations: silu, quick_gelu, exact gelu', async () => {
     const x = randn(64, 12, 3);
     const shape = [64];
-    const erf = (z: number) => {
-      // Abramowitz–Stegun 7.1.26 is too coarse; integrate the series instead (|z| < 6 here).
-      let sum = 0;
-      let term = z;
-      for (let n = 0; n < 200; n++) {
-        sum += term / (2 * n + 1);
-        term *= (-z * z) / (n + 1);
-      }
-      return (2 / Math.sqrt(Math.PI)) * sum;
-    };
     const cases: Array<[(g: GraphBuilder, v: Value) => Value, (v: number) => number]> = [
       [silu, (v) => v / (1 + Math.exp(-v))],
       [quickGelu, (v) => v / (1 + Math.exp(-1.702 * v))],
