@@ -48,10 +48,14 @@ export interface EnhanceCallbacks {
   onPartial(index: number, text: string): void;
 }
 
-interface PendingEnhance {
-  cb: EnhanceCallbacks;
-  resolve(out: { prompts: string[]; info: Record<string, unknown> }): void;
+/** How a pending side request (enhance, preprocess) is settled by the worker's answer. */
+interface Settled<T> {
+  resolve(out: T): void;
   reject(err: EaselError): void;
+}
+
+interface PendingEnhance extends Settled<{ prompts: string[]; info: Record<string, unknown> }> {
+  cb: EnhanceCallbacks;
 }
 
 /** tsx's loader by absolute URL, so the worker starts whatever the current directory is. */
@@ -75,7 +79,7 @@ export class EngineSupervisor {
   /** Prompt expansions in flight; they run beside the current job (in the worker's LM thread). */
   private readonly enhancing = new Map<string, PendingEnhance>();
   /** ControlNet preprocessor previews in flight (they run between the steps of the current job). */
-  private readonly preprocessing = new Map<string, { resolve(out: PreprocessOutput): void; reject(err: EaselError): void }>();
+  private readonly preprocessing = new Map<string, Settled<PreprocessOutput>>();
   private preprocessSeq = 0;
   /** Counts worker starts; tests and logs use it to see a restart happened. */
   starts = 0;
@@ -156,26 +160,7 @@ export class EngineSupervisor {
     cb.signal.throwIfAborted();
     await this.waitReady(this.opts.readyTimeoutMs ?? 60_000);
     if (cb.signal.aborted) throw new EaselError('cancelled', 'cancelled');
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => this.send({ type: 'cancel', job_id: wireId });
-      cb.signal.addEventListener('abort', onAbort, { once: true });
-      const settle = (): void => {
-        cb.signal.removeEventListener('abort', onAbort);
-        this.enhancing.delete(wireId);
-      };
-      this.enhancing.set(wireId, {
-        cb,
-        resolve: (out) => {
-          settle();
-          resolve(out);
-        },
-        reject: (err) => {
-          settle();
-          reject(err);
-        },
-      });
-      this.send({ type: 'enhance', job_id: wireId, params });
-    });
+    return this.sideRequest(this.enhancing, wireId, cb.signal, (settled) => ({ cb, ...settled }), { type: 'enhance', job_id: wireId, params });
   }
 
   /**
@@ -187,24 +172,41 @@ export class EngineSupervisor {
     signal?.throwIfAborted();
     await this.waitReady(this.opts.readyTimeoutMs ?? 60_000);
     const wireId = `preprocess:${++this.preprocessSeq}`;
+    return this.sideRequest(this.preprocessing, wireId, signal, (settled) => settled, { type: 'preprocess', job_id: wireId, params });
+  }
+
+  /**
+   * A request beside the job queue (enhance, preprocess): registered under `wireId` in `pending`
+   * until the worker answers or the process dies; an abort asks the worker to cancel it.
+   */
+  private sideRequest<T, P extends Settled<T>>(
+    pending: Map<string, P>,
+    wireId: string,
+    signal: AbortSignal | undefined,
+    entry: (settled: Settled<T>) => P,
+    message: ParentMessage,
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
       const onAbort = (): void => this.send({ type: 'cancel', job_id: wireId });
       signal?.addEventListener('abort', onAbort, { once: true });
       const settle = (): void => {
         signal?.removeEventListener('abort', onAbort);
-        this.preprocessing.delete(wireId);
+        pending.delete(wireId);
       };
-      this.preprocessing.set(wireId, {
-        resolve: (out) => {
-          settle();
-          resolve(out);
-        },
-        reject: (err) => {
-          settle();
-          reject(err);
-        },
-      });
-      this.send({ type: 'preprocess', job_id: wireId, params });
+      pending.set(
+        wireId,
+        entry({
+          resolve: (out) => {
+            settle();
+            resolve(out);
+          },
+          reject: (err) => {
+            settle();
+            reject(err);
+          },
+        }),
+      );
+      this.send(message);
     });
   }
 
