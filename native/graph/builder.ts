@@ -24,6 +24,9 @@ export interface Value {
   readonly shape: readonly number[];
 }
 
+/** Output tile side m of a Winograd F(m×m, 3×3) convolution (native/graph/ops-winograd.ts). */
+export type WinogradTile = 2 | 4;
+
 /** 'fp32': everything float32 (portable, CPU). 'fp16': weights and activations float16 (CUDA). */
 export type Precision = 'fp32' | 'fp16';
 
@@ -36,6 +39,11 @@ export interface WeightBinding {
   readonly shape: readonly number[];
   /** 2-D weights stored transposed ([out, in] -> [in, out]) so that MatMul needs no Transpose node. */
   readonly transpose: boolean;
+  /**
+   * A [O, C, 3, 3] kernel stored as Winograd F(m×m, 3×3) kernels G·w·Gᵀ, laid out [(m+2)², O, C]
+   * (native/graph/ops-winograd.ts); the transform runs once when the weights are filled.
+   */
+  readonly winograd?: WinogradTile;
   readonly file: string;
   readonly offset: number;
   readonly length: number;
@@ -65,6 +73,8 @@ export interface WeightOptions {
   /** Shape to declare in the graph (a reshape of the checkpoint's, e.g. [C] -> [C, 1, 1]). */
   shape?: readonly number[];
   transpose?: boolean;
+  /** Store a 3×3 conv kernel as Winograd F(m×m, 3×3) kernels [(m+2)², O, C] (see WeightBinding). */
+  winograd?: WinogradTile;
   /** Defaults to the builder's float type. */
   dtype?: DataType;
 }
@@ -184,7 +194,7 @@ export class GraphBuilder {
   private readonly constants: TensorMessage[] = [];
   private readonly constValues = new Map<string, readonly number[]>();
   private readonly constCache = new Map<string, Value>();
-  private readonly weightRefs = new Map<string, { value: Value; transpose: boolean }>();
+  private readonly weightRefs = new Map<string, { value: Value; transpose: boolean; winograd?: WinogradTile }>();
   private readonly names = new Set<string>();
   private readonly nodeNames = new Set<string>();
   private readonly scopes: string[] = [];
@@ -257,12 +267,18 @@ export class GraphBuilder {
   }
 
   /** An initializer bound to checkpoint tensor `key`, filled from external data at session creation. */
+  /** The checkpoint's shape of `key` (undefined when unknown), without binding the weight. */
+  checkpointShape(key: string): readonly number[] | undefined {
+    return this.weightShape?.(key);
+  }
+
   weight(key: string, opts: WeightOptions = {}): Value {
     const transpose = opts.transpose ?? false;
+    const winograd = opts.winograd;
     const cached = this.weightRefs.get(key);
     if (cached) {
-      if (cached.transpose !== transpose) {
-        throw new GraphError('graph_duplicate_name', `weight ${key} is used both transposed and not`);
+      if (cached.transpose !== transpose || cached.winograd !== winograd) {
+        throw new GraphError('graph_duplicate_name', `weight ${key} is used in two layouts`);
       }
       return cached.value;
     }
@@ -277,8 +293,14 @@ export class GraphBuilder {
       if (shape.length !== 2) throw new GraphError('graph_shape_mismatch', `weight ${key}: only 2-D weights can be transposed`);
       shape = [shape[1], shape[0]];
     }
+    if (winograd) {
+      if (shape.length !== 4 || shape[2] !== 3 || shape[3] !== 3) {
+        throw new GraphError('graph_shape_mismatch', `weight ${key}: only [O, C, 3, 3] kernels have Winograd forms, got [${shape.join(',')}]`);
+      }
+      shape = [(winograd + 2) ** 2, shape[0], shape[1]];
+    }
     const value: Value = { name: this.claim(key), dtype: opts.dtype ?? this.floatType, shape: [...shape] };
-    this.weightRefs.set(key, { value, transpose });
+    this.weightRefs.set(key, { value, transpose, ...(winograd ? { winograd } : {}) });
     return value;
   }
 
@@ -360,7 +382,7 @@ export class GraphBuilder {
     const initializers: TensorMessage[] = [...this.constants];
     let file = -1;
     let offset = 0;
-    for (const [key, { value, transpose }] of this.weightRefs) {
+    for (const [key, { value, transpose, winograd }] of this.weightRefs) {
       const length = elementCount(value.shape) * DATA_TYPE_BYTES[value.dtype];
       if (file < 0 || (offset > 0 && offset + length > this.maxFileBytes)) {
         file++;
@@ -368,7 +390,7 @@ export class GraphBuilder {
         files.push({ path: `weights-${file}.bin`, byteLength: 0 });
       }
       const path = files[file].path;
-      weights.push({ key, dtype: value.dtype, shape: value.shape, transpose, file: path, offset, length });
+      weights.push({ key, dtype: value.dtype, shape: value.shape, transpose, ...(winograd ? { winograd } : {}), file: path, offset, length });
       initializers.push({ name: key, dataType: value.dtype, dims: value.shape, external: { location: path, offset, length } });
       files[file].byteLength = offset + length;
       offset = Math.ceil((offset + length) / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;

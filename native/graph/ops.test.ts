@@ -7,6 +7,7 @@ import { conv2d, geglu, geluErf, groupNorm, layerNorm, linear, quickGelu, silu }
 import { attention } from './ops-attention.js';
 import { resizeNearest } from './ops-tensor.js';
 import { upsampleConv2x } from './ops-upconv.js';
+import { conv3x3, winogradConv3x3, winogradKernels } from './ops-winograd.js';
 import { createEngineRuntime } from '../runtime/ort-backend.js';
 import type { EngineRuntime, EngineSession } from '../runtime/ort-backend.js';
 import { materializeWeights, memoryWeightSource } from '../runtime/weights.js';
@@ -102,6 +103,53 @@ describe('op helpers against direct implementations', () => {
     const down = await run(weights, { x: { shape: [b, c, h, w], data: x } }, (g, i) => conv2d(g, i.x, 'c', { stride: 2, pads: [0, 0, 1, 1] }));
     expect(down.shape).toEqual([b, o, 2, 3]);
     expect(maxAbsDiff(down.out, ref(2, 0, 0, 2, 3))).toBeLessThan(1e-5);
+  });
+
+  it('winogradConv3x3: F(2×2) and F(4×4) equal the direct 3×3 conv on sizes that are not whole tiles; conv3x3 picks by policy', async () => {
+    const [b, c, h, w, o] = [2, 5, 7, 10, 6];
+    const x = randn(b * c * h * w, 41);
+    const weights: Tensors = { 'c.weight': { shape: [o, c, 3, 3], data: randn(o * c * 9, 42) }, 'c.bias': { shape: [o], data: randn(o, 43) } };
+    const ref = new Float32Array(b * o * h * w);
+    for (let n = 0; n < b; n++)
+      for (let oc = 0; oc < o; oc++)
+        for (let y = 0; y < h; y++)
+          for (let xx = 0; xx < w; xx++) {
+            let acc = weights['c.bias'].data[oc];
+            for (let ic = 0; ic < c; ic++)
+              for (let ky = 0; ky < 3; ky++)
+                for (let kx = 0; kx < 3; kx++) {
+                  const iy = y + ky - 1;
+                  const ix = xx + kx - 1;
+                  if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                  acc += x[((n * c + ic) * h + iy) * w + ix] * weights['c.weight'].data[((oc * c + ic) * 3 + ky) * 3 + kx];
+                }
+            ref[((n * o + oc) * h + y) * w + xx] = acc;
+          }
+    for (const m of [2, 4] as const) {
+      const { out, shape } = await run(weights, { x: { shape: [b, c, h, w], data: x } }, (g, v) => winogradConv3x3(g, v.x, 'c', m));
+      expect(shape).toEqual([b, o, h, w]);
+      expect(maxAbsDiff(out, ref)).toBeLessThan(2e-5);
+    }
+    // the kernel is bound in its transformed layout [(m+2)², O, C] and computed when the weights are filled
+    const build = (policy: Parameters<typeof conv3x3>[3]) => {
+      const g = new GraphBuilder({ name: 'wino-policy', weightShape: (k) => weights[k]?.shape });
+      g.output(conv3x3(g, g.input('x', 'float32', [b, c, h, w]), 'c', policy), 'y');
+      return g.build();
+    };
+    const wino = build({ minChannels: 5, maxActivation: b * c * h * w });
+    expect(wino.weights.find((k) => k.key === 'c.weight')).toMatchObject({ winograd: 2, shape: [16, o, c] }); // min(h, w) < 8: F(2×2)
+    expect(wino.opCounts).toMatchObject({ MatMul: 1, ConvTranspose: 1 });
+    for (const direct of [build(undefined), build({ minChannels: 6, maxActivation: Infinity }), build({ minChannels: 1, maxActivation: b * c * h * w - 1 })]) {
+      expect(direct.weights.find((k) => k.key === 'c.weight')).toMatchObject({ shape: [o, c, 3, 3] });
+      expect(direct.opCounts).toMatchObject({ Conv: 1 });
+      expect(direct.opCounts.MatMul).toBeUndefined();
+    }
+    // G·w·Gᵀ of one kernel by hand: F(2×2)'s G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]]
+    const k = Float32Array.from({ length: 9 }, (_, i) => i + 1);
+    const u = winogradKernels(k, 1, 1, 2);
+    expect(u[0]).toBe(1); // G[0]·w·G[0]ᵀ = w[0][0]
+    expect(u[5]).toBeCloseTo(0.25 * k.reduce((p, v) => p + v, 0), 5); // (1,1): ¼ Σ w
+    expect(u[15]).toBe(9); // w[2][2]
   });
 
   it('geglu: a · gelu(gate) of the chunked projection, with the weight split rather than the [.., 2·inner] output', async () => {

@@ -8,6 +8,9 @@ import { buildVaeDecoderGraph, buildVaeEncoderGraph } from './vae-graph.js';
 import type { FixtureTensor } from './graph-test-utils.js';
 import { createEngineRuntime } from '../runtime/ort-backend.js';
 import { loadDiffusionModel } from '../runtime/diffusion-model.js';
+import { materializeWeights } from '../runtime/weights.js';
+import { CPU_WINOGRAD } from '../graph/ops-winograd.js';
+import type { BuiltGraph } from '../graph/builder.js';
 import type { DiffusionModel } from '../runtime/diffusion-model.js';
 
 let ckpt: Checkpoint;
@@ -55,6 +58,33 @@ describe('VAE graphs (sd1-tiny)', () => {
     expect(maxAbsDiff(logvar, fx['encode.logvar'].data)).toBeLessThan(FIXTURE_TOLERANCE);
   });
 
+  it('every 3×3 convolution by Winograd (F(4×4) here) stays within 1e-4 of the fixture, decode and encode', async () => {
+    const runtime = await createEngineRuntime({ device: 'cpu' });
+    const all = { minChannels: 1, maxActivation: Infinity };
+    const opts = { batch: 1, height: 8, width: 8, weightShape: (k: string) => ckpt.shape(k), winograd: all };
+    const runGraph = async (built: BuiltGraph, input: string, data: Float32Array, dims: number[]) => {
+      const session = await runtime.createSession(built, await materializeWeights(built, ckpt));
+      try {
+        return (await session.run({ [input]: { dtype: 'float32', data, dims } }))[built.outputs[0].name];
+      } finally {
+        await session.dispose();
+      }
+    };
+    const dec = buildVaeDecoderGraph(ckpt.config.vae, opts);
+    const enc = buildVaeEncoderGraph(ckpt.config.vae, opts);
+    // every resnet convolution; the in/out ones too where both sides have a channel (conv_out: 3)
+    expect(dec.weights.filter((w) => w.winograd).length).toBeGreaterThanOrEqual(16);
+    expect(enc.weights.filter((w) => w.winograd).length).toBeGreaterThanOrEqual(12);
+    const image = await runGraph(dec, 'z', fx['decode.z'].data, [1, 4, 8, 8]);
+    expect(maxAbsDiff(image, fx['decode.image'].data)).toBeLessThan(FIXTURE_TOLERANCE);
+    const moments = await runGraph(enc, 'image', fx['encode.image'].data, [1, 3, 64, 64]);
+    expect(maxAbsDiff(moments, fx['encode.moments'].data)).toBeLessThan(FIXTURE_TOLERANCE);
+  });
+
+  it('the CPU runner uses the CPU Winograd policy', () => {
+    expect(model.vae.winograd).toEqual(CPU_WINOGRAD);
+  });
+
   it('rejects a latent of the wrong size', async () => {
     await expect(model.vae.decode(fx['decode.z'].data, { batch: 1, h: 8, w: 16 })).rejects.toMatchObject({ code: 'bad_input' });
   });
@@ -69,5 +99,22 @@ describe('VAE graphs bind every VAE key of the full-size SD1.5 key list', () => 
     expect(enc.outputs[0].shape).toEqual([1, 8, 64, 64]);
     const used = new Set([...dec.weights, ...enc.weights].map((w) => w.key));
     expect(used).toEqual(new Set(keys.filter((k) => k.startsWith(VAE_PREFIX))));
+  });
+
+  it('CPU_WINOGRAD at 512²: the 128- to 512-channel convolutions below the 512² level, F(4×4)', () => {
+    const { shape } = keyListShapes('sd15.json');
+    const opts = { batch: 1, height: 64, width: 64, weightShape: shape, winograd: CPU_WINOGRAD };
+    const wino = (g: BuiltGraph) => g.weights.filter((w) => w.winograd).map((w) => w.key.slice(VAE_PREFIX.length));
+    const dec = wino(buildVaeDecoderGraph(SD15_CONFIG.vae, opts));
+    // mid (4) + up.3 (6) + up.2 (6) + up.1 (5: its first conv reads 512 channels at 256², over the
+    // activation bound); not conv_in (4 channels), up.0 (512² level) or conv_out (3 channels)
+    expect(dec).toHaveLength(21);
+    expect(dec).not.toContain('decoder.up.1.block.0.conv1.weight');
+    expect(dec.every((k) => /^decoder\.(mid|up\.[123])\./.test(k))).toBe(true);
+    const enc = wino(buildVaeEncoderGraph(SD15_CONFIG.vae, opts));
+    // down.1 (4) + down.2 (4) + down.3 (4) + mid (4); not conv_in, down.0 (512² level) or conv_out (8 channels)
+    expect(enc).toHaveLength(16);
+    expect(enc.every((k) => /^encoder\.(mid|down\.[123])\./.test(k))).toBe(true);
+    expect(buildVaeDecoderGraph(SD15_CONFIG.vae, opts).weights.filter((w) => w.winograd).every((w) => w.winograd === 4)).toBe(true);
   });
 });

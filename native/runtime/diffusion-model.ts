@@ -10,6 +10,7 @@
 //   const img = await model.vae.decode(z, { batch: 1, h: 64, w: 64 });          // [1, 3, 512, 512]
 //   await model.dispose();
 import type { Precision } from '../graph/builder.js';
+import { CPU_WINOGRAD } from '../graph/ops-winograd.js';
 import type { Checkpoint } from '../models/checkpoint.js';
 import type { ModelConfig } from '../models/config.js';
 import { SDXL_CLIP_L_PREFIX } from '../models/key-spec.js';
@@ -102,7 +103,9 @@ export class DiffusionModel {
       }
     }
     this.unet = new UNetRunner(unet, config.unet, opts.precision?.unet ?? precision, (k) => unet.shape(k));
-    this.vae = new VaeRunner(dec, enc, config.vae, opts.precision?.vae ?? 'fp32', (k) => dec.shape(k));
+    // Winograd on the CPU only: cuDNN picks its own convolution algorithms on CUDA.
+    const winograd = opts.runtime.device === 'cpu' ? CPU_WINOGRAD : undefined;
+    this.vae = new VaeRunner(dec, enc, config.vae, opts.precision?.vae ?? 'fp32', (k) => dec.shape(k), winograd);
     if (opts.vaeTiling) this.vae.tiling = { ...DEFAULT_VAE_TILING, ...opts.vaeTiling };
   }
 

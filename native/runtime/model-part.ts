@@ -47,7 +47,7 @@ export interface PartLoadCache {
 /** What fixes a built graph: its protobuf and where each checkpoint tensor lands (layout, dtype). */
 function graphDigest(graph: BuiltGraph): string {
   const h = createHash('sha256').update(graph.model);
-  h.update(JSON.stringify([graph.externalFiles, graph.weights.map((b) => [b.key, b.file, b.offset, b.shape, b.dtype, b.transpose ?? false])]));
+  h.update(JSON.stringify([graph.externalFiles, graph.weights.map((b) => [b.key, b.file, b.offset, b.shape, b.dtype, b.transpose ?? false, b.winograd ?? 0])]));
   return h.digest('hex');
 }
 

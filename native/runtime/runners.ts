@@ -7,6 +7,8 @@ import type { ClipTextConfig, OpenClipTextConfig, UNetConfig, VaeConfig } from '
 import { buildOpenClipTextGraph, eosIndices, OPEN_CLIP_IO } from '../models/open-clip-text-graph.js';
 import { buildUNetGraph, controlResidualName, UNET_INPUTS, UNET_OUTPUT } from '../models/unet-graph.js';
 import { buildVaeDecoderGraph, buildVaeEncoderGraph, vaeDownscale, VAE_DECODER_IO, VAE_ENCODER_IO } from '../models/vae-graph.js';
+import type { VaeGraphOptions } from '../models/vae-graph.js';
+import type { WinogradPolicy } from '../graph/ops-winograd.js';
 import { EngineError } from './engine-error.js';
 import { checkTiling, DEFAULT_VAE_TILING, runTiled, usesTiles, type VaeTiling } from '../vae/tiled-vae.js';
 import type { ModelPart } from './model-part.js';
@@ -243,6 +245,8 @@ export class VaeRunner {
     readonly config: VaeConfig,
     private readonly precision: Precision,
     private readonly weightShape: ShapeLookup,
+    /** Winograd for float32 graphs (the CPU); undefined = direct convolutions only. */
+    readonly winograd?: WinogradPolicy,
   ) {}
 
   /** Image pixels per latent pixel (8). */
@@ -253,8 +257,10 @@ export class VaeRunner {
   /** Decodes/encodes that had to be redone in float32 (fp16 overflow), for logs and tests. */
   fp32Fallbacks = 0;
 
-  private opts(d: VaeDims, precision: Precision = this.precision) {
-    return { batch: d.batch, height: d.h, width: d.w, precision, weightShape: this.weightShape };
+  private opts(d: VaeDims, precision: Precision = this.precision): VaeGraphOptions {
+    // float16 would lose F(4×4)'s transformed values (they reach 8× and 1/24 of the inputs)
+    const winograd = precision === 'fp32' ? this.winograd : undefined;
+    return { batch: d.batch, height: d.h, width: d.w, precision, weightShape: this.weightShape, ...(winograd ? { winograd } : {}) };
   }
 
   /**

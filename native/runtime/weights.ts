@@ -6,6 +6,7 @@ import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { f32ToF16 } from '../io/dtype.js';
 import type { BuiltGraph, WeightBinding } from '../graph/builder.js';
+import { winogradKernels } from '../graph/ops-winograd.js';
 import { EngineError } from './engine-error.js';
 import { reportWeightsRead } from './load-events.js';
 
@@ -47,15 +48,17 @@ function transpose2d(src: Float32Array, rows: number, cols: number): Float32Arra
 /** The bytes one binding occupies in its external file (checkpoint tensor → graph layout and dtype). */
 async function bindingBytes(b: WeightBinding, source: WeightSource, hook?: WeightHook): Promise<Uint8Array> {
   let data = await source.readFloat32(b.key);
-  const count = b.shape.reduce((p, d) => p * d, 1);
+  // a Winograd binding's graph shape [a², O, C] holds the transform of an [O, C, 3, 3] tensor
+  const count = b.winograd ? b.shape[1] * b.shape[2] * 9 : b.shape.reduce((p, d) => p * d, 1);
   if (hook) data = await hook(b.key, data);
   if (data.length !== count) {
-    throw new EngineError('weight_mismatch', `${b.key}: ${data.length} values for graph shape [${b.shape.join(',')}]`);
+    throw new EngineError('weight_mismatch', `${b.key}: ${data.length} values for graph shape [${b.shape.join(',')}]${b.winograd ? ' (Winograd form)' : ''}`);
   }
   if (b.transpose) {
     // graph shape is [in, out]; the checkpoint's is [out, in]
     data = transpose2d(data, b.shape[1], b.shape[0]);
   }
+  if (b.winograd) data = winogradKernels(data, b.shape[1], b.shape[2], b.winograd); // graph shape [a², O, C]
   switch (b.dtype) {
     case 'float32':
       return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
