@@ -58,7 +58,7 @@ describe('VAE graphs (sd1-tiny)', () => {
     expect(maxAbsDiff(logvar, fx['encode.logvar'].data)).toBeLessThan(FIXTURE_TOLERANCE);
   });
 
-  it('every 3×3 convolution by Winograd (F(4×4) here) stays within 1e-4 of the fixture, decode and encode', async () => {
+  it('every 3×3 convolution by Winograd stays within 1e-4 of the fixture (decode, encode) and of the direct graph on a latent of no whole tiles', async () => {
     const runtime = await createEngineRuntime({ device: 'cpu' });
     const all = { minChannels: 1, maxActivation: Infinity };
     const opts = { batch: 1, height: 8, width: 8, weightShape: (k: string) => ckpt.shape(k), winograd: all };
@@ -79,6 +79,17 @@ describe('VAE graphs (sd1-tiny)', () => {
     expect(maxAbsDiff(image, fx['decode.image'].data)).toBeLessThan(FIXTURE_TOLERANCE);
     const moments = await runGraph(enc, 'image', fx['encode.image'].data, [1, 3, 64, 64]);
     expect(maxAbsDiff(moments, fx['encode.moments'].data)).toBeLessThan(FIXTURE_TOLERANCE);
+    // a latent that is not whole tiles at any level (5×7 → 40×56 px) against the direct graph
+    const odd = { ...opts, height: 5, width: 7 };
+    const z = fx['decode.z'].data.slice(0, 4 * 5 * 7);
+    const direct = await runGraph(buildVaeDecoderGraph(ckpt.config.vae, { ...odd, winograd: undefined }), 'z', z, [1, 4, 5, 7]);
+    const wino = await runGraph(buildVaeDecoderGraph(ckpt.config.vae, odd), 'z', z, [1, 4, 5, 7]);
+    expect(wino.length).toBe(3 * 40 * 56);
+    expect(maxAbsDiff(wino, direct)).toBeLessThan(FIXTURE_TOLERANCE);
+    const img = fx['encode.image'].data.slice(0, 3 * 40 * 56);
+    const encDirect = await runGraph(buildVaeEncoderGraph(ckpt.config.vae, { ...odd, winograd: undefined }), 'image', img, [1, 3, 40, 56]);
+    const encWino = await runGraph(buildVaeEncoderGraph(ckpt.config.vae, odd), 'image', img, [1, 3, 40, 56]);
+    expect(maxAbsDiff(encWino, encDirect)).toBeLessThan(FIXTURE_TOLERANCE);
   });
 
   it('the CPU runner uses the CPU Winograd policy', () => {
