@@ -73,30 +73,35 @@ async function run(
   return { out: res.y, shape: y.shape };
 }
 
+/** torch Conv2d(k=3) by hand over NCHW x [b, c, h, w], weights 'c.weight' [o, c, 3, 3] and 'c.bias'. */
+function refConv3x3(x: Float32Array, weights: Tensors, dims: readonly number[], stride: number, pt: number, pl: number, ho: number, wo: number): Float32Array {
+  const [b, c, h, w] = dims;
+  const o = weights['c.weight'].shape[0];
+  const out = new Float32Array(b * o * ho * wo);
+  for (let n = 0; n < b; n++)
+    for (let oc = 0; oc < o; oc++)
+      for (let y = 0; y < ho; y++)
+        for (let xx = 0; xx < wo; xx++) {
+          let acc = weights['c.bias'].data[oc];
+          for (let ic = 0; ic < c; ic++)
+            for (let ky = 0; ky < 3; ky++)
+              for (let kx = 0; kx < 3; kx++) {
+                const iy = y * stride + ky - pt;
+                const ix = xx * stride + kx - pl;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                acc += x[((n * c + ic) * h + iy) * w + ix] * weights['c.weight'].data[((oc * c + ic) * 3 + ky) * 3 + kx];
+              }
+          out[((n * o + oc) * ho + y) * wo + xx] = acc;
+        }
+  return out;
+}
+
 describe('op helpers against direct implementations', () => {
   it('conv2d: 3×3 same padding, stride 2 with (0,1,0,1) padding', async () => {
     const [b, c, h, w, o] = [2, 3, 5, 6, 4];
     const x = randn(b * c * h * w, 1);
     const weights: Tensors = { 'c.weight': { shape: [o, c, 3, 3], data: randn(o * c * 9, 2) }, 'c.bias': { shape: [o], data: randn(o, 3) } };
-    const ref = (stride: number, pt: number, pl: number, ho: number, wo: number) => {
-      const out = new Float32Array(b * o * ho * wo);
-      for (let n = 0; n < b; n++)
-        for (let oc = 0; oc < o; oc++)
-          for (let y = 0; y < ho; y++)
-            for (let xx = 0; xx < wo; xx++) {
-              let acc = weights['c.bias'].data[oc];
-              for (let ic = 0; ic < c; ic++)
-                for (let ky = 0; ky < 3; ky++)
-                  for (let kx = 0; kx < 3; kx++) {
-                    const iy = y * stride + ky - pt;
-                    const ix = xx * stride + kx - pl;
-                    if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                    acc += x[((n * c + ic) * h + iy) * w + ix] * weights['c.weight'].data[((oc * c + ic) * 3 + ky) * 3 + kx];
-                  }
-              out[((n * o + oc) * ho + y) * wo + xx] = acc;
-            }
-      return out;
-    };
+    const ref = (stride: number, pt: number, pl: number, ho: number, wo: number) => refConv3x3(x, weights, [b, c, h, w], stride, pt, pl, ho, wo);
     const same = await run(weights, { x: { shape: [b, c, h, w], data: x } }, (g, i) => conv2d(g, i.x, 'c'));
     expect(same.shape).toEqual([b, o, h, w]);
     expect(maxAbsDiff(same.out, ref(1, 1, 1, h, w))).toBeLessThan(1e-5);
@@ -109,22 +114,7 @@ describe('op helpers against direct implementations', () => {
     const [b, c, h, w, o] = [2, 5, 7, 10, 6];
     const x = randn(b * c * h * w, 41);
     const weights: Tensors = { 'c.weight': { shape: [o, c, 3, 3], data: randn(o * c * 9, 42) }, 'c.bias': { shape: [o], data: randn(o, 43) } };
-    const ref = new Float32Array(b * o * h * w);
-    for (let n = 0; n < b; n++)
-      for (let oc = 0; oc < o; oc++)
-        for (let y = 0; y < h; y++)
-          for (let xx = 0; xx < w; xx++) {
-            let acc = weights['c.bias'].data[oc];
-            for (let ic = 0; ic < c; ic++)
-              for (let ky = 0; ky < 3; ky++)
-                for (let kx = 0; kx < 3; kx++) {
-                  const iy = y + ky - 1;
-                  const ix = xx + kx - 1;
-                  if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                  acc += x[((n * c + ic) * h + iy) * w + ix] * weights['c.weight'].data[((oc * c + ic) * 3 + ky) * 3 + kx];
-                }
-            ref[((n * o + oc) * h + y) * w + xx] = acc;
-          }
+    const ref = refConv3x3(x, weights, [b, c, h, w], 1, 1, 1, h, w);
     for (const m of [2, 4] as const) {
       const { out, shape } = await run(weights, { x: { shape: [b, c, h, w], data: x } }, (g, v) => winogradConv3x3(g, v.x, 'c', m));
       expect(shape).toEqual([b, o, h, w]);
