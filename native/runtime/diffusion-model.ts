@@ -25,7 +25,7 @@ export interface LoadModelOptions {
   runtime: EngineRuntime;
   /** Rewrites weights before they reach a session (LoRA merges; tests that perturb a tensor). */
   weightHook?: WeightHook;
-  /** Sessions kept per part and shape (each holds a copy of that part's weights). Default 2. */
+  /** Sessions kept per part and shape (each holds a copy of that part's weights). Default 2; the UNet's 1 with onePartAtATime. */
   maxSessionsPerPart?: number;
   /** How weights reach ONNX Runtime (see ModelPartOptions.weightsVia). Default 'auto'. */
   weightsVia?: 'memory' | 'disk' | 'auto';
@@ -38,7 +38,7 @@ export interface LoadModelOptions {
    * other parts' sessions are freed. In fp32 the three SD1.5 parts' weights alone are 4.1 GiB, so
    * this is what keeps a 512² txt2img near the UNet's own footprint (ENGINE_MEMORY=low). Each image
    * then re-opens every part; only sensible with a load cache, where that is a cache hit (about
-   * 2 s for a full-size UNet). Default false.
+   * 2 s for a full-size UNet). It also keeps one UNet session (one shape at a time). Default false.
    */
   onePartAtATime?: boolean;
   /**
@@ -74,7 +74,10 @@ export class DiffusionModel {
   ) {
     const partOpts = { runtime: opts.runtime, source: checkpoint, weightHook: opts.weightHook, maxSessions: opts.maxSessionsPerPart, weightsVia: opts.weightsVia, stagingDir: opts.stagingDir, loadCache: opts.loadCache };
     const te = new ModelPart('text-encoder', partOpts);
-    const unet = new ModelPart('unet', partOpts);
+    // One part at a time also means one UNet shape at a time: a second UNet session (a hires pass,
+    // the ControlNet residual variant) would otherwise hold a second 3.3 GB copy of the weights
+    // beside the first. (The UNet is reopened for every image in this mode anyway.)
+    const unet = new ModelPart('unet', { ...partOpts, maxSessions: opts.maxSessionsPerPart ?? (opts.onePartAtATime ? 1 : undefined) });
     const dec = new ModelPart('vae-decoder', partOpts);
     const enc = new ModelPart('vae-encoder', partOpts);
     const precision = opts.runtime.precision;

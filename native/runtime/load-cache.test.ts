@@ -259,6 +259,12 @@ describe('load cache', () => {
       // two runs of one part in a row keep its session
       await model.unet.eps(X, new Float32Array([500]), CTX, DIMS);
       expect(model.sessionsCreated().unet).toBe(2);
+      // one shape at a time too: a second UNet shape (a hires pass) replaces the first session
+      // instead of holding a second copy of the weights beside it
+      const big = { ...DIMS, h: 16, w: 16 };
+      await model.unet.eps(new Float32Array(4 * 256).map((_, i) => Math.sin(i)), new Float32Array([500]), CTX, big);
+      await model.unet.eps(X, new Float32Array([500]), CTX, DIMS);
+      expect(model.sessionsCreated().unet).toBe(4);
       expect(Array.from(c2)).toEqual(Array.from(c1));
       expect(Array.from(e2)).toEqual(Array.from(e1));
       expect(Array.from(e1)).toEqual(Array.from((await unet()).out));

@@ -33,6 +33,20 @@ describe('SessionCache', () => {
     await expect(use('a')).rejects.toMatchObject({ code: 'disposed' });
   });
 
+  it('frees an idle session before the next one loads its weights (one session: never two copies)', async () => {
+    const log: string[] = [];
+    const cache = new SessionCache(1);
+    const create = (k: string) => async () => {
+      await Promise.resolve(); // a real creation builds its graph, then awaits the weight fill
+      log.push(`load ${k}`);
+      return fakeSession(k, log);
+    };
+    await cache.use('a', create('a'), async () => undefined);
+    await cache.use('b', create('b'), async () => undefined);
+    expect(log).toEqual(['load a', 'dispose a', 'load b']);
+    await cache.dispose();
+  });
+
   it('shares one creation between concurrent requests and waits for running sessions before disposing', async () => {
     const log: string[] = [];
     const cache = new SessionCache(1);

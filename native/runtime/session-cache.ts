@@ -35,12 +35,14 @@ export class SessionCache {
       this.entries.delete(key); // re-insert: Map order is the LRU order
       this.entries.set(key, entry);
     } else {
+      // Make room first: an idle session is freed before the new one's weights are loaded, so a
+      // one-session cache never holds two copies of the weights (a running one goes when it ends).
+      this.evict(this.maxEntries - 1);
       entry = { session: create(), inFlight: 0, evicted: false };
       this.entries.set(key, entry);
       entry.session.catch(() => {
         if (this.entries.get(key) === entry) this.entries.delete(key);
       });
-      this.evict();
     }
     entry.inFlight++;
     try {
@@ -51,8 +53,9 @@ export class SessionCache {
     }
   }
 
-  private evict(): void {
-    while (this.entries.size > this.maxEntries) {
+  /** Evicts least recently used sessions until at most `keep` remain. */
+  private evict(keep: number): void {
+    while (this.entries.size > keep) {
       const [oldest, entry] = this.entries.entries().next().value as [string, Entry];
       this.entries.delete(oldest);
       entry.evicted = true;
