@@ -14,8 +14,9 @@
 //   M[ξ, o, t] = Σ_c U[ξ, o, c] V[ξ, c, t]   (m+2)² GEMMs: one batched MatMul
 //   y_t,o = Aᵀ M[·, o, t] A            as one ConvTranspose with m×m fixed kernels, stride m
 //
-// The results differ from the direct convolution by float rounding only (the transforms' constants
-// are exact in binary for F(2×2); F(4×4)'s 1/6 and 1/24 are not, a few 1e-7 relative).
+// The results differ from the direct convolution by float rounding only, which the transforms
+// amplify: per 512-channel layer max |diff| 6e-7 for F(2×2) and 1e-5 for F(4×4) on outputs of ±2
+// (whose transforms reach 8× and 1/24 of their inputs); 2e-5 over a whole SD VAE decode.
 import type { GraphBuilder, Value, WinogradTile } from './builder.js';
 import { GraphError } from './graph-error.js';
 import { conv2d } from './ops-nn.js';
@@ -137,8 +138,8 @@ export interface WinogradPolicy {
 
 /**
  * The CPU policy, from per-layer and whole-VAE measurements (ORT 1.30, 2 cores; docs/engine-speed.md):
- * the SD VAE's 128- to 512-channel layers up to 64 MB of float32 activation (everything but the
- * 512² level), a 512² decode 0.85 → 0.69× and encode 1.0 → 0.76× the export's time for +0.5 / +1.0 GiB
+ * the SD VAE's 128- to 512-channel layers up to 64 MB of float32 activation (all but the 512² level
+ * and the decoder's first 256² conv, which reads 512 channels), a 512² decode 0.85 → 0.69× and encode 1.0 → 0.76× the export's time for +0.5 / +1.0 GiB
  * of peak memory; the 512² level as well would gain another 5 % for another 1.6 GiB.
  */
 export const CPU_WINOGRAD: WinogradPolicy = { minChannels: 64, maxActivation: 16 * 2 ** 20 };
