@@ -266,12 +266,12 @@ export class GraphBuilder {
     return out;
   }
 
-  /** An initializer bound to checkpoint tensor `key`, filled from external data at session creation. */
   /** The checkpoint's shape of `key` (undefined when unknown), without binding the weight. */
   checkpointShape(key: string): readonly number[] | undefined {
     return this.weightShape?.(key);
   }
 
+  /** An initializer bound to checkpoint tensor `key`, filled from external data at session creation. */
   weight(key: string, opts: WeightOptions = {}): Value {
     const transpose = opts.transpose ?? false;
     const winograd = opts.winograd;
