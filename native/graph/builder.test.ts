@@ -52,6 +52,13 @@ describe('GraphBuilder', () => {
     expect(() => g.weight('b.weight', { transpose: true })).toThrow(expect.objectContaining({ code: 'graph_duplicate_name' }));
     const g2 = new GraphBuilder({ name: 't', weightShape: (k) => shapes[k] });
     expect(() => g2.weight('b.weight', { shape: [7] })).toThrow(expect.objectContaining({ code: 'graph_shape_mismatch' }));
+    // Winograd forms: [O, C, 3, 3] -> [(m+2)², O, C]; other kernels are refused; one layout per key
+    const conv: Record<string, number[]> = { 'k.weight': [5, 3, 3, 3], 'p.weight': [5, 3, 1, 1] };
+    const g3 = new GraphBuilder({ name: 't', weightShape: (k) => conv[k] });
+    expect(g3.checkpointShape('k.weight')).toEqual([5, 3, 3, 3]);
+    expect(g3.weight('k.weight', { winograd: 4 }).shape).toEqual([36, 5, 3]);
+    expect(() => g3.weight('k.weight')).toThrow(expect.objectContaining({ code: 'graph_duplicate_name' }));
+    expect(() => g3.weight('p.weight', { winograd: 2 })).toThrow(expect.objectContaining({ code: 'graph_shape_mismatch' }));
   });
 
   it('splits external data over several files without splitting a tensor, and ORT reads them all', async () => {
