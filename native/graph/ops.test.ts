@@ -73,23 +73,25 @@ async function run(
   return { out: res.y, shape: y.shape };
 }
 
-/** torch Conv2d(k=3) by hand over NCHW x [b, c, h, w], weights 'c.weight' [o, c, 3, 3] and 'c.bias'. */
-function refConv3x3(x: Float32Array, weights: Tensors, dims: readonly number[], stride: number, pt: number, pl: number, ho: number, wo: number): Float32Array {
+/** torch Conv2d(k=3) by hand over NCHW x [b, c, h, w], weights `<key>.weight` [o, c, 3, 3] and `<key>.bias`. */
+function refConv3x3(x: Float32Array, weights: Tensors, dims: readonly number[], stride: number, pt: number, pl: number, ho: number, wo: number, key = 'c'): Float32Array {
   const [b, c, h, w] = dims;
-  const o = weights['c.weight'].shape[0];
+  const kernel = weights[`${key}.weight`];
+  const bias = weights[`${key}.bias`];
+  const o = kernel.shape[0];
   const out = new Float32Array(b * o * ho * wo);
   for (let n = 0; n < b; n++)
     for (let oc = 0; oc < o; oc++)
       for (let y = 0; y < ho; y++)
         for (let xx = 0; xx < wo; xx++) {
-          let acc = weights['c.bias'].data[oc];
+          let acc = bias.data[oc];
           for (let ic = 0; ic < c; ic++)
             for (let ky = 0; ky < 3; ky++)
               for (let kx = 0; kx < 3; kx++) {
                 const iy = y * stride + ky - pt;
                 const ix = xx * stride + kx - pl;
                 if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                acc += x[((n * c + ic) * h + iy) * w + ix] * weights['c.weight'].data[((oc * c + ic) * 3 + ky) * 3 + kx];
+                acc += x[((n * c + ic) * h + iy) * w + ix] * kernel.data[((oc * c + ic) * 3 + ky) * 3 + kx];
               }
           out[((n * o + oc) * ho + y) * wo + xx] = acc;
         }
@@ -172,22 +174,10 @@ describe('op helpers against direct implementations', () => {
     const weights: Tensors = { 'u.weight': { shape: [o, c, 3, 3], data: randn(o * c * 9, 12) }, 'u.bias': { shape: [o], data: randn(o, 13) } };
     // torch: interpolate(x, scale_factor=2, mode="nearest") then Conv2d(k=3, padding=1), by hand
     const [H, W] = [2 * h, 2 * w];
-    const ref = new Float32Array(b * o * H * W);
-    for (let n = 0; n < b; n++)
-      for (let oc = 0; oc < o; oc++)
-        for (let y = 0; y < H; y++)
-          for (let xx = 0; xx < W; xx++) {
-            let acc = weights['u.bias'].data[oc];
-            for (let ic = 0; ic < c; ic++)
-              for (let ky = 0; ky < 3; ky++)
-                for (let kx = 0; kx < 3; kx++) {
-                  const uy = y + ky - 1;
-                  const ux = xx + kx - 1;
-                  if (uy < 0 || uy >= H || ux < 0 || ux >= W) continue;
-                  acc += x[((n * c + ic) * h + (uy >> 1)) * w + (ux >> 1)] * weights['u.weight'].data[((oc * c + ic) * 3 + ky) * 3 + kx];
-                }
-            ref[((n * o + oc) * H + y) * W + xx] = acc;
-          }
+    const upsampled = new Float32Array(b * c * H * W);
+    for (let p = 0; p < b * c; p++)
+      for (let y = 0; y < H; y++) for (let xx = 0; xx < W; xx++) upsampled[(p * H + y) * W + xx] = x[(p * h + (y >> 1)) * w + (xx >> 1)];
+    const ref = refConv3x3(upsampled, weights, [b, c, H, W], 1, 1, 1, H, W, 'u');
     const up = await run(weights, { x: { shape: [b, c, h, w], data: x } }, (g, i) => upsampleConv2x(g, i.x, 'u', 0));
     expect(maxAbsDiff(up.out, ref)).toBeLessThan(1e-5);
     const plain = await run(weights, { x: { shape: [b, c, h, w], data: x } }, (g, i) => upsampleConv2x(g, i.x, 'u'));
