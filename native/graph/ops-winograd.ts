@@ -134,6 +134,12 @@ export interface WinogradPolicy {
    * activation, and ORT keeps several of them live, so on the largest maps the memory outgrows the gain.
    */
   maxActivation: number;
+  /**
+   * Layers whose map has fewer positions (H·W) stay direct. The transformed kernels take (m+2)²/9 of
+   * the checkpoint kernel's memory (4× for F(4×4)) while the multiplies saved grow with the positions
+   * each kernel is applied at, so a memory-tight model pays for Winograd only on its large maps.
+   */
+  minArea?: number;
 }
 
 /**
@@ -144,11 +150,21 @@ export interface WinogradPolicy {
  */
 export const CPU_WINOGRAD: WinogradPolicy = { minChannels: 64, maxActivation: 16 * 2 ** 20 };
 
+/**
+ * The UNet's CPU policy: only its 64×64-and-larger maps (the 320-channel level at 512², whose kernels
+ * are the UNet's smallest). There the convolutions are compute-bound and F(4×4) takes 0.7× their time
+ * for +170 MB of kernels at 512²; on the smaller maps the 640- and 1280-channel kernels would cost
+ * 0.6–2 GB more, which the 4 GiB budget of a 512² image does not have (docs/engine-speed.md).
+ */
+export const UNET_CPU_WINOGRAD: WinogradPolicy = { ...CPU_WINOGRAD, minArea: 64 * 64 };
+
 /** 3×3 same-padded stride-1 convolution: Winograd where the policy allows, else direct. */
 export function conv3x3(g: GraphBuilder, x: Value, key: string, policy: WinogradPolicy | undefined): Value {
   const [o, c, kh, kw] = g.checkpointShape(`${key}.weight`) ?? [0, 0, 0, 0];
   const activation = x.shape.reduce((p, d) => p * d, 1);
-  const use = policy !== undefined && kh === 3 && kw === 3 && Math.min(c, o) >= policy.minChannels && activation <= policy.maxActivation;
+  const area = x.shape[2] * x.shape[3];
+  const use =
+    policy !== undefined && kh === 3 && kw === 3 && Math.min(c, o) >= policy.minChannels && activation <= policy.maxActivation && area >= (policy.minArea ?? 0);
   if (!use) return conv2d(g, x, key);
   // F(4×4) where the map has room for its 6×6 tiles; F(2×2) on the smallest maps, where F(4×4)'s
   // 4× larger kernels make the layer bound by reading them.

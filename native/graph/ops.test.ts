@@ -128,10 +128,10 @@ describe('op helpers against direct implementations', () => {
       g.output(conv3x3(g, g.input('x', 'float32', [b, c, h, w]), 'c', policy), 'y');
       return g.build();
     };
-    const wino = build({ minChannels: 5, maxActivation: b * c * h * w });
+    const wino = build({ minChannels: 5, maxActivation: b * c * h * w, minArea: h * w });
     expect(wino.weights.find((k) => k.key === 'c.weight')).toMatchObject({ winograd: 2, shape: [16, o, c] }); // min(h, w) < 8: F(2×2)
     expect(wino.opCounts).toMatchObject({ MatMul: 1, ConvTranspose: 1 });
-    for (const direct of [build(undefined), build({ minChannels: 6, maxActivation: Infinity }), build({ minChannels: 1, maxActivation: b * c * h * w - 1 })]) {
+    for (const direct of [build(undefined), build({ minChannels: 6, maxActivation: Infinity }), build({ minChannels: 1, maxActivation: b * c * h * w - 1 }), build({ minChannels: 1, maxActivation: Infinity, minArea: h * w + 1 })]) {
       expect(direct.weights.find((k) => k.key === 'c.weight')).toMatchObject({ shape: [o, c, 3, 3] });
       expect(direct.opCounts).toMatchObject({ Conv: 1 });
       expect(direct.opCounts.MatMul).toBeUndefined();

@@ -6,6 +6,8 @@ import { attention } from '../graph/ops-attention.js';
 import { conv2d, geglu, groupNorm, layerNorm, linear, silu } from '../graph/ops-nn.js';
 import { reshape, transpose } from '../graph/ops-tensor.js';
 import { upsampleConv2x } from '../graph/ops-upconv.js';
+import { conv3x3 } from '../graph/ops-winograd.js';
+import type { WinogradPolicy } from '../graph/ops-winograd.js';
 
 /** ldm normalization(): GroupNorm32(32, C), eps 1e-5, computed in float32. */
 export const UNET_NORM_GROUPS = 32;
@@ -42,17 +44,18 @@ export function timestepEmbedding(g: GraphBuilder, t: Value, dim: number): Value
 /**
  * ResBlock (use_scale_shift_norm False): in_layers (norm, SiLU, conv) + emb_layers (SiLU, linear)
  * broadcast over H×W, out_layers (norm, SiLU, conv), plus the identity or 1×1 skip_connection.
- * `embAct` is SiLU(emb) [B, E], shared by all blocks.
+ * `embAct` is SiLU(emb) [B, E], shared by all blocks. `winograd` picks which of the two 3×3 convs run
+ * by Winograd (undefined: both direct).
  */
-export function resBlock(g: GraphBuilder, x: Value, embAct: Value, key: string, outChannels: number): Value {
+export function resBlock(g: GraphBuilder, x: Value, embAct: Value, key: string, outChannels: number, winograd?: WinogradPolicy): Value {
   return g.scope(key, () => {
     const [b, c] = x.shape;
     let h = silu(g, groupNorm(g, x, `${key}.in_layers.0`, UNET_NORM_GROUPS, RESBLOCK_NORM_EPS));
-    h = conv2d(g, h, `${key}.in_layers.2`); // [B, out, H, W]
+    h = conv3x3(g, h, `${key}.in_layers.2`, winograd); // [B, out, H, W]
     const e = reshape(g, linear(g, embAct, `${key}.emb_layers.1`), [b, outChannels, 1, 1]); // [B, out, 1, 1]
     h = g.op('Add', [h, e]);
     h = silu(g, groupNorm(g, h, `${key}.out_layers.0`, UNET_NORM_GROUPS, RESBLOCK_NORM_EPS));
-    h = conv2d(g, h, `${key}.out_layers.3`); // [B, out, H, W]
+    h = conv3x3(g, h, `${key}.out_layers.3`, winograd); // [B, out, H, W]
     const skip = c === outChannels ? x : conv2d(g, x, `${key}.skip_connection`, { pads: 0 });
     return g.op('Add', [skip, h]);
   });

@@ -6,13 +6,16 @@ import { FIXTURE_TOLERANCE, keyListShapes, maxAbsDiff, openTinyCheckpoint, readF
 import { SD15_CONFIG } from './config.js';
 import { UNET_PREFIX } from './family.js';
 import type { FixtureTensor } from './graph-test-utils.js';
-import { buildUNetGraph } from './unet-graph.js';
+import { buildUNetGraph, UNET_INPUTS, UNET_OUTPUT } from './unet-graph.js';
 import { timestepFrequencies } from './unet-blocks.js';
 import { createEngineRuntime } from '../runtime/ort-backend.js';
 import type { EngineRuntime } from '../runtime/ort-backend.js';
 import { loadDiffusionModel } from '../runtime/diffusion-model.js';
 import type { DiffusionModel } from '../runtime/diffusion-model.js';
 import type { WeightHook } from '../runtime/weights.js';
+import { materializeWeights } from '../runtime/weights.js';
+import { UNET_CPU_WINOGRAD } from '../graph/ops-winograd.js';
+import type { WinogradPolicy } from '../graph/ops-winograd.js';
 
 let ckpt: Checkpoint;
 let runtime: EngineRuntime;
@@ -59,6 +62,42 @@ describe('UNet graph (sd1-tiny)', () => {
     expect(counts(8, 12).Resize).toBe(4);
     expect(counts(64, 64).Resize ?? 0).toBe(0);
     expect(counts(64, 64).DepthToSpace).toBe(3);
+  });
+
+  it('every ResBlock 3×3 convolution by Winograd stays within 1e-4 of the fixture (8×8 and 8×12 latents: F(2×2), partial tiles)', async () => {
+    const all: WinogradPolicy = { minChannels: 1, maxActivation: Infinity, minArea: 0 };
+    for (const name of ['t999_500', 'latent8x12_t700']) {
+      const [batch, , h, w] = fx[`${name}.x`].shape;
+      const tokens = fx[`${name}.context`].shape[1];
+      const built = buildUNetGraph(ckpt.config.unet, { batch, height: h, width: w, tokens, weightShape: (k) => ckpt.shape(k), winograd: all });
+      // two per ResBlock: 2 per input level, 1 + 1 in the middle, 3 per output level
+      const levels = ckpt.config.unet.channel_mult.length;
+      expect(built.weights.filter((b) => b.winograd).length).toBe(2 * (levels * ckpt.config.unet.num_res_blocks + 2 + levels * (ckpt.config.unet.num_res_blocks + 1)));
+      const session = await runtime.createSession(built, await materializeWeights(built, ckpt));
+      try {
+        const feeds = {
+          [UNET_INPUTS.x]: { dtype: 'float32' as const, data: fx[`${name}.x`].data, dims: [batch, 4, h, w] },
+          [UNET_INPUTS.t]: { dtype: 'float32' as const, data: fx[`${name}.t`].data, dims: [batch] },
+          [UNET_INPUTS.context]: { dtype: 'float32' as const, data: fx[`${name}.context`].data, dims: [batch, tokens, ckpt.config.unet.context_dim] },
+        };
+        const eps = (await session.run(feeds))[UNET_OUTPUT];
+        expect(maxAbsDiff(eps, fx[`${name}.eps`].data)).toBeLessThan(FIXTURE_TOLERANCE);
+      } finally {
+        await session.dispose();
+      }
+    }
+  });
+
+  it('the CPU runner uses the UNet Winograd policy, except in one-part-at-a-time (low memory) mode or when turned off', async () => {
+    expect(model.unet.winograd).toEqual(UNET_CPU_WINOGRAD);
+    for (const opts of [{ onePartAtATime: true }, { unetWinograd: false }]) {
+      const other = await loadDiffusionModel(ckpt, { runtime, ...opts });
+      expect(other.unet.winograd).toBeUndefined();
+      await other.dispose();
+    }
+    const forced = await loadDiffusionModel(ckpt, { runtime, onePartAtATime: true, unetWinograd: true });
+    expect(forced.unet.winograd).toEqual(UNET_CPU_WINOGRAD);
+    await forced.dispose();
   });
 
   it('timestep frequencies are float32 exp(-ln(10000)·i/half)', () => {
@@ -122,6 +161,19 @@ describe('UNet graph binds every UNet key of the full-size key lists', () => {
     expect(new Set(g.weights.map((w) => w.key))).toEqual(new Set(unetKeys));
     expect(g.outputs[0].shape).toEqual([2, 4, 64, 64]);
     expect(g.opCounts.MultiHeadAttention).toBe(32); // 16 transformers × (self + cross)
+  });
+
+  it('UNET_CPU_WINOGRAD: F(4×4) on the 320-channel ResBlocks of a 512² image (64×64 maps) only', () => {
+    const { shape } = keyListShapes('sd15.json');
+    const wino = (size: number) =>
+      buildUNetGraph(SD15_CONFIG.unet, { batch: 2, height: size, width: size, tokens: 77, weightShape: shape, winograd: UNET_CPU_WINOGRAD }).weights.filter((w) => w.winograd);
+    const at512 = wino(64);
+    // input_blocks 1, 2 and output_blocks 9, 10, 11: in_layers.2 and out_layers.3 of each ResBlock
+    expect(at512.map((w) => w.key.slice(UNET_PREFIX.length)).sort()).toEqual(
+      ['input_blocks.1', 'input_blocks.2', 'output_blocks.10', 'output_blocks.11', 'output_blocks.9'].flatMap((b) => [`${b}.0.in_layers.2.weight`, `${b}.0.out_layers.3.weight`]),
+    );
+    expect(at512.every((w) => w.winograd === 4 && w.shape[0] === 36)).toBe(true);
+    expect(wino(32)).toHaveLength(0); // 256²: every map under 64×64
   });
 
   it('SD2.1: linear proj_in/proj_out, 64-channel heads, 1024-wide context', () => {

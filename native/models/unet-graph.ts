@@ -13,6 +13,7 @@ import type { BuiltGraph, Precision, Value } from '../graph/builder.js';
 import { GraphError } from '../graph/graph-error.js';
 import { conv2d, groupNorm, linear, silu } from '../graph/ops-nn.js';
 import { cast, resizeNearest } from '../graph/ops-tensor.js';
+import type { WinogradPolicy } from '../graph/ops-winograd.js';
 import type { UNetConfig } from './config.js';
 import { middleTransformerDepth, transformerDepthAt, unetHeads } from './config.js';
 import { UNET_PREFIX } from './family.js';
@@ -44,6 +45,8 @@ export interface UNetGraphOptions {
    * middle block's output. Off by default, so the plain graph is unchanged.
    */
   controlResiduals?: boolean;
+  /** Which ResBlock 3×3 convolutions run by Winograd (native/graph/ops-winograd.ts); undefined = all direct. */
+  winograd?: WinogradPolicy;
 }
 
 export const UNET_INPUTS = { x: 'x', t: 't', context: 'context', y: 'y' } as const;
@@ -77,11 +80,12 @@ export function buildUNetGraph(cfg: UNetConfig, opts: UNetGraphOptions): BuiltGr
   const xCast = cast(g, xIn, g.floatType);
   let h: Value;
   const skips: Value[] = [];
+  const wino = opts.winograd;
   h = unetInputBlocks(g, cfg, xCast, embAct, transformer, p, (out) => {
     skips.push(out);
     return out;
-  });
-  h = unetMiddleBlock(g, cfg, h, embAct, transformer, p);
+  }, wino);
+  h = unetMiddleBlock(g, cfg, h, embAct, transformer, p, wino);
   if (opts.controlResiduals) {
     const residual = (i: number, like: Value): Value => cast(g, g.input(controlResidualName(i), 'float32', like.shape), g.floatType);
     const plain = skips.slice();
@@ -99,7 +103,7 @@ export function buildUNetGraph(cfg: UNetConfig, opts: UNetGraphOptions): BuiltGr
       // A1111 sd_hijack_unet: resize h to the skip's size when they differ, then concat.
       h = resizeNearest(g, h, skip.shape[2], skip.shape[3]);
       h = g.op('Concat', [h, skip], { axis: 1 }); // [B, C + C_skip, H, W]
-      h = resBlock(g, h, embAct, `${p}output_blocks.${block}.0`, mult * mc);
+      h = resBlock(g, h, embAct, `${p}output_blocks.${block}.0`, mult * mc, wino);
       let sub = 1;
       if (cfg.attention_resolutions.includes(ds)) h = transformer(h, `${p}output_blocks.${block}.${sub++}`, transformerDepthAt(cfg, level));
       if (level !== 0 && r === cfg.num_res_blocks) {
@@ -146,6 +150,7 @@ export function unetTimeEmbedding(g: GraphBuilder, cfg: UNetConfig, tIn: Value, 
  * The encoder: input_blocks 0..N-1 (conv, then per level ResBlocks with optional transformers and
  * a Downsample between levels). `after(h, i)` sees each block's output and returns what the next
  * block gets (the ControlNet adds its hint after block 0). Returns the last block's output.
+ * `winograd` as in UNetGraphOptions.
  */
 export function unetInputBlocks(
   g: GraphBuilder,
@@ -155,6 +160,7 @@ export function unetInputBlocks(
   transformer: UNetTransformerFn,
   p: string,
   after: (h: Value, block: number) => Value,
+  winograd?: WinogradPolicy,
 ): Value {
   const mc = cfg.model_channels;
   let h = after(conv2d(g, x, `${p}input_blocks.0.0`), 0); // [B, mc, h, w]
@@ -162,7 +168,7 @@ export function unetInputBlocks(
   let ds = 1;
   cfg.channel_mult.forEach((mult, level) => {
     for (let r = 0; r < cfg.num_res_blocks; r++) {
-      h = resBlock(g, h, embAct, `${p}input_blocks.${block}.0`, mult * mc);
+      h = resBlock(g, h, embAct, `${p}input_blocks.${block}.0`, mult * mc, winograd);
       if (cfg.attention_resolutions.includes(ds)) h = transformer(h, `${p}input_blocks.${block}.1`, transformerDepthAt(cfg, level));
       h = after(h, block);
       block++;
@@ -177,9 +183,17 @@ export function unetInputBlocks(
 }
 
 /** The middle block: ResBlock, SpatialTransformer, ResBlock. */
-export function unetMiddleBlock(g: GraphBuilder, cfg: UNetConfig, h: Value, embAct: Value, transformer: UNetTransformerFn, p: string): Value {
+export function unetMiddleBlock(
+  g: GraphBuilder,
+  cfg: UNetConfig,
+  h: Value,
+  embAct: Value,
+  transformer: UNetTransformerFn,
+  p: string,
+  winograd?: WinogradPolicy,
+): Value {
   const midChannels = h.shape[1];
-  h = resBlock(g, h, embAct, `${p}middle_block.0`, midChannels);
+  h = resBlock(g, h, embAct, `${p}middle_block.0`, midChannels, winograd);
   h = transformer(h, `${p}middle_block.1`, middleTransformerDepth(cfg));
-  return resBlock(g, h, embAct, `${p}middle_block.2`, midChannels);
+  return resBlock(g, h, embAct, `${p}middle_block.2`, midChannels, winograd);
 }

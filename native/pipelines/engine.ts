@@ -33,7 +33,8 @@ export interface LoadEngineOptions {
   loadCache?: LoadCache;
   /**
    * 'low': hold one model part at a time (LoadModelOptions.onePartAtATime): lowest peak RSS, every
-   * image re-opens the parts from the load cache. 'normal' (default): keep every part's sessions.
+   * image re-opens the parts from the load cache, direct UNet convolutions. 'normal' (default): keep
+   * every part's sessions, and on the CPU the faster Winograd UNet graph (LoadModelOptions.unetWinograd).
    */
   memory?: EngineMemory;
 }

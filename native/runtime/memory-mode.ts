@@ -5,7 +5,9 @@
 // with what glibc keeps between parts), and 121.3 s against 120.5 s per
 // 20-step image (bench:engine --pipeline, docs/engine-speed.md), because a cache hit reopens the
 // UNet in ~1.6 s. So 'auto' is 'low' wherever that reopen is a cache hit: on the CPU with the load
-// cache on (the cache is CPU-only; on CUDA a reopen would rebuild the session).
+// cache on (the cache is CPU-only; on CUDA a reopen would rebuild the session). 'normal' also runs
+// the UNet's large maps by Winograd on the CPU (LoadModelOptions.unetWinograd): ~5 % faster at 512²
+// for ~0.4 GiB more, a trade 'low' declines.
 import type { Device } from './ort-backend.js';
 
 export type EngineMemory = 'low' | 'normal';

@@ -148,6 +148,8 @@ export class UNetRunner {
     readonly config: UNetConfig,
     private readonly precision: Precision,
     private readonly weightShape: ShapeLookup,
+    /** Winograd for float32 graphs (the CPU); undefined = direct convolutions only. */
+    readonly winograd?: WinogradPolicy,
   ) {}
 
   private key(d: UNetDims, control = false): string {
@@ -158,6 +160,8 @@ export class UNetRunner {
     return () =>
       buildUNetGraph(this.config, {
         batch: d.batch, height: d.h, width: d.w, tokens: d.tokens, precision: this.precision, weightShape: this.weightShape, controlResiduals: control,
+        // float16 would lose F(4×4)'s transformed values, as in the VAE
+        ...(this.winograd && this.precision === 'fp32' ? { winograd: this.winograd } : {}),
       });
   }
 
