@@ -11,6 +11,7 @@
 //   await model.dispose();
 import type { Precision } from '../graph/builder.js';
 import { CPU_WINOGRAD, UNET_CPU_WINOGRAD } from '../graph/ops-winograd.js';
+import { trimHeap } from './heap-trim.js';
 import type { Checkpoint } from '../models/checkpoint.js';
 import type { ModelConfig } from '../models/config.js';
 import { SDXL_CLIP_L_PREFIX } from '../models/key-spec.js';
@@ -106,7 +107,11 @@ export class DiffusionModel {
         const others = this.parts.filter((p) => !group.includes(p));
         for (const p of group) {
           p.beforeUse = async () => {
-            await Promise.all(others.map((o) => o.release()));
+            const open = others.filter((o) => o.loaded);
+            if (open.length === 0) return;
+            await Promise.all(open.map((o) => o.release()));
+            // glibc would keep what those sessions freed for itself, under this part's load
+            trimHeap();
           };
         }
       }

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openCheckpoint, type Checkpoint } from '../models/checkpoint.js';
 import { sd1TinyPath } from '../testing/fixtures.js';
 import { loadDiffusionModel, type ModelCheckpoint } from './diffusion-model.js';
@@ -14,6 +14,13 @@ import { LoadCache, loadCacheFromEnv, WEIGHTS_FILE } from './load-cache.js';
 import { createEngineRuntime, type EngineRuntime } from './ort-backend.js';
 import type { PartWeights } from './model-part.js';
 import type { WeightSource } from './weights.js';
+import { trimHeap } from './heap-trim.js';
+
+// counts the trims of onePartAtATime (the real trim still runs)
+vi.mock('./heap-trim.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('./heap-trim.js')>();
+  return { trimHeap: vi.fn(real.trimHeap) };
+});
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -247,18 +254,24 @@ describe('load cache', () => {
     ids[0] = 49406;
     const model = await loadDiffusionModel(ckpt, { runtime, loadCache: { cache, checkpoint }, onePartAtATime: true });
     try {
+      const trims = vi.mocked(trimHeap);
+      trims.mockClear();
       const c1 = await model.textEncoder.encode(ids, 1);
+      expect(trims).not.toHaveBeenCalled(); // nothing was open to free
       const e1 = await model.unet.eps(X, new Float32Array([500]), CTX, DIMS);
       const c2 = await model.textEncoder.encode(ids, 1);
       const e2 = await model.unet.eps(X, new Float32Array([500]), CTX, DIMS);
+      // the heap is trimmed after each part switch, once the other part's sessions are freed
+      expect(trims).toHaveBeenCalledTimes(3);
       // each part's session was freed by the other's run and re-opened from its entry
       expect(model.sessionsCreated()['text-encoder']).toBe(2);
       expect(model.cacheOutcomes()['text-encoder']).toEqual({ hit: 1, miss: 1, bypass: 0 });
       expect(model.sessionsCreated().unet).toBe(2);
       expect(model.cacheOutcomes().unet).toEqual({ hit: 1, miss: 1, bypass: 0 });
-      // two runs of one part in a row keep its session
+      // two runs of one part in a row keep its session, and free nothing
       await model.unet.eps(X, new Float32Array([500]), CTX, DIMS);
       expect(model.sessionsCreated().unet).toBe(2);
+      expect(trims).toHaveBeenCalledTimes(3);
       // one shape at a time too: a second UNet shape (a hires pass) replaces the first session
       // instead of holding a second copy of the weights beside it
       const big = { ...DIMS, h: 16, w: 16 };

@@ -200,6 +200,11 @@ export class ModelPart {
     await this.cache.use(`${w.id}|${shapeKey}`, () => this.create(build, w), async () => undefined);
   }
 
+  /** Whether any session of this part is open (holding its weights). */
+  get loaded(): boolean {
+    return this.cache.size > 0;
+  }
+
   /** Frees this part's sessions (memory) while keeping it usable. */
   release(): Promise<void> {
     return this.cache.clear();
