@@ -153,8 +153,9 @@ export const CPU_WINOGRAD: WinogradPolicy = { minChannels: 64, maxActivation: 16
 /**
  * The UNet's CPU policy: only its 64×64-and-larger maps (the 320-channel level at 512², whose kernels
  * are the UNet's smallest). There the convolutions are compute-bound and F(4×4) takes 0.7× their time
- * for +170 MB of kernels at 512²; on the smaller maps the 640- and 1280-channel kernels would cost
- * 0.6–2 GB more, which the 4 GiB budget of a 512² image does not have (docs/engine-speed.md).
+ * for +170 MB of kernels at 512² (+0.4 GiB of peak with its tiles: ENGINE_MEMORY=normal uses it, low
+ * does not); the 640- and 1280-channel kernels of the smaller maps would cost 0.6–2 GB more
+ * (docs/engine-speed.md).
  */
 export const UNET_CPU_WINOGRAD: WinogradPolicy = { ...CPU_WINOGRAD, minArea: 64 * 64 };
 
