@@ -1,11 +1,14 @@
 // ENGINE_MEMORY through the worker's service on the sd1-tiny checkpoint: 'low' re-opens the text
 // encoder, UNet and VAE for every image (each freed while another part ran) and gives the same
-// pixels as 'normal', which keeps them all. Both use the load cache under $MODELS_DIR/.cache/load.
+// pixels as 'normal', which keeps them all; 'lowest' also splits CFG steps into rows. All use the load
+// cache under $MODELS_DIR/.cache/load.
 import { mkdirSync, mkdtempSync, copyFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenerationService } from './generation-service.js';
+import { loadEngine } from './pipelines/engine.js';
+import { UNET_CPU_WINOGRAD } from './graph/ops-winograd.js';
 import type { EngineMemorySetting } from './runtime/memory-mode.js';
 import { sd1TinyPath } from './testing/fixtures.js';
 import type { RunHooks } from './worker-protocol.js';
@@ -43,11 +46,27 @@ async function twoImages(memory: EngineMemorySetting): Promise<{ reopened: strin
 }
 
 describe('ENGINE_MEMORY in the generation service', () => {
-  it("'low' re-opens every part for the next image from the load cache, with the same pixels as 'normal'", async () => {
+  it("'low' and 'lowest' re-open every part for the next image from the load cache, with the same pixels as 'normal'", async () => {
     const normal = await twoImages('normal');
     const low = await twoImages('low');
     expect(normal.reopened).toEqual([]);
     expect(low.reopened).toEqual(['UNet', 'VAE decoder', 'text encoder']);
     expect(Buffer.from(low.png).equals(Buffer.from(normal.png))).toBe(true);
-  }, 120_000);
+    // 'lowest' also runs the cond and uncond rows of each CFG step one at a time: same parts, same pixels
+    const lowest = await twoImages('lowest');
+    expect(lowest.reopened).toEqual(['UNet', 'VAE decoder', 'text encoder']);
+    expect(Buffer.from(lowest.png).equals(Buffer.from(normal.png))).toBe(true);
+  }, 180_000);
+
+  it('what each mode loads: one part at a time (low, lowest), CFG rows one at a time (lowest), the Winograd UNet (normal)', async () => {
+    for (const [memory, rows, winograd] of [['normal', undefined, UNET_CPU_WINOGRAD], ['low', undefined, undefined], ['lowest', 1, undefined]] as const) {
+      const engine = await loadEngine(sd1TinyPath('model.safetensors'), { tokenizerDir: sd1TinyPath('tokenizer'), memory });
+      try {
+        expect(engine.model.unet.maxBatch).toBe(rows);
+        expect(engine.model.unet.winograd).toEqual(winograd);
+      } finally {
+        await engine.dispose();
+      }
+    }
+  });
 });

@@ -5,7 +5,7 @@
 // would: with a load cache (a temporary one, filled by the first process's warm-up image) and huge
 // pages. Measures; asserts nothing.
 //
-// Also runnable alone (one mode): npx tsx scripts/bench-pipeline.ts --model FILE --tokenizer DIR --cache DIR --memory low|normal
+// Also runnable alone (one mode): npx tsx scripts/bench-pipeline.ts --model FILE --tokenizer DIR --cache DIR --memory lowest|low|normal
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,18 +70,19 @@ function child(opts: PipelineBenchOptions, cacheDir: string, memory: EngineMemor
   });
 }
 
-/** The end-to-end rows for bench-engine's table: ENGINE_MEMORY=normal, then low, each in a fresh process. */
+/** The end-to-end rows for bench-engine's table: ENGINE_MEMORY=normal, low, then lowest, each in a fresh process. */
 export async function benchPipeline(opts: PipelineBenchOptions): Promise<PipelineBenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'easel-bench-pipeline-cache-'));
   try {
     const normal = await child(opts, dir, 'normal');
     const low = await child(opts, dir, 'low');
+    const lowest = await child(opts, dir, 'lowest');
     const what = `${opts.steps} steps ${opts.sampler} at ${opts.size}² (CFG 7)`;
     return [
       { what: `first image incl. session creation (1 step, ${opts.size}², empty load cache)`, value: sec(normal.warmMs) },
-      { what: `seconds per image, ${what}, ENGINE_MEMORY=normal / low`, value: `${sec(normal.totalMs)} / ${sec(low.totalMs)}` },
-      { what: `peak RSS of that image, ENGINE_MEMORY=normal / low`, value: `${gib(normal.imagePeak)} / ${gib(low.imagePeak)}` },
-      { what: `peak RSS of the whole process (loads + 2 images), normal / low`, value: `${gib(normal.processPeak)} / ${gib(low.processPeak)}` },
+      { what: `seconds per image, ${what}, ENGINE_MEMORY=normal / low / lowest`, value: `${sec(normal.totalMs)} / ${sec(low.totalMs)} / ${sec(lowest.totalMs)}` },
+      { what: `peak RSS of that image, ENGINE_MEMORY=normal / low / lowest`, value: `${gib(normal.imagePeak)} / ${gib(low.imagePeak)} / ${gib(lowest.imagePeak)}` },
+      { what: `peak RSS of the whole process (loads + 2 images), normal / low / lowest`, value: `${gib(normal.processPeak)} / ${gib(low.processPeak)} / ${gib(lowest.processPeak)}` },
       { what: 'UNet share of sampling (normal)', value: `${((100 * normal.unetMs) / Math.max(normal.samplingMs, 1)).toFixed(1)} % (${normal.unetCalls} calls)` },
       { what: 'sampler overhead per step outside the UNet (normal)', value: `${normal.overheadPerStepMs.toFixed(1)} ms` },
       { what: 'text encoding + VAE decode + PNG-ready pixels, normal / low', value: `${sec(normal.totalMs - normal.samplingMs)} / ${sec(low.totalMs - low.samplingMs)}` },
@@ -170,11 +171,11 @@ async function childMain(): Promise<number> {
       model: { type: 'string' }, tokenizer: { type: 'string' }, cache: { type: 'string' }, memory: { type: 'string', default: 'normal' },
       size: { type: 'string', default: '512' }, steps: { type: 'string', default: '20' }, sampler: { type: 'string', default: 'euler_a' }, threads: { type: 'string' },
     },
-    'bench-pipeline --model FILE --tokenizer DIR --cache DIR [--memory low|normal] [--size N] [--steps N] [--sampler ID] [--threads N]',
+    'bench-pipeline --model FILE --tokenizer DIR --cache DIR [--memory lowest|low|normal] [--size N] [--steps N] [--sampler ID] [--threads N]',
   );
   if (!v) return 0;
   if (!v.model || !v.tokenizer || !v.cache) throw new Error('--model, --tokenizer and --cache are required');
-  if (v.memory !== 'low' && v.memory !== 'normal') throw new Error('--memory must be low or normal');
+  if (v.memory !== 'lowest' && v.memory !== 'low' && v.memory !== 'normal') throw new Error('--memory must be lowest, low or normal');
   const opts: PipelineBenchOptions = { model: v.model, tokenizerDir: v.tokenizer, size: Number(v.size), steps: Number(v.steps), sampler: v.sampler as SamplerId, threads: v.threads ? Number(v.threads) : undefined };
   console.log(JSON.stringify(await measure(opts, v.cache, v.memory)));
   return 0;

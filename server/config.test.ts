@@ -26,8 +26,9 @@ describe('loadConfig', () => {
   it('takes the engine memory mode (auto by default) and refuses an unknown one', () => {
     expect(loadConfig({}, []).engineMemory).toBe('auto');
     expect(loadConfig({ ENGINE_MEMORY: 'Low' }, []).engineMemory).toBe('low');
+    expect(loadConfig({}, ['--engine-memory', 'lowest']).engineMemory).toBe('lowest');
     expect(loadConfig({}, ['--engine-memory', 'normal']).engineMemory).toBe('normal');
-    expect(() => loadConfig({ ENGINE_MEMORY: 'lowvram' })).toThrow('ENGINE_MEMORY must be auto, low, normal, got "lowvram"');
+    expect(() => loadConfig({ ENGINE_MEMORY: 'lowvram' })).toThrow('ENGINE_MEMORY must be auto, lowest, low, normal, got "lowvram"');
   });
 
   it('takes the live preview method (auto by default) and refuses an unknown one', () => {

@@ -155,7 +155,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: 'PREVIEW_EVERY', flag: '--preview-every', key: 'previewEvery', def: '2', doc: 'send a preview every N steps (0 = off)', parse: int(0, 1000) },
   { env: 'LIVE_PREVIEW_METHOD', flag: '--live-preview-method', key: 'livePreviewMethod', def: 'auto', doc: 'live preview decoder: auto (TAESD when installed, else cheap), cheap, taesd or full', parse: previewMethod },
   { env: 'ENGINE_DEVICE', flag: '--engine-device', key: 'engineDevice', def: 'cpu', doc: 'cpu or cuda', parse: device },
-  { env: 'ENGINE_MEMORY', flag: '--engine-memory', key: 'engineMemory', def: 'auto', doc: 'model parts the engine keeps loaded: low (one at a time, reopened from the load cache), normal (all), auto (low on the CPU with the load cache on and no full-VAE live previews, else normal)', parse: engineMemory },
+  { env: 'ENGINE_MEMORY', flag: '--engine-memory', key: 'engineMemory', def: 'auto', doc: 'model parts the engine keeps loaded: lowest (as low, and the cond and uncond rows of a CFG step one at a time), low (one at a time, reopened from the load cache), normal (all), auto (low on the CPU with the load cache on and no full-VAE live previews, else normal)', parse: engineMemory },
   { env: 'DEFAULT_VAE', flag: '--default-vae', key: 'defaultVae', def: 'Automatic', doc: "VAE when a request names none: a file in MODELS_DIR/vae, 'Automatic' or 'None'", parse: (r) => r.trim() || 'Automatic' },
   { env: 'LOG_LEVEL', flag: '--log-level', key: 'logLevel', def: 'info', doc: 'pino log level', parse: level },
   { env: 'WEB_DIST', flag: '--web-dist', key: 'webDist', def: './web/dist', doc: 'built PWA served at /', parse: (r) => resolve(r) },

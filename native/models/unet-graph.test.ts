@@ -100,6 +100,22 @@ describe('UNet graph (sd1-tiny)', () => {
     await forced.dispose();
   });
 
+  it('maxBatch 1 runs a CFG batch row by row: the fixture within 1e-4, the batched result within 1e-6, one batch-1 session', async () => {
+    const rows = await loadDiffusionModel(ckpt, { runtime });
+    try {
+      rows.unet.maxBatch = 1;
+      for (const name of ['t999_500', 't999_500_ctx154']) {
+        expect(fx[`${name}.x`].shape[0]).toBe(2);
+        const eps = await evalCase(rows, name);
+        expect(maxAbsDiff(eps, fx[`${name}.eps`].data)).toBeLessThan(FIXTURE_TOLERANCE);
+        expect(maxAbsDiff(eps, await evalCase(model, name))).toBeLessThan(1e-6);
+      }
+      expect(rows.sessionsCreated().unet).toBe(2); // batch 1 at 77 and at 154 tokens, never batch 2
+    } finally {
+      await rows.dispose();
+    }
+  });
+
   it('timestep frequencies are float32 exp(-ln(10000)·i/half)', () => {
     const f = timestepFrequencies(16);
     expect(f[0]).toBe(1);

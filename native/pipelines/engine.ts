@@ -32,7 +32,8 @@ export interface LoadEngineOptions {
   /** On-disk cache of optimized sessions (native/runtime/load-cache.ts); none = every load builds. */
   loadCache?: LoadCache;
   /**
-   * 'low': hold one model part at a time (LoadModelOptions.onePartAtATime): lowest peak RSS, every
+   * 'lowest': 'low', and a CFG step's rows run one at a time (LoadModelOptions.unetMaxBatch 1).
+   * 'low': hold one model part at a time (LoadModelOptions.onePartAtATime): low peak RSS, every
    * image re-opens the parts from the load cache, direct UNet convolutions. 'normal' (default): keep
    * every part's sessions, and on the CPU the faster Winograd UNet graph (LoadModelOptions.unetWinograd).
    */
@@ -79,7 +80,8 @@ export async function loadEngine(path: string, opts: LoadEngineOptions = {}): Pr
     // The cache key needs the checkpoint's content hash (remembered by path, size and mtime).
     const lc = opts.loadCache?.enabled ? opts.loadCache : undefined;
     const loadCache = lc ? { cache: lc, checkpoint: await lc.checkpointSha256(path) } : undefined;
-    const model = await loadDiffusionModel(checkpoint, { runtime, loadCache, onePartAtATime: opts.memory === 'low' });
+    const lowest = opts.memory === 'lowest';
+    const model = await loadDiffusionModel(checkpoint, { runtime, loadCache, onePartAtATime: lowest || opts.memory === 'low', ...(lowest ? { unetMaxBatch: 1 } : {}) });
     const family = familyModule(checkpoint.family);
     const st = await stat(path);
     const networks = new EngineNetworks(model, checkpoint, `${resolve(path)}:${st.size}:${st.mtimeMs}`, tokenizer, {

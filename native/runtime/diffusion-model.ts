@@ -48,6 +48,8 @@ export interface LoadModelOptions {
    * and tiles). Default: on for the CPU, off with onePartAtATime, whose point is the lowest peak.
    */
   unetWinograd?: boolean;
+  /** Rows per UNet session run (UNetRunner.maxBatch; 1 = cond and uncond one at a time). Default: the whole batch. */
+  unetMaxBatch?: number;
   /**
    * Graph precision per part. Text encoder and UNet default to the runtime's precision; the VAE
    * defaults to fp32 because the SD1.x VAE overflows in fp16 on some latents (A1111's
@@ -120,6 +122,7 @@ export class DiffusionModel {
     const cpu = opts.runtime.device === 'cpu';
     const unetWinograd = cpu && (opts.unetWinograd ?? !opts.onePartAtATime);
     this.unet = new UNetRunner(unet, config.unet, opts.precision?.unet ?? precision, (k) => unet.shape(k), unetWinograd ? UNET_CPU_WINOGRAD : undefined);
+    if (opts.unetMaxBatch !== undefined) this.unet.maxBatch = opts.unetMaxBatch;
     const winograd = cpu ? CPU_WINOGRAD : undefined;
     this.vae = new VaeRunner(dec, enc, config.vae, opts.precision?.vae ?? 'fp32', (k) => dec.shape(k), winograd);
     if (opts.vaeTiling) this.vae.tiling = { ...DEFAULT_VAE_TILING, ...opts.vaeTiling };

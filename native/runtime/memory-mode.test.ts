@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parseEngineMemory, resolveEngineMemory } from './memory-mode.js';
 
 describe('engine memory mode', () => {
-  it('parses the three settings and nothing else', () => {
+  it('parses the four settings and nothing else', () => {
     expect(parseEngineMemory('LOW')).toBe('low');
+    expect(parseEngineMemory('Lowest')).toBe('lowest');
     expect(parseEngineMemory(' normal ')).toBe('normal');
     expect(parseEngineMemory('auto')).toBe('auto');
     expect(parseEngineMemory('lowvram')).toBeUndefined();
@@ -21,5 +22,6 @@ describe('engine memory mode', () => {
   it('an explicit setting wins', () => {
     expect(resolveEngineMemory('low', { device: 'cuda', loadCache: false })).toBe('low');
     expect(resolveEngineMemory('normal', { device: 'cpu', loadCache: true })).toBe('normal');
+    expect(resolveEngineMemory('lowest', { device: 'cpu', loadCache: true })).toBe('lowest');
   });
 });

@@ -7,13 +7,15 @@
 // UNet in ~1.6 s. So 'auto' is 'low' wherever that reopen is a cache hit: on the CPU with the load
 // cache on (the cache is CPU-only; on CUDA a reopen would rebuild the session). 'normal' also runs
 // the UNet's large maps by Winograd on the CPU (LoadModelOptions.unetWinograd): ~5 % faster at 512²
-// for ~0.4 GiB more, a trade 'low' declines.
+// for ~0.4 GiB more, a trade 'low' declines. 'lowest' is 'low' plus a CFG step's cond and uncond
+// rows run one at a time (A1111's batch_cond_uncond off, as with --medvram): 3.77–3.81 GiB against
+// 4.01–4.04, for 2–14 % more time per step, so it is never chosen by 'auto'.
 import type { Device } from './ort-backend.js';
 
-export type EngineMemory = 'low' | 'normal';
+export type EngineMemory = 'lowest' | 'low' | 'normal';
 export type EngineMemorySetting = EngineMemory | 'auto';
 
-export const ENGINE_MEMORY_SETTINGS: readonly EngineMemorySetting[] = ['auto', 'low', 'normal'];
+export const ENGINE_MEMORY_SETTINGS: readonly EngineMemorySetting[] = ['auto', 'lowest', 'low', 'normal'];
 
 /** The setting from a string (case-insensitive), or undefined when it is not one. */
 export function parseEngineMemory(raw: string | undefined): EngineMemorySetting | undefined {

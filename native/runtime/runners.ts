@@ -152,6 +152,13 @@ export class UNetRunner {
     readonly winograd?: WinogradPolicy,
   ) {}
 
+  /**
+   * At most this many rows per session run (undefined: the whole batch at once). A larger batch (a
+   * CFG step's cond + uncond) runs in chunks, as A1111 does with batch_cond_uncond off (--medvram):
+   * the activations of one row at a time for one more pass over the weights per chunk.
+   */
+  maxBatch: number | undefined;
+
   private key(d: UNetDims, control = false): string {
     return `b${d.batch}-${d.h}x${d.w}-t${d.tokens}${control ? '-cn' : ''}`;
   }
@@ -199,13 +206,28 @@ export class UNetRunner {
         feeds[controlResidualName(i)] = { dtype: 'float32', data: residuals[i]!, dims: shape };
       });
     }
+    if (this.maxBatch !== undefined && batch > this.maxBatch) return this.chunked(this.maxBatch, x, t, context, dims, y, residuals);
     const control = residuals !== undefined;
     const out = await this.part.run(this.key(dims, control), this.build(dims, control), feeds);
     return out[UNET_OUTPUT];
   }
 
+  /** `eps` over rows [i, i + size) at a time; every input's row is a contiguous 1/batch of it. */
+  private async chunked(size: number, x: Float32Array, t: Float32Array, context: Float32Array, dims: UNetDims, y?: Float32Array, residuals?: readonly Float32Array[]): Promise<Float32Array> {
+    const { batch, h, w } = dims;
+    const rows = (a: Float32Array, from: number, n: number) => a.subarray((a.length / batch) * from, (a.length / batch) * (from + n));
+    const out = new Float32Array(batch * this.config.out_channels * h * w);
+    for (let i = 0; i < batch; i += size) {
+      const n = Math.min(size, batch - i);
+      const part = await this.eps(rows(x, i, n), rows(t, i, n), rows(context, i, n), { ...dims, batch: n }, y && rows(y, i, n), residuals?.map((r) => rows(r, i, n)));
+      out.set(part, (out.length / batch) * i);
+    }
+    return out;
+  }
+
   prepare(dims: UNetDims): Promise<void> {
-    return this.part.prepare(this.key(dims), this.build(dims));
+    const d = this.maxBatch !== undefined && dims.batch > this.maxBatch ? { ...dims, batch: this.maxBatch } : dims;
+    return this.part.prepare(this.key(d), this.build(d));
   }
 
   /** Frees the sessions (and their weight copies); the next call creates them again. */
