@@ -101,9 +101,9 @@ describe('UNet graph (sd1-tiny)', () => {
   });
 
   it('maxBatch 1 runs a CFG batch row by row: the fixture within 1e-4, the batched result within 1e-6, one batch-1 session', async () => {
-    const rows = await loadDiffusionModel(ckpt, { runtime });
+    const rows = await loadDiffusionModel(ckpt, { runtime, unetMaxBatch: 1 });
     try {
-      rows.unet.maxBatch = 1;
+      expect(rows.unet.maxBatch).toBe(1);
       for (const name of ['t999_500', 't999_500_ctx154']) {
         expect(fx[`${name}.x`].shape[0]).toBe(2);
         const eps = await evalCase(rows, name);
@@ -111,6 +111,8 @@ describe('UNet graph (sd1-tiny)', () => {
         expect(maxAbsDiff(eps, await evalCase(model, name))).toBeLessThan(1e-6);
       }
       expect(rows.sessionsCreated().unet).toBe(2); // batch 1 at 77 and at 154 tokens, never batch 2
+      await rows.unet.prepare({ batch: 2, h: 8, w: 8, tokens: 77 }); // prepares the batch-1 session it will run
+      expect(rows.sessionsCreated().unet).toBe(2);
     } finally {
       await rows.dispose();
     }

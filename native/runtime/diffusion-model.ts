@@ -121,8 +121,8 @@ export class DiffusionModel {
     // Winograd on the CPU only: cuDNN picks its own convolution algorithms on CUDA.
     const cpu = opts.runtime.device === 'cpu';
     const unetWinograd = cpu && (opts.unetWinograd ?? !opts.onePartAtATime);
-    this.unet = new UNetRunner(unet, config.unet, opts.precision?.unet ?? precision, (k) => unet.shape(k), unetWinograd ? UNET_CPU_WINOGRAD : undefined);
-    if (opts.unetMaxBatch !== undefined) this.unet.maxBatch = opts.unetMaxBatch;
+    const unetWino = unetWinograd ? UNET_CPU_WINOGRAD : undefined;
+    this.unet = new UNetRunner(unet, config.unet, opts.precision?.unet ?? precision, (k) => unet.shape(k), unetWino, opts.unetMaxBatch);
     const winograd = cpu ? CPU_WINOGRAD : undefined;
     this.vae = new VaeRunner(dec, enc, config.vae, opts.precision?.vae ?? 'fp32', (k) => dec.shape(k), winograd);
     if (opts.vaeTiling) this.vae.tiling = { ...DEFAULT_VAE_TILING, ...opts.vaeTiling };

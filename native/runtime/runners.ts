@@ -150,14 +150,13 @@ export class UNetRunner {
     private readonly weightShape: ShapeLookup,
     /** Winograd for float32 graphs (the CPU); undefined = direct convolutions only. */
     readonly winograd?: WinogradPolicy,
+    /**
+     * At most this many rows per session run (undefined: the whole batch at once). A larger batch (a
+     * CFG step's cond + uncond) runs in chunks, as A1111 does with batch_cond_uncond off (--medvram):
+     * the activations of one row at a time for one more pass over the weights per chunk.
+     */
+    readonly maxBatch?: number,
   ) {}
-
-  /**
-   * At most this many rows per session run (undefined: the whole batch at once). A larger batch (a
-   * CFG step's cond + uncond) runs in chunks, as A1111 does with batch_cond_uncond off (--medvram):
-   * the activations of one row at a time for one more pass over the weights per chunk.
-   */
-  maxBatch: number | undefined;
 
   private key(d: UNetDims, control = false): string {
     return `b${d.batch}-${d.h}x${d.w}-t${d.tokens}${control ? '-cn' : ''}`;
