@@ -189,6 +189,11 @@ async function main(): Promise<number> {
       t = performance.now();
       await model.unet.eps(x, ts, context, dims, y);
       row('UNet: first evaluation', fmtMs(performance.now() - t));
+      if (model.unet.contextRuns > 0) {
+        // the cross-attention K/V of this prompt, made once in that first evaluation (UNetRunnerOptions.contextKV)
+        const c = model.loadTimes()['unet-context'];
+        row('  of which context K/V graph: graph / weights / session (then run once per prompt)', `${fmtMs(c.graph)} / ${fmtMs(c.weights)} / ${fmtMs(c.session)}`);
+      }
       const times: number[] = [];
       for (let i = 0; i < runs; i++) {
         t = performance.now();

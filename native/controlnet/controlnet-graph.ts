@@ -13,6 +13,7 @@ import { GraphError } from '../graph/graph-error.js';
 import { conv2d, silu } from '../graph/ops-nn.js';
 import { cast } from '../graph/ops-tensor.js';
 import { UNET_INPUTS, unetInputBlocks, unetMiddleBlock, unetTimeEmbedding, unetTransformer } from '../models/unet-graph.js';
+import { projectedKV } from '../models/unet-blocks.js';
 import type { ControlNetConfig } from './controlnet-file.js';
 
 export interface ControlNetGraphOptions {
@@ -54,7 +55,7 @@ export function buildControlNetGraph(cfg: ControlNetConfig, opts: ControlNetGrap
   const hintIn = g.input(CONTROLNET_INPUTS.hint, 'float32', [1, cfg.hint_channels, height * 8, width * 8]);
   const context = cast(g, ctxIn, g.floatType);
   const { embAct } = unetTimeEmbedding(g, u, tIn, batch, '');
-  const transformer = unetTransformer(g, u, context);
+  const transformer = unetTransformer(g, u, projectedKV(g, context));
 
   let hint: Value = cast(g, hintIn, g.floatType);
   HINT_STRIDES.forEach((stride, j) => {

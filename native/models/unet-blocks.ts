@@ -61,20 +61,35 @@ export function resBlock(g: GraphBuilder, x: Value, embAct: Value, key: string, 
   });
 }
 
-function crossAttention(g: GraphBuilder, x: Value, context: Value, key: string, heads: number): Value {
+/**
+ * Where a transformer block's cross-attention (attn2, key `key`) gets its keys and values, each
+ * [B, L, inner]: projected from the text context inside the graph (`projectedKV`), or graph inputs
+ * computed once per prompt by the UNet context graph (unet-graph.ts, `contextKV`).
+ */
+export type CrossAttentionKV = (key: string, inner: number) => { k: Value; v: Value };
+
+/** ldm's attn2: to_k and to_v applied to `context` [B, L, ctx] in the graph. */
+export function projectedKV(g: GraphBuilder, context: Value): CrossAttentionKV {
+  return (key) => ({
+    k: linear(g, context, `${key}.to_k`, { bias: false }),
+    v: linear(g, context, `${key}.to_v`, { bias: false }),
+  });
+}
+
+/** to_out(attention(to_q(x), k, v)); x [B, S, C], k/v [B, L, inner] -> [B, S, C]. */
+function attentionLayer(g: GraphBuilder, x: Value, kv: CrossAttentionKV, key: string, heads: number): Value {
   const q = linear(g, x, `${key}.to_q`, { bias: false }); // [B, S, inner]
-  const k = linear(g, context, `${key}.to_k`, { bias: false }); // [B, L, inner]
-  const v = linear(g, context, `${key}.to_v`, { bias: false });
+  const { k, v } = kv(key, q.shape[2]);
   const a = attention(g, q, k, v, { heads, name: key }); // [B, S, inner]
   return linear(g, a, `${key}.to_out.0`);
 }
 
-function basicTransformerBlock(g: GraphBuilder, x: Value, context: Value, key: string, heads: number): Value {
+function basicTransformerBlock(g: GraphBuilder, x: Value, context: CrossAttentionKV, key: string, heads: number): Value {
   return g.scope(key, () => {
     let h = layerNorm(g, x, `${key}.norm1`, TRANSFORMER_LN_EPS);
-    x = g.op('Add', [crossAttention(g, h, h, `${key}.attn1`, heads), x]); // [B, HW, C]
+    x = g.op('Add', [attentionLayer(g, h, projectedKV(g, h), `${key}.attn1`, heads), x]); // [B, HW, C]
     h = layerNorm(g, x, `${key}.norm2`, TRANSFORMER_LN_EPS);
-    x = g.op('Add', [crossAttention(g, h, context, `${key}.attn2`, heads), x]);
+    x = g.op('Add', [attentionLayer(g, h, context, `${key}.attn2`, heads), x]);
     h = layerNorm(g, x, `${key}.norm3`, TRANSFORMER_LN_EPS);
     const ff = linear(g, geglu(g, h, `${key}.ff.net.0.proj`), `${key}.ff.net.2`);
     return g.op('Add', [ff, x]); // [B, HW, C]
@@ -89,7 +104,7 @@ export interface SpatialTransformerOptions {
 }
 
 /** SpatialTransformer: GroupNorm, proj_in, `depth` transformer blocks over H·W tokens, proj_out, residual. */
-export function spatialTransformer(g: GraphBuilder, x: Value, context: Value, key: string, opts: SpatialTransformerOptions): Value {
+export function spatialTransformer(g: GraphBuilder, x: Value, context: CrossAttentionKV, key: string, opts: SpatialTransformerOptions): Value {
   return g.scope(key, () => {
     const [b, c, hh, ww] = x.shape;
     let h = groupNorm(g, x, `${key}.norm`, UNET_NORM_GROUPS, TRANSFORMER_NORM_EPS);

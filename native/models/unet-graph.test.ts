@@ -3,10 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Checkpoint } from './checkpoint.js';
 import { FIXTURE_TOLERANCE, keyListShapes, maxAbsDiff, openTinyCheckpoint, readFixture } from './graph-test-utils.js';
-import { SD15_CONFIG } from './config.js';
+import { SD15_CONFIG, SDXL_BASE_CONFIG } from './config.js';
+import { sd1KeySpec, sdxlKeySpec } from './key-spec.js';
 import { UNET_PREFIX } from './family.js';
 import type { FixtureTensor } from './graph-test-utils.js';
-import { buildUNetGraph, UNET_INPUTS, UNET_OUTPUT } from './unet-graph.js';
+import { buildUNetContextGraph, buildUNetGraph, unetCrossAttentionLayers, UNET_INPUTS, UNET_OUTPUT } from './unet-graph.js';
 import { timestepFrequencies } from './unet-blocks.js';
 import { createEngineRuntime } from '../runtime/ort-backend.js';
 import type { EngineRuntime } from '../runtime/ort-backend.js';
@@ -115,6 +116,93 @@ describe('UNet graph (sd1-tiny)', () => {
       expect(rows.sessionsCreated().unet).toBe(2);
     } finally {
       await rows.dispose();
+    }
+  });
+
+  it('cross-attention K/V from the context graph: the fixture within 1e-4 both ways, equal to the in-graph projection within 1e-6', async () => {
+    expect(model.unet.contextRuns).toBeGreaterThan(0); // the CPU default: the cases above ran through it
+    const plain = await loadDiffusionModel(ckpt, { runtime, unetContextKV: false, maxSessionsPerPart: 4 });
+    try {
+      for (const name of CASES) {
+        const eps = await evalCase(plain, name);
+        expect(maxAbsDiff(eps, fx[`${name}.eps`].data)).toBeLessThan(FIXTURE_TOLERANCE);
+        expect(maxAbsDiff(eps, await evalCase(model, name))).toBeLessThan(1e-6);
+      }
+      expect(plain.unet.contextRuns).toBe(0);
+      expect(plain.sessionsCreated()['unet-context']).toBe(0);
+    } finally {
+      await plain.dispose();
+    }
+  });
+
+  it('the context graph runs once per context and weights, not per step', async () => {
+    const m = await loadDiffusionModel(ckpt, { runtime });
+    try {
+      const name = 't999_500';
+      const [batch, , h, w] = fx[`${name}.x`].shape;
+      const ctx = fx[`${name}.context`].data;
+      const dims = { batch, h, w, tokens: 77 };
+      const first = await m.unet.eps(fx[`${name}.x`].data, fx[`${name}.t`].data, ctx, dims);
+      await m.unet.eps(fx[`${name}.x`].data, new Float32Array([700, 700]), ctx.slice(), dims); // same bytes, another array
+      expect(m.unet.contextRuns).toBe(1);
+      const edited = ctx.slice();
+      edited[5] += 0.5; // prompt editing: another context from this step on
+      const other = await m.unet.eps(fx[`${name}.x`].data, fx[`${name}.t`].data, edited, dims);
+      expect(m.unet.contextRuns).toBe(2);
+      expect(maxAbsDiff(other, first)).toBeGreaterThan(1e-6);
+      expect(Array.from(await m.unet.eps(fx[`${name}.x`].data, fx[`${name}.t`].data, ctx, dims))).toEqual(Array.from(first)); // back: still kept
+      expect(m.unet.contextRuns).toBe(2);
+      // other UNet weights (a LoRA) make other K/V from the same context
+      const perturbed = async (key: string) => {
+        const data = await ckpt.readFloat32(key);
+        if (!key.endsWith('input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight')) return data;
+        const out = Float32Array.from(data);
+        out[0] += 0.5;
+        return out;
+      };
+      m.useWeights('unet', { id: 'lora-test', source: { shape: (k) => ckpt.shape(k), readFloat32: perturbed } });
+      const lora = await m.unet.eps(fx[`${name}.x`].data, fx[`${name}.t`].data, ctx, dims);
+      expect(m.unet.contextRuns).toBe(3);
+      expect(maxAbsDiff(lora, first)).toBeGreaterThan(1e-6);
+    } finally {
+      await m.dispose();
+    }
+  });
+
+  it('keeps the K/V of the last 4 contexts', async () => {
+    const m = await loadDiffusionModel(ckpt, { runtime });
+    try {
+      const x = fx['t999_500.x'].data.subarray(0, fx['t999_500.x'].data.length / 2);
+      const dims = { batch: 1, h: 8, w: 8, tokens: 77 };
+      const ctx = (i: number) => new Float32Array(77 * ckpt.config.unet.context_dim).map((_, j) => Math.sin(j * (i + 1)) * 0.1);
+      for (let i = 0; i < 5; i++) await m.unet.eps(x, new Float32Array([500]), ctx(i), dims);
+      expect(m.unet.contextRuns).toBe(5);
+      await m.unet.eps(x, new Float32Array([500]), ctx(1), dims); // contexts 1–4 are kept
+      await m.unet.eps(x, new Float32Array([500]), ctx(4), dims);
+      expect(m.unet.contextRuns).toBe(5);
+      await m.unet.eps(x, new Float32Array([500]), ctx(0), dims); // the oldest was dropped
+      expect(m.unet.contextRuns).toBe(6);
+    } finally {
+      await m.dispose();
+    }
+  });
+
+  it('the UNet graph with context K/V takes exactly what the context graph makes (SD1.5 and SDXL layouts), and no context', () => {
+    for (const [config, spec] of [[SD15_CONFIG, sd1KeySpec(SD15_CONFIG)], [SDXL_BASE_CONFIG, sdxlKeySpec(SDXL_BASE_CONFIG)]] as const) {
+      const cfg = config.unet;
+      const shapes = new Map(spec.map((k) => [k.key, k.shape]));
+      const weightShape = (k: string) => shapes.get(k);
+      const layers = unetCrossAttentionLayers(cfg);
+      expect(layers.length).toBe(config === SD15_CONFIG ? 16 : 70);
+      const ctx = buildUNetContextGraph(cfg, { batch: 2, tokens: 77, weightShape });
+      const unet = buildUNetGraph(cfg, { batch: 2, height: 8, width: 8, tokens: 77, contextKV: true, weightShape });
+      const made = ctx.outputs.map((o) => `${o.name}:${o.shape.join('x')}`).sort();
+      const taken = unet.inputs.filter((i) => i.name !== UNET_INPUTS.x && i.name !== UNET_INPUTS.t && i.name !== UNET_INPUTS.y).map((i) => `${i.name}:${i.shape.join('x')}`).sort();
+      expect(taken).toEqual(made);
+      expect(made.length).toBe(2 * layers.length);
+      // the UNet holds no to_k / to_v of a cross-attention layer; the context graph only those
+      expect(unet.weights.some((b) => /attn2\.to_[kv]\./.test(b.key))).toBe(false);
+      expect(ctx.weights.every((b) => /attn2\.to_[kv]\.weight$/.test(b.key))).toBe(true);
     }
   });
 

@@ -17,15 +17,18 @@ import type { WinogradPolicy } from '../graph/ops-winograd.js';
 import type { UNetConfig } from './config.js';
 import { middleTransformerDepth, transformerDepthAt, unetHeads } from './config.js';
 import { UNET_PREFIX } from './family.js';
+import { unetKeys } from './key-spec.js';
 import {
   RESBLOCK_NORM_EPS,
   UNET_NORM_GROUPS,
   downsample,
+  projectedKV,
   resBlock,
   spatialTransformer,
   timestepEmbedding,
   upsample,
 } from './unet-blocks.js';
+import type { CrossAttentionKV } from './unet-blocks.js';
 
 export interface UNetGraphOptions {
   batch: number;
@@ -47,10 +50,65 @@ export interface UNetGraphOptions {
   controlResiduals?: boolean;
   /** Which ResBlock 3×3 convolutions run by Winograd (native/graph/ops-winograd.ts); undefined = all direct. */
   winograd?: WinogradPolicy;
+  /**
+   * Take every cross-attention layer's keys and values as inputs (`crossKVName(layer, 'k' | 'v')`,
+   * [B, T, inner] float32) instead of `context`: they depend on the prompt only, so
+   * `buildUNetContextGraph` computes them once per prompt rather than at every step. Off by default.
+   */
+  contextKV?: boolean;
 }
 
 export const UNET_INPUTS = { x: 'x', t: 't', context: 'context', y: 'y' } as const;
 export const UNET_OUTPUT = 'eps';
+
+/** Name of the UNet input (and context graph output) holding cross-attention layer `layer`'s keys or values. */
+export function crossKVName(layer: string, which: 'k' | 'v'): string {
+  return `${layer}.${which}`;
+}
+
+/**
+ * The UNet's cross-attention layers (`<prefix>….transformer_blocks.d.attn2`) in graph order, from
+ * the checkpoint key layout of `cfg` (key-spec.ts), with each layer's inner width.
+ */
+export function unetCrossAttentionLayers(cfg: UNetConfig, prefix: string = UNET_PREFIX): Array<{ layer: string; inner: number }> {
+  const layers: Array<{ layer: string; inner: number }> = [];
+  unetKeys(cfg, (key, shape) => {
+    if (key.endsWith('.attn2.to_k.weight')) layers.push({ layer: prefix + key.slice(0, -'.to_k.weight'.length), inner: shape[0]! });
+  });
+  return layers;
+}
+
+export interface UNetContextGraphOptions {
+  batch: number;
+  tokens: number;
+  precision?: Precision;
+  weightShape?: (key: string) => readonly number[] | undefined;
+  /** Key prefix; default `model.diffusion_model.`. */
+  prefix?: string;
+}
+
+/**
+ * What the UNet's cross-attention layers make of the text context, for a UNet built with
+ * `contextKV`: context [B, T, ctx] -> for every attn2 layer `crossKVName(layer, 'k')` =
+ * context·to_kᵀ and `crossKVName(layer, 'v')` = context·to_vᵀ, [B, T, inner] float32. The same
+ * products the plain UNet computes at every step, made once per prompt; the UNet graph then holds
+ * neither weight.
+ */
+export function buildUNetContextGraph(cfg: UNetConfig, opts: UNetContextGraphOptions): BuiltGraph {
+  const { batch, tokens } = opts;
+  if (![batch, tokens].every((v) => Number.isInteger(v) && v > 0)) {
+    throw new GraphError('graph_bad_config', `UNet context shape must be positive integers, got batch ${batch}, ${tokens} tokens`);
+  }
+  const g = new GraphBuilder({ name: `unet-context-b${batch}-t${tokens}`, precision: opts.precision, weightShape: opts.weightShape });
+  const context = cast(g, g.input(UNET_INPUTS.context, 'float32', [batch, tokens, cfg.context_dim]), g.floatType);
+  const project = projectedKV(g, context);
+  for (const { layer, inner } of unetCrossAttentionLayers(cfg, opts.prefix ?? UNET_PREFIX)) {
+    const { k, v } = project(layer, inner);
+    g.output(cast(g, k, 'float32'), crossKVName(layer, 'k'));
+    g.output(cast(g, v, 'float32'), crossKVName(layer, 'v'));
+  }
+  return g.build();
+}
 
 /** Name of ControlNet residual input `i` (0..skips-1: input blocks, skips: the middle block). */
 export function controlResidualName(i: number): string {
@@ -66,14 +124,18 @@ export function buildUNetGraph(cfg: UNetConfig, opts: UNetGraphOptions): BuiltGr
   const p = opts.prefix ?? UNET_PREFIX;
   const mc = cfg.model_channels;
   const g = new GraphBuilder({
-    name: `unet-b${batch}-${height}x${width}-t${tokens}${opts.controlResiduals ? '-cn' : ''}`,
+    name: `unet-b${batch}-${height}x${width}-t${tokens}${opts.controlResiduals ? '-cn' : ''}${opts.contextKV ? '-kv' : ''}`,
     precision: opts.precision,
     weightShape: opts.weightShape,
   });
   const xIn = g.input(UNET_INPUTS.x, 'float32', [batch, cfg.in_channels, height, width]);
   const tIn = g.input(UNET_INPUTS.t, 'float32', [batch]);
-  const ctxIn = g.input(UNET_INPUTS.context, 'float32', [batch, tokens, cfg.context_dim]);
-  const context = cast(g, ctxIn, g.floatType); // [B, T, ctx]
+  const context: CrossAttentionKV = opts.contextKV
+    ? (key, inner) => {
+        const kv = (which: 'k' | 'v') => cast(g, g.input(crossKVName(key, which), 'float32', [batch, tokens, inner]), g.floatType);
+        return { k: kv('k'), v: kv('v') };
+      }
+    : projectedKV(g, cast(g, g.input(UNET_INPUTS.context, 'float32', [batch, tokens, cfg.context_dim]), g.floatType));
 
   const { embAct } = unetTimeEmbedding(g, cfg, tIn, batch, p);
   const transformer = unetTransformer(g, cfg, context);
@@ -123,7 +185,7 @@ export function buildUNetGraph(cfg: UNetConfig, opts: UNetGraphOptions): BuiltGr
 /** A SpatialTransformer of the UNet config at whatever width `h` has. */
 export type UNetTransformerFn = (h: Value, key: string, depth: number) => Value;
 
-export function unetTransformer(g: GraphBuilder, cfg: UNetConfig, context: Value): UNetTransformerFn {
+export function unetTransformer(g: GraphBuilder, cfg: UNetConfig, context: CrossAttentionKV): UNetTransformerFn {
   return (h, key, depth) => {
     const { heads } = unetHeads(cfg, h.shape[1]);
     return spatialTransformer(g, h, context, key, { heads, depth, useLinear: cfg.use_linear_in_transformer });

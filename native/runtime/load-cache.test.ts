@@ -72,7 +72,8 @@ async function unet(opts: RunOpts = {}): Promise<{ out: Float32Array; outcome: s
     checkpoint = await c.checkpointSha256(path);
     sha.set(path, checkpoint);
   }
-  const model = await loadDiffusionModel(opts.checkpoint ?? ckpt, { runtime, loadCache: c && checkpoint ? { cache: c, checkpoint } : undefined });
+  // the UNet alone (its cross-attention K/V in the graph): one cache entry per load
+  const model = await loadDiffusionModel(opts.checkpoint ?? ckpt, { runtime, loadCache: c && checkpoint ? { cache: c, checkpoint } : undefined, unetContextKV: false });
   try {
     if (opts.weights) model.useWeights('unet', opts.weights);
     const dims = opts.dims ?? DIMS;
@@ -261,8 +262,12 @@ describe('load cache', () => {
       const e1 = await model.unet.eps(X, new Float32Array([500]), CTX, DIMS);
       const c2 = await model.textEncoder.encode(ids, 1);
       const e2 = await model.unet.eps(X, new Float32Array([500]), CTX, DIMS);
-      // the heap is trimmed after each part switch, once the other part's sessions are freed
-      expect(trims).toHaveBeenCalledTimes(3);
+      // the heap is trimmed after each part switch, once the other part's sessions are freed, and
+      // once the context graph has made this prompt's K/V (its session is freed then, not held
+      // beside the UNet's): text encoder → context graph, context freed, → text encoder → UNet
+      expect(trims).toHaveBeenCalledTimes(4);
+      expect(model.unet.contextRuns).toBe(1); // the same context again: its K/V are kept
+      expect(model.sessionsCreated()['unet-context']).toBe(1);
       // each part's session was freed by the other's run and re-opened from its entry
       expect(model.sessionsCreated()['text-encoder']).toBe(2);
       expect(model.cacheOutcomes()['text-encoder']).toEqual({ hit: 1, miss: 1, bypass: 0 });
@@ -271,7 +276,7 @@ describe('load cache', () => {
       // two runs of one part in a row keep its session, and free nothing
       await model.unet.eps(X, new Float32Array([500]), CTX, DIMS);
       expect(model.sessionsCreated().unet).toBe(2);
-      expect(trims).toHaveBeenCalledTimes(3);
+      expect(trims).toHaveBeenCalledTimes(4);
       // one shape at a time too: a second UNet shape (a hires pass) replaces the first session
       // instead of holding a second copy of the weights beside it
       const big = { ...DIMS, h: 16, w: 16 };

@@ -409,6 +409,10 @@ export class LoadCache {
   /** Digests the files, writes the manifest last and renames the entry into place. */
   private async finish(id: string, key: LoadCacheKey, tmp: string): Promise<void> {
     const files: Manifest['files'] = {};
+    // ORT writes no weights file when every initializer is under the external-data threshold (a
+    // small graph such as a tiny model's UNet context graph); an empty one keeps the layout uniform.
+    const weights = join(tmp, WEIGHTS_FILE);
+    if (!(await stat(weights).catch(() => undefined))) await writeFile(weights, new Uint8Array(0));
     for (const n of [MODEL_FILE, WEIGHTS_FILE]) {
       const p = join(tmp, n);
       files[n] = { bytes: (await stat(p)).size, sha256: await sha256OfFile(p) };

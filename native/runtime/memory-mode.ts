@@ -2,7 +2,8 @@
 // UNet and VAE weights are 0.5 + 3.3 + 0.3 GiB, and each part's runs leave an ORT arena behind, so
 // keeping everything peaks at 6.2–6.8 GiB for a 512² txt2img on the CPU. 'low' holds one part at a
 // time and reopens the others from the load cache, and returns what the freed parts leave in glibc's
-// heaps (heap-trim.ts): 4.02–4.05 GiB across processes (4.0–5.3 before that trim), and 121.3 s against 120.5 s per
+// heaps (heap-trim.ts): 3.94–3.97 GiB across processes since the cross-attention K/V weights left the
+// UNet session (UNetRunnerOptions.contextKV; 4.02–4.05 before, 4.0–5.3 before that trim), and 121.3 s against 120.5 s per
 // 20-step image (bench:engine --pipeline, docs/engine-speed.md), because a cache hit reopens the
 // UNet in ~1.6 s. So 'auto' is 'low' wherever that reopen is a cache hit: on the CPU with the load
 // cache on (the cache is CPU-only; on CUDA a reopen would rebuild the session). 'normal' also runs

@@ -1,11 +1,12 @@
 // The runners of a diffusion model: CLIP text encoder, OpenCLIP text tower (SDXL), UNet and VAE. Each accepts any batch size,
 // context length and latent size, and keeps one session per shape (see model-part.ts). Inputs and
 // outputs are plain float32 arrays in NCHW / [B, tokens, C] layout whatever the graph precision.
+import { createHash } from 'node:crypto';
 import type { BuiltGraph, Precision } from '../graph/builder.js';
 import { buildClipTextGraph, CLIP_INPUT_IDS, CLIP_OUTPUT } from '../models/clip-text-graph.js';
 import type { ClipTextConfig, OpenClipTextConfig, UNetConfig, VaeConfig } from '../models/config.js';
 import { buildOpenClipTextGraph, eosIndices, OPEN_CLIP_IO } from '../models/open-clip-text-graph.js';
-import { buildUNetGraph, controlResidualName, UNET_INPUTS, UNET_OUTPUT } from '../models/unet-graph.js';
+import { buildUNetContextGraph, buildUNetGraph, controlResidualName, UNET_INPUTS, UNET_OUTPUT } from '../models/unet-graph.js';
 import { buildVaeDecoderGraph, buildVaeEncoderGraph, vaeDownscale, VAE_DECODER_IO, VAE_ENCODER_IO } from '../models/vae-graph.js';
 import type { VaeGraphOptions } from '../models/vae-graph.js';
 import type { WinogradPolicy } from '../graph/ops-winograd.js';
@@ -142,21 +143,57 @@ export interface UNetDims {
 }
 
 /** UNet: (x [B,C,h,w], t [B], context [B,T,ctx], y [B,adm] for SDXL) -> model output [B,4,h,w] (eps). */
+export interface UNetRunnerOptions {
+  /** Winograd for float32 graphs (the CPU); undefined = direct convolutions only. */
+  winograd?: WinogradPolicy;
+  /**
+   * At most this many rows per session run (undefined: the whole batch at once). A larger batch (a
+   * CFG step's cond + uncond) runs in chunks, as A1111 does with batch_cond_uncond off (--medvram):
+   * the activations of one row at a time for one more pass over the weights per chunk.
+   */
+  maxBatch?: number;
+  /**
+   * Compute the cross-attention keys and values once per prompt, in a session of this part (the
+   * UNet context graph), and feed them to a UNet graph built with `contextKV` at every step.
+   * `afterUse` runs after the context session made K/V for a new context (ENGINE_MEMORY=low frees
+   * it there, so that its weights are not held beside the UNet's). Undefined: the UNet projects the
+   * context itself at every step (the ldm graph).
+   */
+  contextKV?: { part: ModelPart; afterUse?: () => Promise<void> };
+}
+
+/**
+ * Contexts whose cross-attention K/V a runner keeps (a CFG pair, a prompt-editing switch, the row
+ * chunks of ENGINE_MEMORY=lowest), and at most this many bytes of them beside the newest (SDXL's K/V
+ * of a CFG pair are 102 MB).
+ */
+const CONTEXT_KV_ENTRIES = 4;
+const CONTEXT_KV_BYTES = 256 * 1024 * 1024;
+
+function kvBytes(kv: Record<string, Float32Array>): number {
+  return Object.values(kv).reduce((n, a) => n + a.byteLength, 0);
+}
+
 export class UNetRunner {
+  readonly winograd: WinogradPolicy | undefined;
+  readonly maxBatch: number | undefined;
+  private readonly contextKV: UNetRunnerOptions['contextKV'];
+  /** K/V per (weights, shape, context bytes), least recently used first. */
+  private readonly kvCache = new Map<string, Record<string, Float32Array>>();
+  /** Context graph runs so far (for tests and benchmarks: once per distinct prompt, not per step). */
+  contextRuns = 0;
+
   constructor(
     private readonly part: ModelPart,
     readonly config: UNetConfig,
     private readonly precision: Precision,
     private readonly weightShape: ShapeLookup,
-    /** Winograd for float32 graphs (the CPU); undefined = direct convolutions only. */
-    readonly winograd?: WinogradPolicy,
-    /**
-     * At most this many rows per session run (undefined: the whole batch at once). A larger batch (a
-     * CFG step's cond + uncond) runs in chunks, as A1111 does with batch_cond_uncond off (--medvram):
-     * the activations of one row at a time for one more pass over the weights per chunk.
-     */
-    readonly maxBatch?: number,
-  ) {}
+    opts: UNetRunnerOptions = {},
+  ) {
+    this.winograd = opts.winograd;
+    this.maxBatch = opts.maxBatch;
+    this.contextKV = opts.contextKV;
+  }
 
   private key(d: UNetDims, control = false): string {
     return `b${d.batch}-${d.h}x${d.w}-t${d.tokens}${control ? '-cn' : ''}`;
@@ -168,7 +205,38 @@ export class UNetRunner {
         batch: d.batch, height: d.h, width: d.w, tokens: d.tokens, precision: this.precision, weightShape: this.weightShape, controlResiduals: control,
         // float16 would lose F(4×4)'s transformed values, as in the VAE
         ...(this.winograd && this.precision === 'fp32' ? { winograd: this.winograd } : {}),
+        ...(this.contextKV ? { contextKV: true } : {}),
       });
+  }
+
+  /**
+   * The cross-attention K/V feeds for `context` ([batch, tokens, ctx]): from the cache when this
+   * context (same bytes, same weights) was seen, else one run of the context graph.
+   */
+  private async crossKV(kv: NonNullable<UNetRunnerOptions['contextKV']>, context: Float32Array, batch: number, tokens: number): Promise<Record<string, FeedTensor>> {
+    const contextBytes = new Uint8Array(context.buffer, context.byteOffset, context.byteLength);
+    const id = `${kv.part.weightsId}|b${batch}-t${tokens}|${createHash('sha1').update(contextBytes).digest('hex')}`;
+    let out = this.kvCache.get(id);
+    if (out) {
+      this.kvCache.delete(id); // re-insert: Map order is the LRU order
+    } else {
+      const build = () => buildUNetContextGraph(this.config, { batch, tokens, precision: this.precision, weightShape: this.weightShape });
+      // The graph is keyed like the UNet's (weights id by the part), so a LoRA switch rebuilds it.
+      out = await kv.part.run(`b${batch}-t${tokens}`, build, { [UNET_INPUTS.context]: { dtype: 'float32', data: context, dims: [batch, tokens, this.config.context_dim] } });
+      this.contextRuns++;
+      await kv.afterUse?.();
+    }
+    this.kvCache.set(id, out);
+    // evict least recently used entries, never the one just used
+    let held = [...this.kvCache.values()].reduce((n, e) => n + kvBytes(e), 0);
+    for (const [oldId, entry] of this.kvCache) {
+      if (oldId === id || (this.kvCache.size <= CONTEXT_KV_ENTRIES && held <= CONTEXT_KV_BYTES)) break;
+      this.kvCache.delete(oldId);
+      held -= kvBytes(entry);
+    }
+    const feeds: Record<string, FeedTensor> = {};
+    for (const [name, data] of Object.entries(out)) feeds[name] = { dtype: 'float32', data, dims: [batch, tokens, data.length / (batch * tokens)] };
+    return feeds;
   }
 
   /**
@@ -188,10 +256,9 @@ export class UNetRunner {
     if ((adm === undefined) !== (y === undefined)) {
       throw new EngineError('bad_input', adm === undefined ? 'this UNet takes no vector conditioning' : `this UNet needs a vector conditioning of ${adm} values per row`);
     }
-    const feeds: Record<string, { dtype: 'float32'; data: Float32Array; dims: number[] }> = {
+    const feeds: Record<string, FeedTensor> = {
       [UNET_INPUTS.x]: { dtype: 'float32', data: x, dims: [batch, cin, h, w] },
       [UNET_INPUTS.t]: { dtype: 'float32', data: t, dims: [batch] },
-      [UNET_INPUTS.context]: { dtype: 'float32', data: context, dims: [batch, tokens, ctx] },
     };
     if (adm !== undefined && y) {
       expectLength('y', y.length, batch * adm, `${batch}·${adm}`);
@@ -206,6 +273,8 @@ export class UNetRunner {
       });
     }
     if (this.maxBatch !== undefined && batch > this.maxBatch) return this.chunked(this.maxBatch, x, t, context, dims, y, residuals);
+    if (this.contextKV) Object.assign(feeds, await this.crossKV(this.contextKV, context, batch, tokens));
+    else feeds[UNET_INPUTS.context] = { dtype: 'float32', data: context, dims: [batch, tokens, ctx] };
     const control = residuals !== undefined;
     const out = await this.part.run(this.key(dims, control), this.build(dims, control), feeds);
     return out[UNET_OUTPUT];
@@ -230,8 +299,8 @@ export class UNetRunner {
   }
 
   /** Frees the sessions (and their weight copies); the next call creates them again. */
-  release(): Promise<void> {
-    return this.part.release();
+  async release(): Promise<void> {
+    await Promise.all([this.part.release(), this.contextKV?.part.release()]);
   }
 }
 

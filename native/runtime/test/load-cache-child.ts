@@ -24,7 +24,7 @@ const slow = Object.assign(Object.create(ckpt) as typeof ckpt, {
 });
 const cache = new LoadCache({ dir });
 const runtime = await createEngineRuntime({ device: 'cpu' });
-const model = await loadDiffusionModel(slow, { runtime, loadCache: { cache, checkpoint: await cache.checkpointSha256(path) } });
+const model = await loadDiffusionModel(slow, { runtime, loadCache: { cache, checkpoint: await cache.checkpointSha256(path) }, unetContextKV: false });
 const x = new Float32Array(4 * 64).map((_, i) => Math.sin(i));
 const ctx = new Float32Array(77 * 32).map((_, i) => Math.cos(i) * 0.1);
 const out = await model.unet.eps(x, new Float32Array([500]), ctx, { batch: 1, h: 8, w: 8, tokens: 77 });
