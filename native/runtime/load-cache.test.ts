@@ -231,16 +231,17 @@ describe('load cache', () => {
   it('lets two processes race for one entry: one builds, the other waits and uses it', async () => {
     const dir = join(work, 'race');
     const child = () =>
-      new Promise<{ outcome: string; digest: string; waited: number }>((ok, fail) => {
+      new Promise<{ outcome: string; digest: string; waited: number; warnings: string }>((ok, fail) => {
         const p = spawn(process.execPath, ['--import', 'tsx', join(here, 'test', 'load-cache-child.ts'), dir, '1500'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         let err = '';
         p.stdout.on('data', (d: Buffer) => (out += d.toString()));
         p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        p.on('close', (code) => (code === 0 ? ok(JSON.parse(out.trim().split('\n').pop() ?? '')) : fail(new Error(`child exited ${code}: ${err}`))));
+        p.on('close', (code) => (code === 0 ? ok({ ...JSON.parse(out.trim().split('\n').pop() ?? ''), warnings: err }) : fail(new Error(`child exited ${code}: ${err}`))));
       });
     const [a, b] = await Promise.all([child(), child()]);
-    expect([a.outcome, b.outcome].sort()).toEqual(['hit', 'miss']);
+    // the children's load-cache warnings say why, should one of them not use the other's entry
+    expect([a.outcome, b.outcome].sort(), `warnings: ${a.warnings} | ${b.warnings}`).toEqual(['hit', 'miss']);
     expect(a.waited + b.waited).toBe(1);
     expect(a.digest).toBe(b.digest);
     expect(readdirSync(join(dir, 'entries')).length).toBe(1);

@@ -9,8 +9,8 @@
 // cache on (the cache is CPU-only; on CUDA a reopen would rebuild the session). 'normal' also runs
 // the UNet's large maps by Winograd on the CPU (LoadModelOptions.unetWinograd): ~5 % faster at 512²
 // for ~0.4 GiB more, a trade 'low' declines. 'lowest' is 'low' plus a CFG step's cond and uncond
-// rows run one at a time (A1111's batch_cond_uncond off, as with --medvram): 3.77–3.81 GiB against
-// 4.01–4.04, for 2–14 % more time per step, so it is never chosen by 'auto'.
+// rows run one at a time (A1111's batch_cond_uncond off, as with --medvram): 3.72–3.73 GiB against
+// 3.94–3.97, for 2–14 % more time per step, so it is never chosen by 'auto'.
 import type { Device } from './ort-backend.js';
 
 export type EngineMemory = 'lowest' | 'low' | 'normal';

@@ -22,7 +22,7 @@ const slow = Object.assign(Object.create(ckpt) as typeof ckpt, {
   },
   shape: (key: string) => ckpt.shape(key),
 });
-const cache = new LoadCache({ dir });
+const cache = new LoadCache({ dir, onWarning: (m) => console.error(m) });
 const runtime = await createEngineRuntime({ device: 'cpu' });
 const model = await loadDiffusionModel(slow, { runtime, loadCache: { cache, checkpoint: await cache.checkpointSha256(path) }, unetContextKV: false });
 const x = new Float32Array(4 * 64).map((_, i) => Math.sin(i));
