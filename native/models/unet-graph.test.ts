@@ -135,6 +135,19 @@ describe('UNet graph (sd1-tiny)', () => {
     }
   });
 
+  it('the context graph is on for the CPU and off for CUDA unless asked for', async () => {
+    expect(model.unet.contextKV).toBeDefined();
+    const noGpu = () => Promise.reject(new Error('no GPU in tests'));
+    const cudaLike: EngineRuntime = { device: 'cuda', precision: 'fp16', ortVersion: 'test', createSession: noGpu, createSessionFromFile: noGpu };
+    const onCuda = await loadDiffusionModel(ckpt, { runtime: cudaLike });
+    expect(onCuda.unet.contextKV).toBeUndefined();
+    const forced = await loadDiffusionModel(ckpt, { runtime: cudaLike, unetContextKV: true });
+    expect(forced.unet.contextKV).toBeDefined();
+    const off = await loadDiffusionModel(ckpt, { runtime, unetContextKV: false });
+    expect(off.unet.contextKV).toBeUndefined();
+    await Promise.all([onCuda.dispose(), forced.dispose(), off.dispose()]);
+  });
+
   it('the context graph runs once per context and weights, not per step', async () => {
     const m = await loadDiffusionModel(ckpt, { runtime });
     try {

@@ -177,7 +177,8 @@ function kvBytes(kv: Record<string, Float32Array>): number {
 export class UNetRunner {
   readonly winograd: WinogradPolicy | undefined;
   readonly maxBatch: number | undefined;
-  private readonly contextKV: UNetRunnerOptions['contextKV'];
+  /** Set when the cross-attention K/V come from the context graph (see UNetRunnerOptions). */
+  readonly contextKV: UNetRunnerOptions['contextKV'];
   /** K/V per (weights, shape, context bytes), least recently used first. */
   private readonly kvCache = new Map<string, Record<string, Float32Array>>();
   /** Context graph runs so far (for tests and benchmarks: once per distinct prompt, not per step). */
