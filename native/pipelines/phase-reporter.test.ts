@@ -22,6 +22,20 @@ describe('PhaseReporter', () => {
     expect(r.phase).toBe('decoding');
   });
 
+  it('names every model part of an SD1 or SDXL model in words', () => {
+    const details: string[] = [];
+    const r = new PhaseReporter((_phase, info) => details.push(info?.detail ?? ''));
+    for (const part of ['text-encoder', 'text-encoder-2', 'unet', 'unet-context', 'vae-decoder', 'vae-encoder']) r.partLoad({ part, stage: 'graph', fraction: 0 });
+    expect(details).toEqual([
+      'text encoder: building the graph',
+      'OpenCLIP text encoder: building the graph',
+      'UNet: building the graph',
+      'UNet prompt projections: building the graph',
+      'VAE decoder: building the graph',
+      'VAE encoder: building the graph',
+    ]);
+  });
+
   it('a load during the model load itself does not repeat loading_model', () => {
     const phases: JobPhase[] = [];
     const r = new PhaseReporter((phase) => phases.push(phase));

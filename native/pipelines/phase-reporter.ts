@@ -10,7 +10,9 @@ export type PhaseEmitter = (phase: JobPhase, info?: { fraction?: number; detail?
 
 const PART_NAMES: Record<string, string> = {
   'text-encoder': 'text encoder',
+  'text-encoder-2': 'OpenCLIP text encoder',
   unet: 'UNet',
+  'unet-context': 'UNet prompt projections',
   'vae-decoder': 'VAE decoder',
   'vae-encoder': 'VAE encoder',
 };

@@ -142,7 +142,7 @@ export interface UNetDims {
   tokens: number;
 }
 
-/** UNet: (x [B,C,h,w], t [B], context [B,T,ctx], y [B,adm] for SDXL) -> model output [B,4,h,w] (eps). */
+/** How a UNetRunner runs its graphs (the CPU choices of DiffusionModel). */
 export interface UNetRunnerOptions {
   /** Winograd for float32 graphs (the CPU); undefined = direct convolutions only. */
   winograd?: WinogradPolicy;
@@ -174,6 +174,7 @@ function kvBytes(kv: Record<string, Float32Array>): number {
   return Object.values(kv).reduce((n, a) => n + a.byteLength, 0);
 }
 
+/** UNet: (x [B,C,h,w], t [B], context [B,T,ctx], y [B,adm] for SDXL) -> model output [B,4,h,w] (eps). */
 export class UNetRunner {
   readonly winograd: WinogradPolicy | undefined;
   readonly maxBatch: number | undefined;
