@@ -72,6 +72,15 @@ export interface LoadModelOptions {
 
 export type ModelPartName = 'textEncoder' | 'unet' | 'vae';
 
+/** Frees the sessions of those `parts` that have any, then returns the freed memory to the OS. */
+async function freeParts(parts: readonly ModelPart[]): Promise<void> {
+  const open = parts.filter((o) => o.loaded);
+  if (open.length === 0) return;
+  await Promise.all(open.map((o) => o.release()));
+  // glibc would keep what those sessions freed for itself, under the next part's load
+  trimHeap();
+}
+
 /** Just what the loader needs of a checkpoint (a `Checkpoint` from openCheckpoint fits). */
 export type ModelCheckpoint = Pick<Checkpoint, 'family' | 'config'> & WeightSource;
 
@@ -118,13 +127,7 @@ export class DiffusionModel {
       for (const group of Object.values(this.byName)) {
         const others = this.parts.filter((p) => !group.includes(p));
         for (const p of group) {
-          p.beforeUse = async () => {
-            const open = others.filter((o) => o.loaded);
-            if (open.length === 0) return;
-            await Promise.all(open.map((o) => o.release()));
-            // glibc would keep what those sessions freed for itself, under this part's load
-            trimHeap();
-          };
+          p.beforeUse = () => freeParts(others);
         }
       }
     }
@@ -137,12 +140,7 @@ export class DiffusionModel {
           part: unetContext,
           // One part at a time: the context session has done its work for this prompt; its weights
           // (SD1.5: 77 MB of to_k/to_v) should not sit beside the UNet's while it steps.
-          afterUse: opts.onePartAtATime
-            ? async () => {
-                await unetContext.release();
-                trimHeap();
-              }
-            : undefined,
+          afterUse: opts.onePartAtATime ? () => freeParts([unetContext]) : undefined,
         }
       : undefined;
     this.unet = new UNetRunner(unet, config.unet, opts.precision?.unet ?? precision, (k) => unet.shape(k), { winograd: unetWino, maxBatch: opts.unetMaxBatch, contextKV });
